@@ -1,0 +1,254 @@
+"""The warehouse schema: every clean table and column, with its type and meaning.
+
+This module is the single source of truth for the warehouse's public shape.
+`docs/schema.md` is generated from it (`python -m core schema-doc`) and a test
+checks that a built warehouse has exactly these tables and columns.
+
+Conventions: ids are VARCHAR (exports mix numeric and prefixed ids); money is
+DOUBLE in euros; rates are fractions in [0, 1]; business dates are DATE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def ddl(self) -> str:
+        cols = ", ".join(f'"{c.name}" {c.type}' for c in self.columns)
+        return f'CREATE TABLE "{self.name}" ({cols})'
+
+
+def _t(name: str, doc: str, *cols: tuple[str, str, str]) -> Table:
+    return Table(name, doc, tuple(Column(*c) for c in cols))
+
+
+# --- Input layouts (the BO export folder) -------------------------------------
+
+BO_INPUT_COLUMNS: dict[str, list[str]] = {
+    "staff": ["staff_id", "name", "email", "role", "team", "start_date", "end_date", "hourly_cost_eur"],
+    "clients": ["client_id", "name", "sector", "employees", "city", "created_at"],
+    "jobs": ["job_id", "client_id", "title", "job_type", "seniority", "salary_k", "fee_rate",
+             "opened_at", "closed_at", "status", "sales_id", "coach_id"],
+    "candidates": ["candidate_id", "source", "seniority", "city", "created_at"],
+    "pipeline_events": ["event_id", "job_id", "candidate_id", "stage", "event_date", "staff_id"],
+    "placements": ["placement_id", "job_id", "candidate_id", "start_date", "fee_eur", "invoiced_at",
+                   "guarantee_broken", "broken_at"],
+    "activities": ["activity_id", "staff_id", "client_id", "job_id", "type", "activity_date", "minutes"],
+}
+
+CRM_FIELDS_REQUIRED = ["deal_id", "deal_name", "company", "amount", "stage", "owner", "created_at", "closed_at"]
+CRM_FIELDS_OPTIONAL = ["deal_type", "lost_reason", "pipeline", "probability", "expected_close_at", "updated_at"]
+
+JOB_STATUSES = ("open", "filled", "lost", "cancelled")
+FUNNEL_STAGES = ("pitch", "mer", "offer", "placement")
+DEAL_STAGES = ("open", "won", "lost")
+STAFF_ROLES = ("sales", "coach")
+LINK_STATUSES = ("auto", "review", "none", "override")
+
+
+# --- Clean tables ---------------------------------------------------------------
+
+CLEAN_TABLES: tuple[Table, ...] = (
+    _t("staff", "BO staff, one row per person. In a CRM-only build, people are grouped from owner-name "
+       "variants (and the --teams file) and get synthetic ids `crm:<slug>`.",
+       ("staff_id", "VARCHAR", "BO staff id (primary key)."),
+       ("name", "VARCHAR", "Display name, as in the BO."),
+       ("email", "VARCHAR", "Work email, lower-cased; empty when unknown."),
+       ("role", "VARCHAR", "`sales` or `coach`."),
+       ("team", "VARCHAR", "Team name; `(no team)` when unknown."),
+       ("start_date", "DATE", "First day at the agency."),
+       ("end_date", "DATE", "Last day at the agency; NULL while employed."),
+       ("hourly_cost_eur", "DOUBLE", "Loaded cost of one hour of this person's time, €.")),
+    _t("teams", "One row per team, derived from staff (or the --teams file).",
+       ("team", "VARCHAR", "Team name (primary key)."),
+       ("manager", "VARCHAR", "Manager's name when known."),
+       ("office", "VARCHAR", "Office when known."),
+       ("n_sales", "INTEGER", "Number of staff with role `sales` in the team."),
+       ("n_coaches", "INTEGER", "Number of staff with role `coach` in the team.")),
+    _t("clients", "BO clients: the master list of companies.",
+       ("client_id", "VARCHAR", "BO client id (primary key)."),
+       ("name", "VARCHAR", "Company name as in the BO (trimmed)."),
+       ("sector", "VARCHAR", "Business sector."),
+       ("employees", "INTEGER", "Head count."),
+       ("city", "VARCHAR", "City of the client's main site."),
+       ("created_at", "DATE", "Date the client record was created.")),
+    _t("jobs", "BO jobs (recruitment mandates), one row per job.",
+       ("job_id", "VARCHAR", "BO job id (primary key)."),
+       ("client_id", "VARCHAR", "Client the job is for."),
+       ("title", "VARCHAR", "Job title."),
+       ("job_type", "VARCHAR", "Job family (e.g. `Developer`, `Sales`)."),
+       ("seniority", "VARCHAR", "`junior`, `mid`, `senior` or `executive`."),
+       ("salary_k", "DOUBLE", "Annual gross salary of the position, k€ (values typed in € are converted)."),
+       ("fee_rate", "DOUBLE", "Agency fee as a fraction of salary (values typed in % are converted)."),
+       ("opened_at", "DATE", "Date the job was opened."),
+       ("closed_at", "DATE", "Date the job was closed; NULL while open."),
+       ("status", "VARCHAR", "`open`, `filled`, `lost` or `cancelled`."),
+       ("sales_id", "VARCHAR", "Salesperson in charge (staff_id); funnel events are attributed to them."),
+       ("coach_id", "VARCHAR", "Coach (recruiter) in charge (staff_id)."),
+       ("is_repeat", "BOOLEAN", "True when the client had an earlier job (opened before this one).")),
+    _t("candidates", "BO candidates, ids and non-personal attributes only.",
+       ("candidate_id", "VARCHAR", "BO candidate id (primary key)."),
+       ("source", "VARCHAR", "Where the candidate came from."),
+       ("seniority", "VARCHAR", "Candidate seniority."),
+       ("city", "VARCHAR", "City."),
+       ("created_at", "DATE", "Date the candidate record was created.")),
+    _t("pipeline_events", "A candidate's steps on a job: pitch → MER → offer → placement. "
+       "Duplicate events (same job, candidate, stage and date) are merged.",
+       ("event_id", "VARCHAR", "BO event id (primary key)."),
+       ("job_id", "VARCHAR", "Job."),
+       ("candidate_id", "VARCHAR", "Candidate."),
+       ("stage", "VARCHAR", "`pitch`, `mer`, `offer` or `placement`."),
+       ("event_date", "DATE", "Date of the step."),
+       ("staff_id", "VARCHAR", "Staff member who logged the step.")),
+    _t("placements", "BO placements: a candidate hired on a job, and the fee invoiced.",
+       ("placement_id", "VARCHAR", "BO placement id (primary key)."),
+       ("job_id", "VARCHAR", "Job filled."),
+       ("candidate_id", "VARCHAR", "Candidate placed."),
+       ("start_date", "DATE", "Candidate's first day."),
+       ("fee_eur", "DOUBLE", "Fee invoiced, € (revenue)."),
+       ("invoiced_at", "DATE", "Invoice date: revenue is dated by it."),
+       ("guarantee_broken", "BOOLEAN", "True when the candidate left during the guarantee period (fee refunded)."),
+       ("broken_at", "DATE", "Date the guarantee broke.")),
+    _t("activities", "Staff effort logged against clients and jobs.",
+       ("activity_id", "VARCHAR", "BO activity id (primary key)."),
+       ("staff_id", "VARCHAR", "Staff member."),
+       ("client_id", "VARCHAR", "Client the effort was for."),
+       ("job_id", "VARCHAR", "Job, when the activity is tied to one."),
+       ("type", "VARCHAR", "Activity type (call, meeting, email…)."),
+       ("activity_date", "DATE", "Date."),
+       ("minutes", "DOUBLE", "Duration, minutes.")),
+    _t("deals", "CRM deals, cleaned: one row per real deal (re-entered duplicates merged).",
+       ("deal_id", "VARCHAR", "CRM deal id (primary key)."),
+       ("deal_name", "VARCHAR", "Deal name as typed."),
+       ("company", "VARCHAR", "Company name as exported (trimmed); links to BO via client_links."),
+       ("amount", "DOUBLE", "Deal amount, € (k€ typos converted); NULL when missing."),
+       ("stage_raw", "VARCHAR", "Stage label as exported."),
+       ("stage", "VARCHAR", "Canonical stage: `open`, `won` or `lost`."),
+       ("stage_detail", "VARCHAR", "Open sub-stage when known: `qualification`, `pitch`, `mer`, `offer`, `other`."),
+       ("owner_raw", "VARCHAR", "Owner name as exported."),
+       ("owner_id", "VARCHAR", "Resolved owner (staff_id); NULL when unresolved (see owner_links)."),
+       ("created_at", "DATE", "Deal creation date."),
+       ("closed_at", "DATE", "Close date (won/lost) or NULL while open."),
+       ("expected_close_at", "DATE", "Expected close date when the CRM gives one."),
+       ("updated_at", "DATE", "Last modification date when the CRM gives one."),
+       ("deal_type", "VARCHAR", "`new` or `existing` business when known."),
+       ("lost_reason", "VARCHAR", "Reason for a lost deal when known."),
+       ("pipeline", "VARCHAR", "CRM pipeline name."),
+       ("probability", "DOUBLE", "Win probability given by the CRM (fraction), when known.")),
+)
+
+# --- Link tables (public interface, see docs/schema.md) ---------------------------
+
+LINK_TABLES: tuple[Table, ...] = (
+    _t("client_links", "CRM company string → BO client. One row per distinct raw CRM company string "
+       "(trimmed) exactly as exported.",
+       ("crm_company", "VARCHAR", "Company string as exported (trimmed)."),
+       ("client_id", "VARCHAR", "Linked BO client; NULL unless status is auto or override with a client."),
+       ("score", "DOUBLE", "Match score of the best candidate, 0–100."),
+       ("status", "VARCHAR", "`auto`, `review`, `none` or `override`."),
+       ("reason", "VARCHAR", "Why, in words (scores, tie, override note).")),
+    _t("link_candidates", "The best BO candidates for each CRM company (the review queue's choices).",
+       ("crm_company", "VARCHAR", "Company string as exported (trimmed)."),
+       ("rank", "INTEGER", "1 = best."),
+       ("client_id", "VARCHAR", "Candidate BO client."),
+       ("client_name", "VARCHAR", "Candidate's BO name."),
+       ("score", "DOUBLE", "Combined score, 0–100."),
+       ("reason", "VARCHAR", "Scorer breakdown.")),
+    _t("deal_links", "CRM deal → BO job, for deals whose company is linked. One row per deal.",
+       ("deal_id", "VARCHAR", "CRM deal id."),
+       ("job_id", "VARCHAR", "Linked BO job; NULL unless linked."),
+       ("score", "DOUBLE", "Fit score, 0–100."),
+       ("status", "VARCHAR", "`auto`, `review`, `none` or `override`."),
+       ("reason", "VARCHAR", "Why, in words.")),
+    _t("owner_links", "CRM owner string → BO staff (or grouped person in a CRM-only build).",
+       ("crm_owner", "VARCHAR", "Owner string as exported (trimmed)."),
+       ("staff_id", "VARCHAR", "Resolved staff id; NULL unless linked."),
+       ("score", "DOUBLE", "Match score, 0–100."),
+       ("status", "VARCHAR", "`auto`, `review`, `none` or `override`."),
+       ("reason", "VARCHAR", "Why, in words.")),
+    _t("client_duplicates", "Pairs of BO client records that look like one company.",
+       ("client_id", "VARCHAR", "Client kept as reference (smaller id)."),
+       ("duplicate_client_id", "VARCHAR", "Client that looks like a duplicate of it."),
+       ("score", "DOUBLE", "Name similarity, 0–100."),
+       ("reason", "VARCHAR", "Why.")),
+)
+
+# --- Build bookkeeping ---------------------------------------------------------------
+
+AUDIT_TABLES: tuple[Table, ...] = (
+    _t("data_issues", "Every cleaning decision, one row each.",
+       ("source", "VARCHAR", "`crm` or `bo`."),
+       ("file", "VARCHAR", "Input file name."),
+       ("row_number", "BIGINT", "Record number in the file (1 = first data record)."),
+       ("record_id", "VARCHAR", "Id of the record when it has one."),
+       ("column", "VARCHAR", "Column concerned (canonical name)."),
+       ("rule", "VARCHAR", "Rule id, `<kind>.<name>`; kind is missing, outlier, time_order, inconsistent, "
+        "invalid or duplicate."),
+       ("original_value", "VARCHAR", "Value before the rule."),
+       ("new_value", "VARCHAR", "Value after the rule (NULL when flagged or quarantined)."),
+       ("action", "VARCHAR", "`fixed`, `flagged`, `quarantined` or `merged`.")),
+    _t("quarantine", "Rows kept out of the clean tables, with the reason.",
+       ("source", "VARCHAR", "`crm` or `bo`."),
+       ("file", "VARCHAR", "Input file name."),
+       ("row_number", "BIGINT", "Record number in the file."),
+       ("record_id", "VARCHAR", "Id of the record when it has one."),
+       ("rule", "VARCHAR", "Rule that quarantined it."),
+       ("reason", "VARCHAR", "Reason in words."),
+       ("raw", "VARCHAR", "The raw row as JSON.")),
+    _t("row_accounts", "Row accounting per input file: rows_in = rows_clean + rows_quarantined + rows_merged.",
+       ("source", "VARCHAR", "`crm` or `bo`."),
+       ("file", "VARCHAR", "Input file name."),
+       ("table_name", "VARCHAR", "Clean table fed by the file."),
+       ("rows_in", "BIGINT", "Data records read."),
+       ("rows_clean", "BIGINT", "Records in the clean table."),
+       ("rows_quarantined", "BIGINT", "Records quarantined."),
+       ("rows_merged", "BIGINT", "Records merged into another as duplicates.")),
+    _t("build_log", "Build facts in long form: counts per file and rule, timings, input checksums.",
+       ("built_at", "TIMESTAMP", "Build start (UTC)."),
+       ("file", "VARCHAR", "Input file, or `*` for the whole build."),
+       ("kind", "VARCHAR", "`rows`, `rule`, `timing`, `checksum` or `info`."),
+       ("name", "VARCHAR", "What is measured (rule id, step name…)."),
+       ("value", "DOUBLE", "Number, when numeric."),
+       ("text", "VARCHAR", "Text, when not numeric.")),
+)
+
+ALL_TABLES: tuple[Table, ...] = CLEAN_TABLES + LINK_TABLES + AUDIT_TABLES
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
+
+
+def schema_markdown() -> str:
+    """The schema as markdown, for docs/schema.md."""
+    lines = ["# Warehouse schema", "",
+             "Generated from `core/schema.py` by `python -m core schema-doc`; a test keeps them in sync.", "",
+             "Besides these tables, every input file is loaded untouched into a `raw_<table>` table "
+             "(all columns VARCHAR as read, plus `_row_number`).", ""]
+    for group, tables in (("Clean tables", CLEAN_TABLES), ("Link tables", LINK_TABLES),
+                          ("Build bookkeeping", AUDIT_TABLES)):
+        lines += [f"## {group}", ""]
+        for t in tables:
+            lines += [f"### `{t.name}`", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]
+            lines += [f"| `{c.name}` | {c.type} | {c.doc} |" for c in t.columns]
+            lines.append("")
+    lines += ["## BO export folder (input)", "",
+              "CSV files, any common encoding and separator; column names as below.", ""]
+    for name, cols in BO_INPUT_COLUMNS.items():
+        lines.append(f"- `{name}.csv`: " + ", ".join(cols))
+    lines.append("")
+    return "\n".join(lines)
