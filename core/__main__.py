@@ -144,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--mapping", help="column/stage mapping file (JSON or YAML)")
     b.add_argument("--teams", help="salespeople and their teams (CSV/XLSX), when there is no BO")
     b.add_argument("--accounts", help="client companies with attributes (CSV/XLSX)")
-    b.add_argument("--overrides", help="link decisions file (default: overrides.csv beside the CRM export)")
+    b.add_argument("--overrides", help="link decisions file (default: overrides.csv beside the --db file)")
     b.add_argument("--quiet", action="store_true", help="no progress output")
     b.set_defaults(func=cmd_build)
 
