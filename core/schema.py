@@ -238,7 +238,8 @@ def schema_markdown() -> str:
     lines = ["# Warehouse schema", "",
              "Generated from `core/schema.py` by `python -m core schema-doc`; a test keeps them in sync.", "",
              "Besides these tables, every input file is loaded untouched into a `raw_<table>` table "
-             "(all columns VARCHAR as read, plus `_row_number`).", ""]
+             "(all columns VARCHAR as read, plus `_row_number`, the record number, and `_extra`, the cells "
+             "beyond the header of a record with too many fields).", ""]
     for group, tables in (("Clean tables", CLEAN_TABLES), ("Link tables", LINK_TABLES),
                           ("Build bookkeeping", AUDIT_TABLES)):
         lines += [f"## {group}", ""]

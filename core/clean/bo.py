@@ -1,0 +1,270 @@
+"""Cleaning of the BO export files (staff, clients, jobs, candidates, events, placements, activities).
+
+Each file goes raw table -> scratch table `_t` (trimmed strings, null tokens removed) ->
+rules -> typed clean table. Parents are cleaned before children so that orphan checks
+look at the clean parent tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from core.clean.engine import FileCleaner, q
+from core.clean.sql import day_first
+from core.io.layouts import Layout
+from core.io.readers import ReadInfo
+from core.schema import BO_INPUT_COLUMNS, TABLES_BY_NAME
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one BO file is typed and checked."""
+
+    pk: str
+    main_date: str
+    dates: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    integers: tuple[str, ...] = ()
+    # column -> (label table, rule id for non-canonical labels, quarantine rule for unknown or None)
+    labels: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    booleans: tuple[str, ...] = ()
+    # column -> (parent table, parent id, nullable)
+    refs: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    lower: tuple[str, ...] = ()
+
+
+SPECS: dict[str, Spec] = {
+    "staff": Spec("staff_id", "start_date", dates=("start_date", "end_date"), numbers=("hourly_cost_eur",),
+                  labels={"role": ("lbl_staff_role", "inconsistent.staff_role", None)}, lower=("email",)),
+    "clients": Spec("client_id", "created_at", dates=("created_at",), integers=("employees",)),
+    "candidates": Spec("candidate_id", "created_at", dates=("created_at",), lower=("seniority",)),
+    "jobs": Spec("job_id", "opened_at", dates=("opened_at", "closed_at"), numbers=("salary_k", "fee_rate"),
+                 labels={"status": ("lbl_job_status", "inconsistent.job_status", None)},
+                 refs={"client_id": ("clients", "client_id", False)}, lower=("seniority",)),
+    "pipeline_events": Spec("event_id", "event_date", dates=("event_date",),
+                            labels={"stage": ("lbl_event_stage", "inconsistent.event_stage",
+                                              "invalid.unknown_event_stage")},
+                            refs={"job_id": ("jobs", "job_id", False)}),
+    "placements": Spec("placement_id", "invoiced_at", dates=("start_date", "invoiced_at", "broken_at"),
+                       numbers=("fee_eur",), booleans=("guarantee_broken",),
+                       refs={"job_id": ("jobs", "job_id", False)}),
+    "activities": Spec("activity_id", "activity_date", dates=("activity_date",), numbers=("minutes",),
+                       refs={"client_id": ("clients", "client_id", False), "job_id": ("jobs", "job_id", True)}),
+}
+ORDER = ("staff", "clients", "candidates", "jobs", "pipeline_events", "placements", "activities")
+
+CANONICAL = {"staff_role": ("sales", "coach"), "job_status": ("open", "filled", "lost", "cancelled"),
+             "event_stage": ("pitch", "mer", "offer", "placement")}
+
+
+def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout, columns: list[str],
+                extra_cols: list[str], labels: list[str]) -> None:
+    """`_t`: one row per raw record, canonical columns trimmed with null tokens removed.
+
+    Label columns also keep their raw text as `<column>__orig` (a trailing space makes a label
+    non-canonical). Unmapped columns are kept as `_x<n>` for the exact-duplicate test. The
+    number of null tokens is counted for build_log.
+    """
+    raw_cols = list(dict.fromkeys([s for c in columns for s in layout.fields.get(c, [])] + extra_cols))
+    slot = {name: i for i, name in enumerate(raw_cols)}
+    first = q(fc.info.columns[0]) if fc.info.columns else "NULL"
+    # Three steps: trim each raw cell once (r<i>), drop null tokens (n<i>), then name canonical columns.
+    trimmed = ["_row_number", "_extra", f"CAST({first} AS VARCHAR) AS _first"]
+    trimmed += [f"cv_trim({q(name)}) AS r{i}" for name, i in slot.items()]
+    nulled = ["_row_number", "_extra", "_first"] + [f"r{i}, cv_null(r{i}) AS n{i}" for i in slot.values()]
+    tokens = " + ".join(f"CAST(r{i} IS NOT NULL AND n{i} IS NULL AS INTEGER)" for i in slot.values())
+    named = ["_row_number AS rn", "_extra", "_first", f"{tokens or '0'} AS _nulls"]
+    for c in columns:
+        src = layout.fields.get(c)
+        if src:
+            cells = [f"n{slot[s]}" for s in src]
+            named.append(f"{cells[0] if len(cells) == 1 else 'COALESCE(' + ', '.join(cells) + ')'} AS {q(c)}")
+        else:
+            named.append(f"CAST(NULL AS VARCHAR) AS {q(c)}")
+        if c in labels:
+            orig = f"NULLIF(COALESCE({', '.join(q(s) for s in src)}), '')" if src else "CAST(NULL AS VARCHAR)"
+            trimmed.append(f"{orig} AS {q(c + '__orig')}")
+            nulled.append(q(c + "__orig"))
+            named.append(q(c + "__orig"))
+    named += [f"n{slot[x]} AS {q('_x' + str(i))}" for i, x in enumerate(extra_cols)]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _t AS SELECT {', '.join(named)} FROM (SELECT {', '.join(nulled)} "
+                f"FROM (SELECT {', '.join(trimmed)} FROM {fc.raw}))")
+    n = con.execute("SELECT SUM(_nulls) FROM _t").fetchone()[0]
+    if n:
+        fc.counts["missing.null_token"] = int(n)
+
+
+def lookup_labels(con: duckdb.DuckDBPyConnection, col: str, lbl: str, value: str, target: str) -> None:
+    """Set `_t.<target>` from a label table, normalising each distinct label once (not once per row)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT d.v, l.{value} AS value FROM "
+                f"(SELECT DISTINCT {q(col)} AS v FROM _t WHERE {q(col)} IS NOT NULL) d "
+                f"JOIN {lbl} l ON l.label_norm = cv_key(d.v)")
+    con.execute(f"UPDATE _t SET {q(target)} = m.value FROM _map m WHERE m.v = _t.{q(col)}")
+
+
+def typed_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, dates: tuple[str, ...]) -> None:
+    """Parse date columns in place (day/month order decided per column) and flag unreadable ones."""
+    serial = fc.info.kind == "xlsx"
+    for c in dates:
+        dayfirst, why = day_first(con, frm, q(c))
+        fc.day_first[c] = why
+        con.execute(f"ALTER TABLE {frm} ADD COLUMN {q(c + '__d')} DATE")
+        # Parse each distinct text once: a date column has few distinct values.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, ?, ?) AS value "
+                    f"FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} WHERE {q(c)} IS NOT NULL)", [dayfirst, serial])
+        con.execute(f"UPDATE {frm} SET {q(c + '__d')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
+        fc.log("invalid.unparseable_date", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__d')} IS NULL",
+               q(c), frm=frm)
+
+
+def typed_numbers(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, numbers: tuple[str, ...]) -> None:
+    """Parse number columns (French/English formats, €, spaces) and flag unreadable ones."""
+    for c in numbers:
+        con.execute(f"ALTER TABLE {frm} ADD COLUMN {q(c + '__n')} DOUBLE")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_num(v) AS value "
+                    f"FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} WHERE {q(c)} IS NOT NULL)")
+        con.execute(f"UPDATE {frm} SET {q(c + '__n')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
+        fc.log("invalid.unparseable_number", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__n')} IS NULL",
+               q(c), frm=frm)
+
+
+def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main: str,
+                 dates: tuple[str, ...]) -> None:
+    """time_order.future_date: a date > 366 days after the 99th percentile of the main date -> NULL."""
+    limit = con.execute(f"SELECT CAST(quantile_disc({q(main + '__d')}, 0.99) AS DATE) + INTERVAL 366 DAY "
+                        f"FROM {frm}").fetchone()[0]
+    if limit is None:
+        return
+    for c in dates:
+        where = f"{q(c + '__d')} > CAST(? AS DATE)"
+        fc.log("time_order.future_date", "flagged", c, where, q(c + "__d"), frm=frm, params=[limit])
+        con.execute(f"UPDATE {frm} SET {q(c + '__d')} = NULL WHERE {where}", [limit])
+
+
+def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, layout: Layout) -> FileCleaner:
+    """Clean one BO file into its clean table; returns the file's cleaner (counts, accounts)."""
+    spec = SPECS[table]
+    fc = FileCleaner(con, "bo", info, f"raw_{table}", table, q(spec.pk))
+    fc.start()
+    columns = BO_INPUT_COLUMNS[table]
+    used = {s for src in layout.fields.values() for s in src}
+    extra_cols = [c for c in info.columns if c not in used]
+    stage_table(con, fc, layout, columns, extra_cols, list(spec.labels))
+    fc.structural("_t")
+    fc.quarantine("missing.primary_key", f"no {spec.pk}: the row cannot be referenced", f"{q(spec.pk)} IS NULL",
+                  "_t", column=spec.pk)
+    fc.duplicates("_t", columns + [f"_x{i}" for i in range(len(extra_cols))], spec.pk)
+    for col, (parent, pid, nullable) in spec.refs.items():
+        cond = f"{q(col)} NOT IN (SELECT {q(pid)} FROM {parent} WHERE {q(pid)} IS NOT NULL)"
+        if not nullable:
+            cond = f"({q(col)} IS NULL OR {cond})"
+        else:
+            cond = f"({q(col)} IS NOT NULL AND {cond})"
+        fc.quarantine("invalid.orphan", f"{col} refers to a {parent[:-1]} that is not in the clean {parent} table",
+                      cond, "_t", column=col, original=q(col))
+    # Labels (roles, statuses, stages).
+    for col, (lbl, rule, unknown_rule) in spec.labels.items():
+        con.execute(f"ALTER TABLE _t ADD COLUMN {q(col + '__l')} VARCHAR")
+        lookup_labels(con, col, lbl, "value", col + "__l")
+        canon = CANONICAL[rule.split(".")[1]]
+        marks = ", ".join("?" for _ in canon)
+        if unknown_rule:
+            fc.quarantine(unknown_rule, f"{col} label not recognised", f"{q(col + '__l')} IS NULL", "_t",
+                          column=col, original=q(col + "__orig"))
+        else:
+            fc.log(rule, "flagged", col, f"{q(col)} IS NOT NULL AND {q(col + '__l')} IS NULL", q(col + "__orig"),
+                   frm="_t")
+        fc.log(rule, "fixed", col, f"{q(col + '__l')} IS NOT NULL AND {q(col + '__orig')} NOT IN ({marks})",
+               q(col + "__orig"), q(col + "__l"), frm="_t", params=list(canon))
+    typed_dates(con, fc, "_t", spec.dates)
+    typed_numbers(con, fc, "_t", spec.numbers + spec.integers)
+    for col in spec.booleans:
+        con.execute(f"ALTER TABLE _t ADD COLUMN {q(col + '__b')} BOOLEAN")
+        lookup_labels(con, col, "lbl_bool", "value", col + "__b")
+        fc.log("invalid.unparseable_boolean", "flagged", col, f"{q(col)} IS NOT NULL AND {q(col + '__b')} IS NULL",
+               q(col), frm="_t")
+    future_dates(con, fc, "_t", spec.main_date, spec.dates)
+    RULES[table](con, fc)
+    return finish(con, fc, table, spec)
+
+
+def _value_rule(fc: FileCleaner, rule: str, action: str, col: str, where: str, new: str) -> None:
+    """Log then apply a value rule on `_t` (`new` is the SQL of the new value, NULL to flag)."""
+    fc.log(rule, action, col.split("__")[0], where, q(col), new, frm="_t")
+    fc.con.execute(f"UPDATE _t SET {q(col)} = {new} WHERE {where}")
+
+
+def _rules_staff(con, fc: FileCleaner) -> None:
+    pass
+
+
+def _rules_jobs(con, fc: FileCleaner) -> None:
+    _value_rule(fc, "outlier.salary_in_euros", "fixed", "salary_k__n", '"salary_k__n" > 1000', '"salary_k__n" / 1000')
+    _value_rule(fc, "invalid.fee_rate_percent", "fixed", "fee_rate__n",
+                '"fee_rate__n" > 1 AND "fee_rate__n" <= 100', '"fee_rate__n" / 100')
+    _value_rule(fc, "invalid.fee_rate_range", "flagged", "fee_rate__n",
+                '"fee_rate__n" <= 0 OR "fee_rate__n" > 100', "NULL")
+    _value_rule(fc, "time_order.closed_before_opened", "flagged", "closed_at__d",
+                '"closed_at__d" < "opened_at__d"', "NULL")
+
+
+def _rules_events(con, fc: FileCleaner) -> None:
+    fc.merge("duplicate.event", "event_id", "_t", '"job_id", "candidate_id", "stage__l", "event_date__d"',
+             where='"event_date__d" IS NOT NULL')
+    fc.log("time_order.event_before_job_opened", "flagged", "event_date",
+           '"event_date__d" < (SELECT j.opened_at FROM jobs j WHERE j.job_id = _t.job_id)', '"event_date__d"',
+           frm="_t")
+
+
+def _rules_placements(con, fc: FileCleaner) -> None:
+    _value_rule(fc, "invalid.negative_fee", "fixed", "fee_eur__n", '"fee_eur__n" < 0', 'abs("fee_eur__n")')
+
+
+def _rules_activities(con, fc: FileCleaner) -> None:
+    _value_rule(fc, "invalid.negative_minutes", "flagged", "minutes__n",
+                '"minutes__n" <= 0 OR "minutes__n" > 1440', "NULL")
+
+
+RULES = {"staff": _rules_staff, "clients": _rules_staff, "candidates": _rules_staff, "jobs": _rules_jobs,
+         "pipeline_events": _rules_events, "placements": _rules_placements, "activities": _rules_activities}
+
+
+def finish(con: duckdb.DuckDBPyConnection, fc: FileCleaner, table: str, spec: Spec) -> FileCleaner:
+    """Insert the surviving rows, typed, into the clean table; write quarantine and row accounts."""
+    exprs = []
+    for col in TABLES_BY_NAME[table].column_names:
+        if col in spec.dates:
+            exprs.append(q(col + "__d"))
+        elif col in spec.numbers:
+            exprs.append(q(col + "__n"))
+        elif col in spec.integers:
+            exprs.append(f"CAST(round({q(col + '__n')}) AS INTEGER)")
+        elif col in spec.labels:
+            exprs.append(q(col + "__l"))
+        elif col in spec.booleans:
+            exprs.append(q(col + "__b"))
+        elif col in spec.lower:
+            exprs.append(f"lower({q(col)})")
+        elif col == "is_repeat":
+            exprs.append("CAST(NULL AS BOOLEAN)")
+        elif col == "team":
+            exprs.append(f"COALESCE({q(col)}, '(no team)')")
+        else:
+            exprs.append(q(col))
+    before = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    # _t is in file order (insertion order is preserved), so the clean table is too.
+    con.execute(f"INSERT INTO {table} SELECT {', '.join(exprs)} FROM _t")
+    rows_clean = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] - before
+    fc.quarantine_table_rows()
+    fc.accounts = fc.account(rows_clean)
+    return fc
+
+
+def set_is_repeat(con: duckdb.DuckDBPyConnection) -> None:
+    """jobs.is_repeat: the client had a job opened strictly before this one."""
+    con.execute("UPDATE jobs SET is_repeat = COALESCE(jobs.opened_at > f.first_open, FALSE) FROM "
+                "(SELECT client_id, MIN(opened_at) AS first_open FROM jobs GROUP BY client_id) f "
+                "WHERE f.client_id = jobs.client_id")
+    con.execute("UPDATE jobs SET is_repeat = FALSE WHERE is_repeat IS NULL")

@@ -1,0 +1,151 @@
+"""The machinery every file's cleaning shares: the issue log, quarantine, merges, row accounts.
+
+One `FileCleaner` walks one raw table through its rules. Each rule is a set-based SQL
+statement over the whole file; what it decides is written to `data_issues` (one row per
+row and column touched), `quarantine` (with the raw row as JSON) or the merge list, so
+that `rows_in = rows_clean + rows_quarantined + rows_merged` can be checked at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from core.io.readers import ReadInfo
+
+TOTAL_LABELS = r"^(grand )?(total|totals|totaux|total général|total general|sum|somme|sous-total|subtotal)\s*:?$"
+
+
+def q(name: str) -> str:
+    """A column name quoted as an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class FileCleaner:
+    """Cleaning state of one input file.
+
+    Attributes:
+        con: build connection.
+        source: `crm` or `bo`.
+        info: what the reader found (file name, header columns, format).
+        raw: raw table name (`raw_<table>`).
+        table: clean table fed by the file.
+        pk: canonical id column, quoted (record_id in the logs).
+        counts: rule -> number of rows touched (for build_log).
+        day_first: date column -> how its day/month order was decided (for build_log).
+        accounts: the file's row accounts once written (rows_in, rows_clean, ...).
+    """
+
+    con: duckdb.DuckDBPyConnection
+    source: str
+    info: ReadInfo
+    raw: str
+    table: str
+    pk: str
+    counts: dict[str, int] = field(default_factory=dict)
+    day_first: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return self.info.file
+
+    def start(self) -> None:
+        """Create this file's scratch tables: `_q` (quarantined rows) and `_m` (merged rows)."""
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _q (rn BIGINT, record_id VARCHAR, rule VARCHAR, reason VARCHAR)")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _m (rn BIGINT)")
+
+    def _count(self, rule: str, n: int) -> None:
+        if n:
+            self.counts[rule] = self.counts.get(rule, 0) + n
+
+    def log(self, rule: str, action: str, column: str, where: str, original: str, new: str = "NULL",
+            frm: str = "_t", record: str | None = None, params: list | None = None) -> int:
+        """Write one data_issues row per row of `frm` matching `where`; returns how many."""
+        record = record or self.pk
+        n = self.con.execute(
+            f"INSERT INTO data_issues SELECT ?, ?, rn, CAST({record} AS VARCHAR), ?, ?, CAST({original} AS VARCHAR), "
+            f"CAST({new} AS VARCHAR), ? FROM {frm} WHERE {where} ORDER BY rn",
+            [self.source, self.file, column, rule, action] + (params or [])).fetchone()[0]
+        self._count(rule, n)
+        return n
+
+    def quarantine(self, rule: str, reason: str, where: str, frm: str, column: str | None = None,
+                   original: str = "NULL", params: list | None = None) -> int:
+        """Quarantine the rows of `frm` matching `where` and drop them from `frm` (so no later rule sees them)."""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _hit AS SELECT rn, CAST({self.pk} AS VARCHAR) AS record_id, "
+            f"CAST({original} AS VARCHAR) AS original FROM {frm} WHERE {where}", params or [])
+        n = self.con.execute("SELECT COUNT(*) FROM _hit").fetchone()[0]
+        if n:
+            self.con.execute("INSERT INTO _q SELECT rn, record_id, ?, ? FROM _hit", [rule, reason])
+            self.con.execute(
+                "INSERT INTO data_issues SELECT ?, ?, rn, record_id, ?, ?, original, NULL, 'quarantined' "
+                "FROM _hit ORDER BY rn", [self.source, self.file, column or "*", rule])
+            self.con.execute(f"DELETE FROM {frm} WHERE rn IN (SELECT rn FROM _hit)")
+        self._count(rule, n)
+        return n
+
+    def merge(self, rule: str, column: str, frm: str, partition: str, order: str = "rn",
+              where: str = "TRUE") -> int:
+        """Merge rows equal on `partition` into the first one (by `order`): logged, dropped from `frm`.
+
+        The kept row's id is the issue's new value.
+        """
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _hit AS SELECT rn, CAST({self.pk} AS VARCHAR) AS record_id, "
+            f"CAST(first_id AS VARCHAR) AS kept FROM (SELECT rn, {self.pk}, "
+            f"FIRST({self.pk}) OVER w AS first_id, ROW_NUMBER() OVER w AS k FROM {frm} WHERE {where} "
+            f"WINDOW w AS (PARTITION BY {partition} ORDER BY {order})) WHERE k > 1")
+        n = self.con.execute("SELECT COUNT(*) FROM _hit").fetchone()[0]
+        if n:
+            self.con.execute("INSERT INTO _m SELECT rn FROM _hit")
+            self.con.execute(
+                "INSERT INTO data_issues SELECT ?, ?, rn, record_id, ?, ?, record_id, kept, 'merged' "
+                "FROM _hit ORDER BY rn", [self.source, self.file, column, rule])
+            self.con.execute(f"DELETE FROM {frm} WHERE rn IN (SELECT rn FROM _hit)")
+        self._count(rule, n)
+        return n
+
+    def structural(self, frm: str) -> None:
+        """Rules every file shares: too many fields, a totals row at the end, exact duplicate rows."""
+        self.quarantine("invalid.bad_field_count",
+                        "more fields than the header: the values cannot be placed safely",
+                        "_extra IS NOT NULL", frm, original="_extra")
+        self.quarantine("invalid.totals_row", "a totals row below the data, not a record",
+                        f"rn > (SELECT MAX(rn) FROM {frm}) - 3 AND regexp_matches(lower(cv_trim(_first)), ?)",
+                        frm, params=[TOTAL_LABELS])
+
+    def duplicates(self, frm: str, columns: list[str], pk_column: str) -> None:
+        """duplicate.exact_row then duplicate.primary_key, on rows whose id is not NULL.
+
+        exact_row: a row identical to an earlier one in every column (exported twice);
+        primary_key: same id as an earlier row with other values. Both can only touch rows whose
+        id occurs more than once, so the windows run on those few rows, not on the whole file.
+        """
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {self.pk} AS k FROM {frm} "
+                         f"GROUP BY {self.pk} HAVING COUNT(*) > 1")
+        among = f"{self.pk} IN (SELECT k FROM _dupkeys)"
+        self.merge("duplicate.exact_row", "*", frm, ", ".join(q(c) for c in columns), where=among)
+        self.merge("duplicate.primary_key", pk_column, frm, self.pk, where=among)
+
+    def quarantine_table_rows(self) -> None:
+        """Copy this file's quarantined rows (with the raw row as JSON) into `quarantine`."""
+        self.con.execute(
+            f"INSERT INTO quarantine SELECT ?, ?, _q.rn, _q.record_id, _q.rule, _q.reason, to_json(r) "
+            f"FROM _q JOIN {self.raw} r ON r._row_number = _q.rn ORDER BY _q.rn", [self.source, self.file])
+
+    def account(self, rows_clean: int) -> dict[str, int]:
+        """Write this file's row_accounts row and return it; the invariant is checked by the build.
+
+        Args:
+            rows_clean: records of this file written to the clean table.
+        """
+        rows_in = self.con.execute(f"SELECT COUNT(*) FROM {self.raw}").fetchone()[0]
+        rows_q = self.con.execute("SELECT COUNT(*) FROM _q").fetchone()[0]
+        rows_m = self.con.execute("SELECT COUNT(*) FROM _m").fetchone()[0]
+        self.con.execute("INSERT INTO row_accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [self.source, self.file, self.table, rows_in, rows_clean, rows_q, rows_m])
+        return {"rows_in": rows_in, "rows_clean": rows_clean, "rows_quarantined": rows_q, "rows_merged": rows_m}

@@ -1,0 +1,412 @@
+"""Read one export file (CSV or XLSX) into a `raw_<table>` DuckDB table of strings.
+
+The raw table holds every data record exactly as read: one VARCHAR column per header
+cell (blank or repeated headers renamed), `_row_number` (1 = first data record) and
+`_extra` (the cells beyond the header's width, when a record has too many fields; such
+records are quarantined by the cleaning). Blank records are not records.
+
+Large, well-formed CSV files are parsed by DuckDB's CSV reader; files it cannot read
+safely (an odd number of quotes, too many extra fields, huge cells) are parsed by
+Python's csv module instead, with the same result.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core.errors import InputFileError
+from core.io.text import (
+    CP1252_UNDEFINED,
+    SNIFF_LINES,
+    decode,
+    dedupe_headers,
+    detect_encoding,
+    header_score,
+    normalise_name,
+    sample_lines,
+    sniff,
+)
+
+csv.field_size_limit(2**31 - 1)
+
+EXTRA_SLOTS = 4  # fields beyond the header that DuckDB's fast path tolerates before falling back
+LARGE_FILE = 32 << 20  # above this, a CSV is scanned and re-encoded in chunks, never held in memory whole
+CHUNK = 16 << 20
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class ReadInfo:
+    """What the reader found out about a file (logged in build_log)."""
+
+    file: str
+    kind: str  # csv | xlsx
+    columns: list[str]
+    rows: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_line: int = 1  # 1-based line (CSV) or sheet row (XLSX) of the header
+    header_score: int = 0
+    parser: str = "duckdb"
+    notes: list[str] = field(default_factory=list)
+
+
+def _q(name: str) -> str:
+    """A column name quoted as a SQL identifier (header text is data, never trusted)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _fail(path: Path, message: str, line: int | None = None, fix: str | None = None) -> InputFileError:
+    return InputFileError(path.name, message, line=line, fix=fix)
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str, known: set[str] | None = None,
+             temp_dir: Path | None = None) -> ReadInfo:
+    """Load an export file into table `table` (replaced), all cells as strings.
+
+    Args:
+        con: connection to load into.
+        path: the CSV or XLSX file.
+        table: name of the raw table to create (from an allow-list, e.g. `raw_jobs`).
+        known: normalised column names expected in the header; they find the header row
+            below title rows, the delimiter and, in a workbook, the sheet.
+        temp_dir: where a re-encoded copy of a non-UTF-8 CSV may be written.
+
+    Returns:
+        ReadInfo with the detected encoding, delimiter, sheet, header line and row count.
+
+    Raises:
+        InputFileError: missing, empty or unreadable file, or no header row.
+    """
+    known = known or set()
+    if not path.exists():
+        raise _fail(path, "file not found.", fix="Check the path or upload the file again.")
+    if path.is_dir():
+        raise _fail(path, "is a folder, not a file.")
+    if path.stat().st_size == 0:
+        raise _fail(path, "is empty (0 bytes).", fix="Export the file again from the tool.")
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if path.suffix.lower() in XLSX_SUFFIXES or magic == _ZIP_MAGIC:
+        return _load_xlsx(con, path, table, known)
+    if path.suffix.lower() == ".xls":
+        raise _fail(path, "is an old Excel 97-2003 workbook (.xls), which cannot be read.",
+                    fix="Save it as .xlsx or CSV and upload that.")
+    return _load_csv(con, path, table, known, temp_dir)
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+
+def _load_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | None) -> ReadInfo:
+    if path.stat().st_size > LARGE_FILE:
+        info = _load_large_csv(con, path, table, known, temp_dir)
+        if info is not None:
+            return info
+    data = path.read_bytes()
+    encoding = detect_encoding(data)
+    try:
+        text = decode(data, encoding)
+    except UnicodeDecodeError as err:
+        raise _fail(path, f"cannot be decoded as text ({encoding}).",
+                    fix="Save it as CSV UTF-8 and upload it again.") from err
+    if "\x00" in text:
+        raise _fail(path, "is not a text file (it contains binary data).",
+                    fix="Upload the CSV or XLSX export itself.")
+    del data
+    text = text.lstrip("\ufeff")
+    info = _sniffed(path, text, known, encoding)
+    if text.count('"') % 2 == 0:
+        source, tmp = path, None
+        if encoding != "utf-8":
+            # DuckDB reads UTF-8 only: hand it a re-encoded copy (BOM dropped by decoding).
+            fd, name = tempfile.mkstemp(suffix=".csv", dir=temp_dir)
+            source = tmp = Path(name)
+            with open(fd, "wb") as fh:
+                fh.write(text.encode("utf-8"))
+        try:
+            _duckdb_csv(con, source, table, info)
+            return info
+        except duckdb.Error:
+            pass  # structurally odd file: the Python parser below handles every case
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+    _python_csv(con, path, table, info, text)
+    return info
+
+
+def _sniffed(path: Path, text: str, known: set[str], encoding: str) -> ReadInfo:
+    """ReadInfo from the first lines: delimiter, header row, header names."""
+    found = sniff(sample_lines(text), known)
+    if not found.header:
+        raise _fail(path, "has no header row.", fix="The first row must hold the column names.")
+    columns, notes = dedupe_headers(found.header)
+    info = ReadInfo(file=path.name, kind="csv", columns=columns, encoding=encoding,
+                    delimiter=found.delimiter, header_line=found.header_line, header_score=found.score,
+                    notes=notes)
+    if found.title_rows:
+        info.notes.append(f"{found.title_rows} title row(s) above the header skipped")
+    return info
+
+
+def _scan(path: Path) -> tuple[str, int]:
+    """Encoding and number of quote characters of a large file, read in chunks (bounded memory).
+
+    Same decision as `detect_encoding`, made chunk by chunk: UTF-8 when every chunk decodes,
+    `mixed` when some non-ASCII text is valid UTF-8 and some is not, else cp1252 (latin-1 when
+    bytes undefined in cp1252 occur).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok, valid_multibyte, undefined, quotes = True, False, False, 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            quotes += chunk.count(b'"')
+            if utf8_ok:
+                try:
+                    decoder.decode(chunk)
+                    valid_multibyte = valid_multibyte or not chunk.isascii()
+                    continue
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            if chunk.isascii():
+                continue
+            text = chunk.decode("utf-8", errors="replace")
+            valid_multibyte = valid_multibyte or len(text) - len(text.encode("ascii", "ignore")) > text.count("\ufffd")
+            undefined = undefined or bool(CP1252_UNDEFINED.search(chunk))
+    if utf8_ok:
+        return "utf-8", quotes
+    if valid_multibyte:
+        return "mixed", quotes
+    return ("latin-1" if undefined else "cp1252"), quotes
+
+
+def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | None) -> ReadInfo | None:
+    """The fast path for big exports: stream-detect, stream-transcode, parse with DuckDB.
+
+    Returns None when the file needs the in-memory path (UTF-16, an odd number of quotes, or
+    a structure DuckDB's reader refuses).
+    """
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if detect_encoding(head) not in ("utf-8", "utf-8-sig", "cp1252", "latin-1", "mixed"):
+        return None
+    encoding, quotes = _scan(path)
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    if quotes % 2:
+        return None
+    text = (head.decode("utf-8", errors="crossview_cp1252") if encoding == "mixed"
+            else head.decode(encoding, errors="replace")).lstrip("\ufeff")
+    if "\x00" in text:
+        raise _fail(path, "is not a text file (it contains binary data).",
+                    fix="Upload the CSV or XLSX export itself.")
+    info = _sniffed(path, text, known, encoding)
+    source, tmp = path, None
+    if encoding != "utf-8":
+        fd, name = tempfile.mkstemp(suffix=".csv", dir=temp_dir)
+        source = tmp = Path(name)
+        decoder = (codecs.getincrementaldecoder("utf-8")(errors="crossview_cp1252") if encoding == "mixed"
+                   else codecs.getincrementaldecoder(encoding)())
+        with path.open("rb") as src, open(fd, "wb") as dst:
+            dst.writelines(decoder.decode(chunk).encode("utf-8") for chunk in iter(lambda: src.read(CHUNK), b""))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    try:
+        _duckdb_csv(con, source, table, info)
+        return info
+    except duckdb.Error:
+        return None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def _duckdb_csv(con, source: Path, table: str, info: ReadInfo) -> None:
+    """Parse a UTF-8 CSV with DuckDB's reader into the raw table (dialect as sniffed)."""
+    n = len(info.columns)
+    slots = {f"c{i}": "VARCHAR" for i in range(n + EXTRA_SLOTS)}
+    for parallel in (True, False):
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv(?, delim = ?, quote = '\"', "
+                "escape = '\"', header = false, skip = ?, columns = ?, null_padding = true, "
+                "auto_detect = false, parallel = ?, max_line_size = 16777216)",
+                [str(source), info.delimiter, info.header_line, slots, parallel])
+            break
+        except duckdb.Error as err:
+            if not parallel or "parallel" not in str(err):
+                raise
+    cols = ", ".join(f"c{i} AS {_q(c)}" for i, c in enumerate(info.columns))
+    extra = ", ".join(f"c{i}" for i in range(n, n + EXTRA_SLOTS))
+    # A blank record: every field empty (DuckDB reads empty fields as NULL), or only spaces in a one-field line.
+    not_blank = (f"COALESCE({', '.join(f'c{i}' for i in range(1, n + EXTRA_SLOTS))}) IS NOT NULL "
+                 "OR NULLIF(TRIM(c0), '') IS NOT NULL")
+    # Record numbers follow file order, which is the insertion order: no sort unless blank lines were dropped.
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(rowid + 1 AS BIGINT) AS _row_number, {cols}, "
+        f"NULLIF(CONCAT_WS(?, {extra}), '') AS _extra FROM _read WHERE {not_blank}", [info.delimiter])
+    read = con.execute("SELECT COUNT(*) FROM _read").fetchone()[0]
+    if con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] != read:
+        names = ", ".join(_q(c) for c in info.columns)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT ROW_NUMBER() OVER (ORDER BY _row_number) "
+                    f"AS _row_number, {names}, _extra FROM {table} ORDER BY _row_number")
+    con.execute("DROP TABLE _read")
+    info.rows = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    info.parser = "duckdb"
+
+
+def _python_csv(con, path: Path, table: str, info: ReadInfo, text: str) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=info.delimiter)
+    n = len(info.columns)
+    records: list[list[str | None]] = []
+    extras: list[str | None] = []
+    start_lines: list[int] = []
+    last_line = 0
+    for cells in reader:
+        first_line, last_line = last_line + 1, reader.line_num
+        if last_line <= info.header_line or not cells or (not any(cells[1:]) and not cells[0].strip()):
+            continue  # a blank record, as in the DuckDB path
+        start_lines.append(first_line)
+        over = [c for c in cells[n:] if c.strip()]
+        extras.append(info.delimiter.join(cells[n:]) if over else None)
+        row = [c if c != "" else None for c in cells[:n]]
+        records.append(row + [None] * (n - len(row)))
+    if records and text.count('"') % 2 == 1:
+        last = records[-1]
+        if any(c is not None and "\n" in c for c in last) or (extras[-1] and "\n" in extras[-1]):
+            raise _fail(path, 'a quote (") opens on this line and is never closed, so the rest of the file '
+                        "cannot be split into rows.", line=start_lines[-1],
+                        fix="Remove the stray quote or close it, then export again.")
+    _store(con, table, info.columns, records, extras)
+    info.rows = len(records)
+    info.parser = "python"
+
+
+def _store(con, table: str, columns: list[str], records: list[list[str | None]],
+           extras: list[str | None]) -> None:
+    """Rows parsed in Python into the raw table (same shape as DuckDB's fast path)."""
+    frame = pd.DataFrame(records, columns=[f"c{i}" for i in range(len(columns))], dtype=object)
+    frame["_extra"] = pd.Series(extras, dtype=object)
+    frame.insert(0, "_row_number", range(1, len(frame) + 1))
+    cols = ", ".join(f"CAST(c{i} AS VARCHAR) AS {_q(c)}" for i, c in enumerate(columns))
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(_row_number AS BIGINT) AS _row_number, "
+                    f"{cols}, CAST(_extra AS VARCHAR) AS _extra FROM _frame ORDER BY _row_number")
+    finally:
+        con.unregister("_frame")
+
+
+# --- XLSX ------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """An Excel cell as the text a CSV export would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d") if value.time() == dt.time() else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _load_xlsx(con, path: Path, table: str, known: set[str]) -> ReadInfo:
+    import openpyxl
+
+    try:
+        # Not read-only: merged cells are only visible in the full model.
+        book = openpyxl.load_workbook(path, data_only=True, read_only=path.stat().st_size > 30_000_000)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as err:
+        raise _fail(path, "is not a readable Excel workbook (damaged, or not really .xlsx).",
+                    fix="Export it again, or save it as CSV and upload that.") from err
+    except Exception as err:  # openpyxl raises its own types for malformed XML inside the zip
+        raise _fail(path, f"is not a readable Excel workbook ({type(err).__name__}).",
+                    fix="Export it again, or save it as CSV and upload that.") from err
+    best: tuple[tuple[int, int], str, list[list[str | None]], int] | None = None
+    for order, sheet in enumerate(book.worksheets):
+        merged = getattr(sheet, "merged_cells", None)
+        if merged is not None:
+            for rng in list(merged.ranges):
+                # A merged block reads as its top-left value in every cell it covers.
+                value = sheet.cell(rng.min_row, rng.min_col).value
+                sheet.unmerge_cells(str(rng))
+                for row in sheet.iter_rows(min_row=rng.min_row, max_row=rng.max_row,
+                                           min_col=rng.min_col, max_col=rng.max_col):
+                    for cell in row:
+                        cell.value = value
+        rows = [[_cell_text(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+        rows = [r for r in rows if any(c is not None for c in r)]
+        if not rows:
+            continue
+        if known:
+            scores = [header_score([c or "" for c in r], known) for r in rows[:SNIFF_LINES]]
+            top = max(scores)
+            idx = scores.index(top)
+        else:
+            width = max(sum(1 for c in r if c is not None) for r in rows[:SNIFF_LINES])
+            top, idx = 0, next(i for i, r in enumerate(rows) if sum(1 for c in r if c is not None) >= max(2, width // 2))
+        key = (top, -order)
+        if best is None or key > best[0]:
+            best = (key, sheet.title, rows, idx)
+    if best is None:
+        raise _fail(path, "has no data in any sheet.", fix="Export the sheet that holds the deals.")
+    (score, _), sheet_name, rows, idx = best
+    header = rows[idx]
+    while header and header[-1] is None:
+        header = header[:-1]
+    columns, notes = dedupe_headers(header)
+    n = len(columns)
+    body = rows[idx + 1:]
+    records = [(r[:n] + [None] * (n - len(r[:n]))) for r in body]
+    extras = ["|".join(c or "" for c in r[n:]) if any(c is not None for c in r[n:]) else None for r in body]
+    _store(con, table, columns, records, extras)
+    info = ReadInfo(file=path.name, kind="xlsx", columns=columns, rows=len(records), sheet=sheet_name,
+                    header_line=idx + 1, header_score=score, parser="openpyxl", notes=notes)
+    if len(book.worksheets) > 1:
+        info.notes.append(f"sheet {sheet_name!r} used ({len(book.worksheets)} sheets)")
+    return info
+
+
+def read_table(path: Path, known: set[str] | None = None) -> tuple[pd.DataFrame, ReadInfo]:
+    """Read an export into a DataFrame of strings (for previews and the upload step).
+
+    Args:
+        path: CSV or XLSX export.
+        known: normalised column names expected in the header (see `load_raw`).
+
+    Returns:
+        (frame, info): the records with their header names (plus `_row_number` and
+        `_extra`), and what was detected (encoding, delimiter, sheet, header line).
+    """
+    con = duckdb.connect()
+    try:
+        info = load_raw(con, Path(path), "raw_preview", known)
+        frame = con.execute("SELECT * FROM raw_preview ORDER BY _row_number").df()
+    finally:
+        con.close()
+    return frame, info
+
+
+def known_names(names: list[str]) -> set[str]:
+    """Column names normalised for header matching."""
+    return {normalise_name(n) for n in names}

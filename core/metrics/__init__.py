@@ -1,0 +1,1 @@
+"""Analytics: one module per question family; every metric is `f(con, filters) -> DataFrame`."""

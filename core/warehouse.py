@@ -1,0 +1,402 @@
+"""The DuckDB warehouse: build it from the exports (atomic swap), open it read-only, summarise a build.
+
+A build writes a new database file beside the target and swaps it in with `os.replace`
+only when everything (reading, cleaning, linking, row accounts) succeeded: readers never
+see a half-built warehouse and a failed or killed build leaves the last good one in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from core.clean.bo import ORDER as BO_ORDER
+from core.clean.bo import clean_bo_file, set_is_repeat
+from core.clean.crm import clean_deals
+from core.clean.engine import FileCleaner, q
+from core.clean.extra import clean_accounts, clean_teams
+from core.clean.labels import register_labels
+from core.clean.sql import create_macros
+from core.errors import InputFileError, UserError, WarehouseMissing
+from core.io.layouts import (
+    ACCOUNTS_HEADERS,
+    ACCOUNTS_REQUIRED,
+    CRM_HEADERS,
+    TEAMS_HEADERS,
+    TEAMS_REQUIRED,
+    bo_layout,
+    crm_known_names,
+    crm_layout,
+    known_for,
+    load_mapping,
+    missing_columns_error,
+    resolve,
+)
+from core.io.readers import ReadInfo, load_raw
+from core.io.text import normalise_name
+from core.schema import ALL_TABLES, BO_INPUT_COLUMNS
+
+Progress = Callable[[str, float], None]
+BO_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+MEMORY_LIMIT = "4GB"
+
+
+class RowAccountsError(RuntimeError):
+    """The build lost or invented rows: rows_in != rows_clean + rows_quarantined + rows_merged."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bo_files(folder: Path) -> dict[str, Path]:
+    """The BO export files found in a folder, by table (file name = table name, any case)."""
+    if not folder.exists() or not folder.is_dir():
+        raise InputFileError(str(folder), "BO export folder not found.",
+                             fix="Give the folder that holds staff.csv, clients.csv, jobs.csv…")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        stem = normalise_name(path.stem).replace(" ", "_")
+        if path.is_file() and path.suffix.lower() in BO_SUFFIXES and stem in BO_INPUT_COLUMNS and stem not in found:
+            found[stem] = path
+    if not found:
+        names = ", ".join(f"{t}.csv" for t in BO_INPUT_COLUMNS)
+        raise InputFileError(str(folder), "no BO export file found in this folder.", fix=f"Expected: {names}.")
+    return found
+
+
+def _stale_cleanup(db: Path) -> None:
+    """Remove temporary build files left by a build that was killed (its process is gone)."""
+    for path in db.parent.glob(f".{db.name}.building-*"):
+        try:
+            pid = int(path.name.split("building-")[1].split("-")[0])
+            os.kill(pid, 0)
+            continue  # that build is still running
+        except (ValueError, IndexError):
+            pass
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        path.unlink(missing_ok=True)
+
+
+class _Build:
+    """One build's state: the connection to the new file, the log, the summary."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, progress: Progress | None, temp_dir: Path):
+        self.con = con
+        self.progress = progress
+        self.temp_dir = temp_dir
+        self.built_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        self.log: list[tuple[str, str, str, float | None, str | None]] = []
+        self.files: list[dict] = []
+        self.cleaners: list[FileCleaner] = []
+        self.warnings: list[str] = []
+        self.t0 = time.perf_counter()
+
+    def step(self, name: str, fraction: float) -> None:
+        if self.progress:
+            self.progress(name, fraction)
+
+    def info(self, file: str, name: str, text: str) -> None:
+        self.log.append((file, "info", name, None, text))
+
+    def timing(self, name: str, start: float) -> None:
+        self.log.append(("*", "timing", name, round(time.perf_counter() - start, 3), None))
+
+    def read(self, path: Path, table: str, known: set[str]) -> ReadInfo:
+        start = time.perf_counter()
+        info = load_raw(self.con, path, table, known, temp_dir=self.temp_dir)
+        self.log.append((info.file, "checksum", "sha256", None, _sha256(path)))
+        for name, value in (("kind", info.kind), ("encoding", info.encoding), ("delimiter", info.delimiter),
+                            ("sheet", info.sheet), ("header_line", str(info.header_line)), ("parser", info.parser)):
+            if value is not None:
+                self.info(info.file, name, value)
+        for note in info.notes:
+            self.info(info.file, "note", note)
+        self.timing(f"read {info.file}", start)
+        return info
+
+    def done(self, fc: FileCleaner) -> None:
+        self.cleaners.append(fc)
+        for column, why in fc.day_first.items():
+            self.info(fc.file, f"date_order.{column}", why)
+        for rule, n in sorted(fc.counts.items()):
+            self.log.append((fc.file, "rule", rule, float(n), None))
+        for key, n in fc.accounts.items():
+            self.log.append((fc.file, "rows", key, float(n), None))
+        self.files.append({"source": fc.source, "file": fc.file, "table": fc.table, **fc.accounts,
+                           "encoding": fc.info.encoding, "delimiter": fc.info.delimiter, "sheet": fc.info.sheet})
+
+
+def _link(b: _Build, overrides: Path, crm_only: bool) -> dict | None:
+    """Run the linking step (core.link) when it is installed."""
+    if importlib.util.find_spec("core.link") is None:
+        b.info("*", "linking", "linking unavailable")
+        b.warnings.append("linking unavailable: link tables are empty")
+        return None
+    from core.link import link_all
+
+    return link_all(b.con, overrides, crm_only)
+
+
+def _owner_issues(b: _Build, crm_file: str) -> None:
+    """inconsistent.owner_name: deals whose owner string resolved (auto/override) to a differently written staff name.
+
+    Owner resolution itself (owner_links, deals.owner_id) is the linking step's; the issue rows are
+    written from its result. deals.owner_raw is already trimmed, as owner_links.crm_owner is.
+    """
+    n = b.con.execute("""INSERT INTO data_issues
+        SELECT 'crm', ?, r.rn, d.deal_id, 'owner', 'inconsistent.owner_name', d.owner_raw, s.name, 'fixed'
+        FROM deals d JOIN _deal_rn r ON r.deal_id = d.deal_id
+             JOIN owner_links o ON o.crm_owner = d.owner_raw
+             JOIN staff s ON s.staff_id = o.staff_id
+        WHERE o.status IN ('auto', 'override') AND d.owner_raw <> s.name ORDER BY r.rn""", [crm_file]).fetchone()[0]
+    if n:
+        b.log.append((crm_file, "rule", "inconsistent.owner_name", float(n), None))
+
+
+def _teams_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS _team_info (team VARCHAR, manager VARCHAR, office VARCHAR)")
+    con.execute("""INSERT INTO teams
+        SELECT s.team, MAX(i.manager), MAX(i.office),
+               COUNT(*) FILTER (WHERE s.role = 'sales'), COUNT(*) FILTER (WHERE s.role = 'coach')
+        FROM staff s LEFT JOIN _team_info i ON i.team = s.team GROUP BY s.team ORDER BY s.team""")
+
+
+def _check_accounts(con: duckdb.DuckDBPyConnection) -> None:
+    bad = con.execute("SELECT file, rows_in, rows_clean, rows_quarantined, rows_merged FROM row_accounts "
+                      "WHERE rows_in <> rows_clean + rows_quarantined + rows_merged").fetchall()
+    if bad:
+        raise RowAccountsError("row accounts do not balance: " + "; ".join(
+            f"{f}: in {i} != clean {c} + quarantined {qq} + merged {m}" for f, i, c, qq, m in bad))
+
+
+def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Path | None,
+         accounts: Path | None, overrides: Path) -> dict:
+    con = b.con
+    for table in ALL_TABLES:
+        con.execute(table.ddl())
+    create_macros(con)
+    register_labels(con, mapping.get("stages"))
+    con.execute("CREATE TEMP TABLE _deal_rn (deal_id VARCHAR, rn BIGINT)")
+
+    bo_paths = bo_files(bo) if bo is not None else {}
+    for table in BO_INPUT_COLUMNS:
+        if bo is not None and table not in bo_paths:
+            b.warnings.append(f"BO file {table}.csv not found: table {table} is empty")
+            b.info("*", "missing_file", f"{table}.csv")
+    # Read everything first: a file that cannot be used stops the build before any cleaning.
+    crm_info = None
+    if crm is not None:
+        b.step("reading CRM export", 0.02)
+        crm_info = b.read(crm, "raw_deals", crm_known_names(mapping))
+        crm_lay = crm_layout(crm_info.columns, mapping)
+        if crm_lay.missing:
+            raise missing_columns_error(crm_info.file, "CRM export", crm_lay.missing, crm_info.columns, CRM_HEADERS)
+    bo_infos = {}
+    for i, table in enumerate(t for t in BO_ORDER if t in bo_paths):
+        b.step(f"reading {bo_paths[table].name}", 0.05 + 0.25 * i / len(BO_ORDER))
+        info = b.read(bo_paths[table], f"raw_{table}", {normalise_name(c) for c in BO_INPUT_COLUMNS[table]})
+        lay = bo_layout(table, info.columns)
+        if lay.missing:
+            raise missing_columns_error(info.file, f"BO {table} file", lay.missing, info.columns)
+        for col in BO_INPUT_COLUMNS[table]:
+            if col not in lay.fields:
+                b.info(info.file, "missing_column", col)
+        bo_infos[table] = (info, lay)
+    side = {}
+    for path, name, table, required, section in ((teams, "teams", TEAMS_HEADERS, TEAMS_REQUIRED, "teams"),
+                                                 (accounts, "accounts", ACCOUNTS_HEADERS, ACCOUNTS_REQUIRED,
+                                                  "accounts")):
+        if path is None:
+            continue
+        info = b.read(path, f"raw_{name}", known_for(table, mapping.get(section)))
+        lay = resolve(info.columns, table, required, mapping.get(section))
+        if lay.missing:
+            raise missing_columns_error(info.file, f"{name} file", lay.missing, info.columns, table)
+        side[name] = (info, lay)
+
+    start = time.perf_counter()
+    for i, (table, (info, lay)) in enumerate(bo_infos.items()):
+        b.step(f"cleaning {info.file}", 0.3 + 0.3 * i / len(BO_ORDER))
+        t = time.perf_counter()
+        b.done(clean_bo_file(con, table, info, lay))
+        b.timing(f"clean {info.file}", t)
+    if "jobs" in bo_infos:
+        set_is_repeat(con)
+    if "teams" in side:
+        info, lay = side["teams"]
+        fc = FileCleaner(con, "crm", info, "raw_teams", "staff", q("staff_id"))
+        clean_teams(con, fc, lay, add_staff="staff" not in bo_infos)
+        b.done(fc)
+    if "accounts" in side:
+        info, lay = side["accounts"]
+        fc = FileCleaner(con, "crm", info, "raw_accounts", "clients", q("client_id"))
+        clean_accounts(con, fc, lay)
+        b.done(fc)
+    if crm_info is not None:
+        b.step(f"cleaning {crm_info.file}", 0.62)
+        t = time.perf_counter()
+        fc = clean_deals(con, crm_info, crm_lay)
+        b.done(fc)
+        b.timing(f"clean {crm_info.file}", t)
+    b.timing("clean", start)
+
+    b.step("linking", 0.7)
+    start = time.perf_counter()
+    linking = _link(b, overrides, crm_only=bo is None)
+    b.timing("link", start)
+    if crm_info is not None:
+        _owner_issues(b, crm_info.file)
+    _teams_table(con)
+    b.step("checking row accounts", 0.95)
+    _check_accounts(con)
+    return {"linking": linking}
+
+
+def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = None, teams: Path | None = None,
+          accounts: Path | None = None, overrides: Path | None = None,
+          progress: Progress | None = None) -> dict:
+    """Import, clean, link and load the exports into a DuckDB warehouse at `db` (atomic swap).
+
+    Args:
+        crm: CRM deals export (CSV/XLSX), or None for a BO-only build.
+        bo: BO export folder, or None for a CRM-only build.
+        db: warehouse file to (re)place.
+        mapping: mapping file (JSON/YAML, docs/inputs.md) for unrecognised layouts and stage labels.
+        teams: salespeople and their teams (CRM-only builds).
+        accounts: client companies with attributes.
+        overrides: link decisions file; default `overrides.csv` beside `db`.
+        progress: called with (step, fraction done).
+
+    Returns:
+        Summary: {db, built_at, seconds, files: [{source, file, table, rows_in, rows_clean,
+        rows_quarantined, rows_merged, encoding, delimiter, sheet}], issues: [{source, file, rule,
+        action, rows}], linking: link_all's summary or None, warnings: [..], crm_only, bo_only}.
+
+    Raises:
+        UserError / InputFileError: unusable input; the existing warehouse is left untouched.
+        RowAccountsError: the row accounts do not balance (the build is not swapped in).
+    """
+    if crm is None and bo is None:
+        raise UserError("Nothing to build: give a CRM export, a BO folder, or both.")
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    overrides = Path(overrides) if overrides else db.parent / "overrides.csv"
+    mapping_data = load_mapping(Path(mapping) if mapping else None)
+    _stale_cleanup(db)
+    tmp = db.parent / f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
+    con = duckdb.connect(str(tmp))
+    b = _Build(con, progress, db.parent)
+    try:
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET preserve_insertion_order = true")
+        extra = _run(b, Path(crm) if crm else None, Path(bo) if bo else None, mapping_data,
+                     Path(teams) if teams else None, Path(accounts) if accounts else None, overrides)
+        b.step("writing the warehouse", 0.97)
+        b.log.append(("*", "timing", "total", round(time.perf_counter() - b.t0, 3), None))
+        con.executemany("INSERT INTO build_log VALUES (?, ?, ?, ?, ?, ?)",
+                        [(b.built_at, *row) for row in b.log])
+        issues = con.execute("""SELECT source, file, rule, action, COUNT(*) AS rows FROM data_issues
+                                GROUP BY ALL ORDER BY source, file, rule, action""").fetchall()
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(tmp, db)
+    except BaseException:
+        try:
+            con.close()
+        except duckdb.Error:
+            pass
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        raise
+    Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    b.step("done", 1.0)
+    return {
+        "db": str(db), "built_at": b.built_at.isoformat(), "seconds": round(time.perf_counter() - b.t0, 2),
+        "files": b.files,
+        "issues": [dict(zip(("source", "file", "rule", "action", "rows"), r)) for r in issues],
+        "linking": extra["linking"], "warnings": b.warnings, "crm_only": bo is None, "bo_only": crm is None,
+    }
+
+
+@contextmanager
+def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse (the file is attached read-only and made current).
+
+    Each call opens the file afresh, so a connection opened after a rebuild sees the new
+    warehouse while older ones keep reading the one they opened.
+
+    Raises:
+        WarehouseMissing: no file at `db`, or a file that is not a readable Crossview warehouse.
+    """
+    db = Path(db)
+    hint = f"Build it with: python -m core build --crm FILE --bo DIR --db {db}"
+    if not db.is_file():
+        raise WarehouseMissing(f"No warehouse at {db}. {hint}")
+    con = duckdb.connect(":memory:")
+    try:
+        path = str(db.resolve()).replace("'", "''")
+        con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
+        con.execute("USE wh")
+        con.execute("SELECT 1 FROM row_accounts LIMIT 1").fetchall()
+    except duckdb.Error as err:
+        con.close()
+        first = str(err).splitlines()[0][:200]
+        raise WarehouseMissing(f"The warehouse {db} cannot be opened ({first}); it may be damaged or not "
+                               f"a Crossview warehouse. Rebuild it. {hint}") from err
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def format_summary(summary: dict) -> str:
+    """A build summary as short text: rows per file, issues per rule, linking, warnings."""
+    lines = [f"Warehouse {summary.get('db')} built in {summary.get('seconds', 0):.1f} s."]
+    files = summary.get("files") or []
+    if files:
+        width = max(len(f["file"]) for f in files)
+        lines.append(f"{'file':<{width}}  {'rows in':>9} {'clean':>9} {'quarant.':>9} {'merged':>9}")
+        for f in files:
+            lines.append(f"{f['file']:<{width}}  {f['rows_in']:>9,} {f['rows_clean']:>9,} "
+                         f"{f['rows_quarantined']:>9,} {f['rows_merged']:>9,}")
+    issues = summary.get("issues") or []
+    if issues:
+        lines.append("Issues by rule:")
+        totals: dict[tuple[str, str], int] = {}
+        for i in issues:
+            key = (i["rule"], i["action"])
+            totals[key] = totals.get(key, 0) + int(i["rows"])
+        for (rule, action), n in sorted(totals.items()):
+            lines.append(f"  {rule:<38} {action:<12} {n:>9,}")
+    linking = summary.get("linking")
+    if linking:
+        lines.append("Linking:")
+        for kind in ("client", "deal", "owner"):
+            part = linking.get(kind)
+            if isinstance(part, dict):
+                lines.append(f"  {kind:<7} " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                                                          for k, v in part.items()))
+        cov = linking.get("coverage")
+        if isinstance(cov, dict):
+            lines.append("  coverage " + ", ".join(
+                f"{k} {v:.0%}" if isinstance(v, float) else f"{k} {v}" for k, v in cov.items()))
+    for w in summary.get("warnings") or []:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
