@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-READ_RULES = ("invalid.unparseable_date", "invalid.unparseable_number", "invalid.bad_field_count")
+from core.demo.formats import fr_decimal
+
+READ_RULES = ("invalid.unparseable_date", "invalid.unparseable_number", "invalid.bad_field_count",
+              "invalid.totals_row")
 CRM_RULES = READ_RULES + (
     "missing.deal_id", "missing.created_at", "missing.won_amount", "missing.won_company", "missing.closed_at",
     "invalid.unknown_stage", "inconsistent.stage_label", "invalid.negative_amount", "outlier.amount_in_k",
@@ -30,7 +33,7 @@ BO_RULES: dict[str, tuple[str, ...]] = {
     "pipeline_events.csv": BO_COMMON + ("invalid.orphan", "inconsistent.event_stage",
                                         "invalid.unknown_event_stage", "duplicate.event",
                                         "time_order.event_before_job_opened"),
-    "placements.csv": BO_COMMON + ("invalid.orphan", "invalid.negative_fee"),
+    "placements.csv": BO_COMMON + ("invalid.orphan", "invalid.negative_fee", "invalid.unparseable_boolean"),
     "activities.csv": BO_COMMON + ("invalid.orphan", "invalid.negative_minutes"),
 }
 
@@ -52,6 +55,7 @@ class Planter:
         self.counts = {r: 0 for r in rules}
         self._extra: list[tuple[pd.DataFrame, np.ndarray]] = []
         self.extra_field = np.full(self.n, "", dtype=object)
+        self._footer: tuple[str, str] | None = None
 
     def pick(self, rate: float, eligible: np.ndarray | None = None, minimum: int = 1) -> np.ndarray:
         """Untouched rows (among `eligible`) for one kind of dirt: about `rate` x rows, at least
@@ -94,15 +98,31 @@ class Planter:
         self.extra_field[idx] = text
         self.counts["invalid.bad_field_count"] += len(idx)
 
+    def totals_row(self, label: str, column: str) -> None:
+        """A totals row below the data, as a spreadsheet export adds it: `label` in the first
+        column, the sum of the French decimals of `column` (every row written, extras included),
+        other cells empty. The cleaner quarantines it (`invalid.totals_row`)."""
+        self._footer = (label, column)
+        self.counts["invalid.totals_row"] += 1
+
     def result(self) -> tuple[pd.DataFrame, pd.Series]:
-        """The rows in file order (extras interleaved) and the extra-field text of each row."""
+        """The rows in file order (extras interleaved, the totals row last) and the extra-field
+        text of each row."""
         frames = [self.f] + [f for f, _ in self._extra]
         pos = np.concatenate([np.arange(self.n, dtype=float)] + [p for _, p in self._extra])
         blanks = [np.full(len(f), "", dtype=object) for f, _ in self._extra]
         extra = np.concatenate([self.extra_field, *blanks])
         out = pd.concat(frames, ignore_index=True)
         order = np.argsort(pos, kind="mergesort")
-        return out.iloc[order].reset_index(drop=True), pd.Series(extra[order], dtype=object)
+        out, extra = out.iloc[order].reset_index(drop=True), pd.Series(extra[order], dtype=object)
+        if self._footer is not None:
+            label, column = self._footer
+            values = pd.to_numeric(out[column].str.replace(",", ".", regex=False), errors="coerce")
+            footer = {c: "" for c in out.columns}
+            footer.update({out.columns[0]: label, column: fr_decimal(np.array([values.sum()]), 2)[0]})
+            out = pd.concat([out, pd.DataFrame([footer], dtype=object)], ignore_index=True)
+            extra = pd.concat([extra, pd.Series([""], dtype=object)], ignore_index=True)
+        return out, extra
 
 
 def add_counts(total: dict[str, dict[str, int]], file: str, counts: dict[str, int]) -> None:

@@ -201,7 +201,8 @@ def jobs_rows(seed: int, jobs: pd.DataFrame, cid: np.ndarray,
 
 def placements_rows(seed: int, placements: pd.DataFrame, jid: np.ndarray, cand_ids: np.ndarray,
                     state: dict[str, int]) -> tuple[pd.DataFrame, pd.Series, dict[str, int]]:
-    """placements.csv: fees with a sign typo, start dates decades ahead, orphans."""
+    """placements.csv: fees with a sign typo, start dates decades ahead, orphans, guarantees not
+    yet settled (`?`, `à vérifier`, `en cours`) and the export's totals row of fees at the bottom."""
     rng = _rng(seed, "placements.csv")
     pl = placements
     n = len(pl)
@@ -227,6 +228,12 @@ def placements_rows(seed: int, placements: pd.DataFrame, jid: np.ndarray, cand_i
     p.set("invalid.negative_fee", idx, "fee_eur", fr_decimal(-fee[idx], 2))
     idx = p.pick(0.003, year_of(start) >= 2023)
     p.set("time_order.future_date", idx, "start_date", fr_date(_future(start[idx])))
+    # Only on guarantees that did not break: the cleaner reads these as unknown (NULL), which
+    # counts like `non` everywhere, so refunds and churn incidents stay as planted.
+    idx = p.pick(0.005, p.f["guarantee_broken"].to_numpy() == "non")
+    p.set("invalid.unparseable_boolean", idx, "guarantee_broken",
+          _choice(rng, ("?", "à vérifier", "en cours"), len(idx)))
+    p.totals_row("Total", "fee_eur")
     out, extra = p.result()
     return out, extra, p.counts
 

@@ -27,6 +27,8 @@ CRM_HEADER = ["Record ID", "Deal Name", "Associated Company", "Amount", "Deal St
               "Create Date", "Close Date", "Deal Type", "Closed Lost Reason", "Pipeline", "Deal probability",
               "Last Modified Date"]
 NULLS = {"", "N/A", "n/a", "NA", "null", "NULL", "-", "—", "none", "#N/A"}
+TOTAL_LABELS = {"total", "totals", "totaux", "grand total", "sous-total", "subtotal", "somme", "sum"}
+BOOLEANS = {"oui", "non", "yes", "no", "true", "false", "vrai", "faux", "1", "0", "x"}
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +99,12 @@ def test_french_bo_formats(small: Path) -> None:
     staff, _ = _bo(small, "staff")
     assert staff["hourly_cost_eur"].str.fullmatch(r"\d+,\d{2}").all()
     placements, _ = _bo(small, "placements")
-    assert set(placements["guarantee_broken"]) <= {"oui", "non"}
     assert placements["fee_eur"].str.fullmatch(r"-?\d+,\d{2}").all()
+    assert placements["placement_id"].iloc[-1] == "Total"
+    flags = placements["guarantee_broken"].iloc[:-1]
+    planted = _patterns(small)["dirt"]["placements.csv"]["invalid.unparseable_boolean"]
+    unreadable = flags[~flags.isin(["oui", "non"])]
+    assert 0 < len(unreadable) == planted
     crm, _ = _crm(small)
     created = crm["Create Date"][crm["Create Date"] != ""]
     assert created.str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()
@@ -242,6 +248,15 @@ def _fr_day(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, format="%d/%m/%Y", errors="coerce")
 
 
+def _totals(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Totals rows (a totals label in the first cell of one of the last three records) and the
+    rows that stay. `_read` leaves out records with too many fields; in the seed-42 set none is
+    among the last three records of a file, so the last three rows read are those records."""
+    first = df.iloc[:, 0].str.strip().str.casefold()
+    hit = first.isin(TOTAL_LABELS) & (np.arange(len(df)) >= len(df) - 3)
+    return df[~hit], int(hit.sum())
+
+
 def _dup_counts(df: pd.DataFrame, id_col: str) -> tuple[pd.DataFrame, dict[str, int]]:
     """Exact copies, same-id versions and id-less rows; returns the rows that stay."""
     exact = df.duplicated(keep="first")
@@ -267,12 +282,16 @@ def test_bo_dirt_recount(full: tuple[Path, dict]) -> None:
     dirt = _patterns(out)["dirt"]
 
     staff, _ = _bo(out, "staff")
+    staff, totals = _totals(staff)
     kept, found = _dup_counts(staff, "staff_id")
+    found["invalid.totals_row"] = totals
     found["inconsistent.staff_role"] = int((~kept["role"].isin(["sales", "coach"])).sum())
     _check(dirt["staff.csv"], found, "staff.csv")
 
     clients, bad = _bo(out, "clients")
+    clients, totals = _totals(clients)
     kept, found = _dup_counts(clients, "client_id")
+    found["invalid.totals_row"] = totals
     created = _fr_day(kept["created_at"])
     found["invalid.unparseable_date"] = int(created.isna().sum())
     found["time_order.future_date"] = int(_future(created, created).sum())
@@ -280,14 +299,18 @@ def test_bo_dirt_recount(full: tuple[Path, dict]) -> None:
     client_ids = set(kept["client_id"])
 
     cands, bad = _bo(out, "candidates")
+    cands, totals = _totals(cands)
     kept, found = _dup_counts(cands, "candidate_id")
+    found["invalid.totals_row"] = totals
     created = _fr_day(kept["created_at"])
     found.update({"invalid.bad_field_count": bad, "invalid.unparseable_date": int(created.isna().sum()),
                   "time_order.future_date": int(_future(created, created).sum())})
     _check(dirt["candidates.csv"], found, "candidates.csv")
 
     jobs, bad = _bo(out, "jobs")
+    jobs, totals = _totals(jobs)
     kept, found = _dup_counts(jobs, "job_id")
+    found["invalid.totals_row"] = totals
     orphan = ~kept["client_id"].isin(client_ids)
     kept = kept[~orphan]
     salary, fee = _fr_number(kept["salary_k"]), _fr_number(kept["fee_rate"])
@@ -310,7 +333,9 @@ def test_bo_dirt_recount(full: tuple[Path, dict]) -> None:
     job_opened = dict(zip(kept["job_id"], opened))
 
     ev, bad = _bo(out, "pipeline_events")
+    ev, totals = _totals(ev)
     kept, found = _dup_counts(ev, "event_id")
+    found["invalid.totals_row"] = totals
     orphan = ~kept["job_id"].isin(job_opened)
     kept = kept[~orphan]
     labels = {"pitch": "pitch", "mer": "mer", "offer": "offer", "placement": "placement", "Pitch": "pitch",
@@ -332,18 +357,29 @@ def test_bo_dirt_recount(full: tuple[Path, dict]) -> None:
     _check(dirt["pipeline_events.csv"], found, "pipeline_events.csv")
 
     pl, bad = _bo(out, "placements")
+    footer = pl.iloc[-1]
+    pl, totals = _totals(pl)
     kept, found = _dup_counts(pl, "placement_id")
+    found["invalid.totals_row"] = totals
     orphan = ~kept["job_id"].isin(job_opened)
     kept = kept[~orphan]
     start = _fr_day(kept["start_date"])
+    flag = kept["guarantee_broken"]
+    unreadable = ~flag.isin(NULLS) & ~flag.str.casefold().isin(BOOLEANS)
     found.update({"invalid.bad_field_count": bad, "invalid.orphan": int(orphan.sum()),
                   "invalid.negative_fee": int((_fr_number(kept["fee_eur"]) < 0).sum()),
-                  "time_order.future_date": int(_future(start, start).sum())})
+                  "time_order.future_date": int(_future(start, start).sum()),
+                  "invalid.unparseable_boolean": int(unreadable.sum())})
+    # The totals row is the fee sum of every row above it, as the back office computes it.
+    assert footer["placement_id"] == "Total" and footer.drop(["placement_id", "fee_eur"]).eq("").all()
+    assert _fr_number(pd.Series([footer["fee_eur"]]))[0] == pytest.approx(_fr_number(pl["fee_eur"]).sum())
     assert ((kept["guarantee_broken"] == "oui") == (kept["broken_at"].str.match(r"\d"))).all()
     _check(dirt["placements.csv"], found, "placements.csv")
 
     acts, bad = _bo(out, "activities")
+    acts, totals = _totals(acts)
     kept, found = _dup_counts(acts, "activity_id")
+    found["invalid.totals_row"] = totals
     job = kept["job_id"].where(~kept["job_id"].isin(NULLS), None)
     orphan = ~kept["client_id"].isin(client_ids) | (job.notna() & ~job.isin(job_opened))
     kept = kept[~orphan]
@@ -386,7 +422,8 @@ def test_crm_dirt_recount(full: tuple[Path, dict]) -> None:
     p = _patterns(out)
     expected = p["dirt"]["hubspot_deals.csv"]
     crm, bad = _crm(out)
-    found = {"invalid.bad_field_count": bad}
+    crm, totals = _totals(crm)
+    found = {"invalid.bad_field_count": bad, "invalid.totals_row": totals}
     exact = crm.duplicated(keep="first")
     found["duplicate.exact_row"] = int(exact.sum())
     d = crm[~exact].copy()
