@@ -1,4 +1,4 @@
-"""Command line: `python -m core demo|build|links|reconcile|report|train|schema-doc`.
+"""Command line: `python -m core demo|build|links|reconcile|report|train|schema-doc|metrics-doc`.
 
 Each subcommand is a thin shell over a core function; user errors print one
 clear paragraph and exit with status 2, never a traceback.
@@ -120,6 +120,14 @@ def cmd_schema_doc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics_doc(args: argparse.Namespace) -> int:
+    from core.metrics.glossary import glossary_markdown
+
+    Path(args.out).write_text(glossary_markdown(), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="date_from", type=_date, help="first day (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", type=_date, help="last day (YYYY-MM-DD)")
@@ -172,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema-doc", help="write the warehouse schema doc")
     s.add_argument("--out", default="docs/schema.md")
     s.set_defaults(func=cmd_schema_doc)
+
+    m = sub.add_parser("metrics-doc", help="write the metrics glossary from the metric definitions")
+    m.add_argument("--out", default="docs/metrics.md")
+    m.set_defaults(func=cmd_metrics_doc)
     return p
 
 

@@ -1,0 +1,488 @@
+"""The recruitment funnel: pitch → MER → offer → placement, what makes a job close, and who converts.
+
+Events are the BO's `pipeline_events` (duplicate events already merged by the build), counted by
+their `event_date`; a job's events are attributed to the job's salesperson (`jobs.sales_id`).
+Jobs-based measures (fill rate, fill probability, candidates per job) take the jobs opened in
+the period; closing duration takes the jobs whose placement falls in the period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.filters import LIFETIME_SEGMENT_SQL, Filters, where
+from core.metrics.common import wilson_interval
+
+GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
+
+_STAGES_SQL = "(VALUES ('pitch', 1), ('mer', 2), ('offer', 3), ('placement', 4)) AS s(stage, stage_order)"
+# The jobs whose outcome is known (an open job may still be filled): fill rates are taken over them.
+_DECIDED_SQL = "('filled', 'lost', 'cancelled')"
+
+
+def _df(con, sql: str, params: list[object]) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+def _grain(grain: str) -> str:
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {sorted(GRAINS)}, not {grain!r}")
+    return GRAINS[grain]
+
+
+def _ci(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
+    # A period boundary can put a MER in the period and its pitch before it: the interval
+    # is computed on successes capped at the trials so it stays defined.
+    capped = np.minimum(frame[successes].to_numpy(dtype=float), frame[trials].to_numpy(dtype=float))
+    low, high = wilson_interval(capped, frame[trials])
+    frame["ci_low"] = low
+    frame["ci_high"] = high
+    return frame
+
+
+def funnel_overall(con, filters: Filters) -> pd.DataFrame:
+    """Pipeline events per stage (pitch, MER, offer, placement) dated in the period, and each stage's
+    conversion from the previous one. Conversion from the previous stage = events of this stage / events of
+    the previous stage, both counted by event date in the same period (so it is a flow ratio, not a cohort):
+    e.g. pitch→MER = MERs in the period / pitches in the period. Events belong to jobs that pass the job
+    filters (team or person through the job's salesperson, job type, client segment).
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `pipeline_events.event_date`.
+
+    Returns:
+        DataFrame [stage, events, conversion_from_previous], one row per stage in funnel order;
+        conversion is NULL for `pitch` and when the previous stage has no event.
+    """
+    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    return _df(con, f"""
+        WITH counts AS (
+            SELECT e.stage, COUNT(*) AS n
+            FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+            WHERE {cond}
+            GROUP BY e.stage)
+        SELECT s.stage, COALESCE(c.n, 0)::BIGINT AS events,
+               COALESCE(c.n, 0) / NULLIF(LAG(COALESCE(c.n, 0)) OVER (ORDER BY s.stage_order), 0)
+                   AS conversion_from_previous
+        FROM {_STAGES_SQL} LEFT JOIN counts c ON c.stage = s.stage
+        ORDER BY s.stage_order""", params)
+
+
+def funnel_by_period(con, filters: Filters, grain: str = "year") -> pd.DataFrame:
+    """Pipeline events per stage and period (year, quarter or month of the event date), with each stage's
+    conversion from the previous one in the same period. Same counting as the overall funnel: events dated in
+    the period, conversion = events of the stage / events of the previous stage in the same period.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `pipeline_events.event_date`.
+        grain: `year`, `quarter` or `month`.
+
+    Returns:
+        DataFrame [period (DATE, first day), stage, events, conversion_from_previous], every stage
+        present for every period that has at least one event.
+    """
+    unit = _grain(grain)
+    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    return _df(con, f"""
+        WITH ev AS (
+            SELECT date_trunc('{unit}', e.event_date)::DATE AS period, e.stage
+            FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+            WHERE {cond} AND e.event_date IS NOT NULL),
+        counts AS (SELECT period, stage, COUNT(*) AS n FROM ev GROUP BY ALL),
+        periods AS (SELECT DISTINCT period FROM ev),
+        grid AS (
+            SELECT p.period, s.stage, s.stage_order, COALESCE(c.n, 0)::BIGINT AS events
+            FROM periods p CROSS JOIN {_STAGES_SQL}
+            LEFT JOIN counts c ON c.period = p.period AND c.stage = s.stage)
+        SELECT period, stage, events,
+               events / NULLIF(LAG(events) OVER (PARTITION BY period ORDER BY stage_order), 0)
+                   AS conversion_from_previous
+        FROM grid ORDER BY period, stage_order""", params)
+
+
+def mer_to_placement_over_time(con, filters: Filters, grain: str = "year") -> pd.DataFrame:
+    """MER→placement ratio per period: placements dated in the period / MERs (client meets candidate) dated in
+    the same period. Both are counted from the pipeline events by event date (duplicates merged), for jobs
+    that pass the job filters. A falling ratio means more meetings are needed for each placement.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `pipeline_events.event_date`.
+        grain: `year`, `quarter` or `month`.
+
+    Returns:
+        DataFrame [period (DATE, first day), mers, placements, mer_to_placement_rate]; the rate is
+        NULL for a period without MER.
+    """
+    unit = _grain(grain)
+    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    return _df(con, f"""
+        SELECT date_trunc('{unit}', e.event_date)::DATE AS period,
+               COUNT(*) FILTER (WHERE e.stage = 'mer') AS mers,
+               COUNT(*) FILTER (WHERE e.stage = 'placement') AS placements,
+               COUNT(*) FILTER (WHERE e.stage = 'placement')
+                   / NULLIF(COUNT(*) FILTER (WHERE e.stage = 'mer'), 0) AS mer_to_placement_rate
+        FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+        WHERE {cond} AND e.stage IN ('mer', 'placement') AND e.event_date IS NOT NULL
+        GROUP BY 1 ORDER BY 1""", params)
+
+
+def mer_to_placement_factors(con, filters: Filters) -> pd.DataFrame:
+    """The MER→placement ratio broken down by job type, seniority, client segment, salesperson, coach and time
+    to first pitch, compared between the early and the late half of the period. The filtered MER and placement
+    events are split at the middle date of their range: `early` = events up to and including `split_date`,
+    `late` = after it. For each factor value the ratio (placements / MERs, by event date) is given in both
+    halves with its change (late − early), and the value's share of all MERs in each half: a fall concentrated
+    in one value points at it; a shift of MERs towards a low-ratio value is a mix effect. Client segment is
+    the lifetime segment (`none` for clients that never paid a fee); time to first pitch is the days from the
+    job's opening to its first pitch (`0-7 days`, `8-14 days`, `15-30 days`, `31+ days`, `no pitch`). The row
+    `overall`/`all` gives the whole ratio.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `pipeline_events.event_date`.
+
+    Returns:
+        DataFrame [factor, value, early_mers, early_placements, early_rate, late_mers,
+        late_placements, late_rate, rate_change, early_share_of_mers, late_share_of_mers,
+        split_date], sorted by factor and value.
+    """
+    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    return _df(con, f"""
+        WITH ev AS (
+            SELECT e.stage, e.event_date, j.job_id, j.job_type, j.seniority, j.client_id,
+                   j.sales_id, j.coach_id, j.opened_at
+            FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+            WHERE {cond} AND e.stage IN ('mer', 'placement') AND e.event_date IS NOT NULL),
+        bounds AS (
+            SELECT MIN(event_date) + ((MAX(event_date) - MIN(event_date)) // 2)::INTEGER AS split_date
+            FROM ev),
+        first_pitch AS (
+            SELECT job_id, MIN(event_date) AS first_pitch FROM pipeline_events
+            WHERE stage = 'pitch' AND job_id IN (SELECT job_id FROM ev) GROUP BY job_id),
+        seg AS ({LIFETIME_SEGMENT_SQL}),
+        base AS (
+            SELECT ev.stage,
+                   CASE WHEN ev.event_date <= b.split_date THEN 'early' ELSE 'late' END AS half,
+                   b.split_date,
+                   'all' AS overall,
+                   COALESCE(ev.job_type, '(unknown)') AS job_type,
+                   COALESCE(ev.seniority, '(unknown)') AS seniority,
+                   COALESCE(seg.segment, 'none') AS client_segment,
+                   COALESCE(ss.name, '(unknown)') AS salesperson,
+                   COALESCE(sc.name, '(unknown)') AS coach,
+                   CASE WHEN fp.first_pitch IS NULL THEN 'no pitch'
+                        WHEN ev.opened_at IS NULL THEN '(unknown)'
+                        WHEN fp.first_pitch - ev.opened_at <= 7 THEN '0-7 days'
+                        WHEN fp.first_pitch - ev.opened_at <= 14 THEN '8-14 days'
+                        WHEN fp.first_pitch - ev.opened_at <= 30 THEN '15-30 days'
+                        ELSE '31+ days' END AS time_to_first_pitch
+            FROM ev CROSS JOIN bounds b
+            LEFT JOIN first_pitch fp ON fp.job_id = ev.job_id
+            LEFT JOIN seg ON seg.client_id = ev.client_id
+            LEFT JOIN staff ss ON ss.staff_id = ev.sales_id
+            LEFT JOIN staff sc ON sc.staff_id = ev.coach_id),
+        -- Count each combination once, then spread the counts over the factors (far fewer rows).
+        combos AS (SELECT *, COUNT(*) AS n FROM base GROUP BY ALL),
+        long AS (
+            UNPIVOT combos
+            ON overall, job_type, seniority, client_segment, salesperson, coach, time_to_first_pitch
+            INTO NAME factor VALUE value),
+        agg AS (
+            SELECT factor, value, ANY_VALUE(split_date) AS split_date,
+                   SUM(n) FILTER (WHERE half = 'early' AND stage = 'mer') AS early_mers,
+                   SUM(n) FILTER (WHERE half = 'early' AND stage = 'placement') AS early_placements,
+                   SUM(n) FILTER (WHERE half = 'late' AND stage = 'mer') AS late_mers,
+                   SUM(n) FILTER (WHERE half = 'late' AND stage = 'placement') AS late_placements
+            FROM long GROUP BY factor, value),
+        counts AS (
+            SELECT factor, value, split_date,
+                   COALESCE(early_mers, 0)::BIGINT AS early_mers,
+                   COALESCE(early_placements, 0)::BIGINT AS early_placements,
+                   COALESCE(late_mers, 0)::BIGINT AS late_mers,
+                   COALESCE(late_placements, 0)::BIGINT AS late_placements
+            FROM agg)
+        SELECT factor, value,
+               early_mers, early_placements, early_placements / NULLIF(early_mers, 0) AS early_rate,
+               late_mers, late_placements, late_placements / NULLIF(late_mers, 0) AS late_rate,
+               late_placements / NULLIF(late_mers, 0)
+                   - early_placements / NULLIF(early_mers, 0) AS rate_change,
+               early_mers / NULLIF(SUM(early_mers) OVER (PARTITION BY factor), 0) AS early_share_of_mers,
+               late_mers / NULLIF(SUM(late_mers) OVER (PARTITION BY factor), 0) AS late_share_of_mers,
+               split_date
+        FROM counts
+        ORDER BY CASE factor WHEN 'overall' THEN 0 ELSE 1 END, factor, value""", params)
+
+
+def _knees(curve: pd.DataFrame, min_jobs: int) -> pd.Series:
+    """Mark, per stage, the knee of the fill-probability curve (see fill_probability_by_count)."""
+    knee = pd.Series(False, index=curve.index)
+    eligible = curve[curve["jobs"] >= min_jobs]
+    for _, points in eligible.groupby("stage", sort=False):  # at most three stages
+        points = points.sort_values("count")
+        y = points["fill_probability"].to_numpy(dtype=float)
+        top = int(np.argmax(y))
+        seg = points.iloc[: top + 1]
+        if len(seg) < 3:
+            knee.loc[seg.index[-1]] = True
+            continue
+        x = seg["count"].to_numpy(dtype=float)
+        ys = seg["fill_probability"].to_numpy(dtype=float)
+        x_n = (x - x[0]) / (x[-1] - x[0])
+        y_span = ys[-1] - ys[0]
+        y_n = (ys - ys[0]) / y_span if y_span > 0 else np.zeros_like(ys)
+        lift = y_n - x_n
+        # A curve that never rises above its chord has no diminishing returns before its top.
+        best = int(np.argmax(lift)) if lift.max() > 0 else len(seg) - 1
+        knee.loc[seg.index[best]] = True
+    return knee
+
+
+def fill_probability_by_count(con, filters: Filters, min_jobs: int = 5) -> pd.DataFrame:
+    """Chance that a job is filled as a function of how many pitches, MERs and offers it received, with the
+    knee of each curve: the count beyond which more of them adds little. Jobs: those opened in the period (job
+    filters applied) whose outcome is known (status filled, lost or cancelled); a job counts as filled when
+    its status is `filled`. For each stage and each count n, fill probability = filled jobs with exactly n
+    events of that stage / jobs with n. Knee (method: maximum distance to the chord): among the counts seen on
+    at least `min_jobs` jobs, take the curve from the smallest count up to the count with the highest fill
+    probability, scale both axes to [0, 1], and pick the point farthest above the straight line joining the
+    two ends (the largest scaled probability minus scaled count); with fewer than three points, or when no
+    point lies above that line, the knee is the highest point.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `jobs.opened_at`.
+        min_jobs: least number of jobs a count needs to take part in the knee search.
+
+    Returns:
+        DataFrame [stage, count, jobs, fill_probability, is_knee] for stages pitch, mer, offer.
+    """
+    cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
+    curve = _df(con, f"""
+        WITH jb AS (
+            SELECT j.job_id, j.status = 'filled' AS filled FROM jobs j
+            WHERE {cond} AND j.status IN {_DECIDED_SQL}),
+        ev AS (
+            SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitch,
+                   COUNT(*) FILTER (WHERE e.stage = 'mer') AS mer,
+                   COUNT(*) FILTER (WHERE e.stage = 'offer') AS offer
+            FROM pipeline_events e
+            WHERE e.job_id IN (SELECT job_id FROM jb) AND e.stage IN ('pitch', 'mer', 'offer')
+            GROUP BY e.job_id),
+        -- One row per (pitches, MERs, offers, outcome) first: the three curves then read few rows.
+        per_job AS (
+            SELECT COALESCE(ev.pitch, 0) AS pitch, COALESCE(ev.mer, 0) AS mer, COALESCE(ev.offer, 0) AS offer,
+                   jb.filled, COUNT(*) AS jobs
+            FROM jb LEFT JOIN ev ON ev.job_id = jb.job_id GROUP BY ALL),
+        long AS (UNPIVOT per_job ON pitch, mer, offer INTO NAME stage VALUE n)
+        SELECT l.stage, l.n::BIGINT AS count, SUM(l.jobs)::BIGINT AS jobs,
+               COALESCE(SUM(l.jobs) FILTER (WHERE l.filled), 0) / SUM(l.jobs) AS fill_probability
+        FROM long l JOIN {_STAGES_SQL} ON s.stage = l.stage
+        GROUP BY l.stage, s.stage_order, l.n ORDER BY s.stage_order, l.n""", params)
+    curve["is_knee"] = _knees(curve, min_jobs) if not curve.empty else pd.Series(dtype=bool)
+    return curve
+
+
+def candidates_per_opportunity(con, filters: Filters) -> pd.DataFrame:
+    """Candidates per job (opportunity) by job type: distinct candidates with at least one pipeline event on
+    the job. Jobs opened in the period that pass the job filters, including jobs with no candidate (0); the
+    `All` row covers every job type.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `jobs.opened_at`.
+
+    Returns:
+        DataFrame [job_type, jobs, candidates, candidates_per_job, median_candidates_per_job],
+        job types by number of jobs, `All` last.
+    """
+    cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
+    return _df(con, f"""
+        WITH jb AS (SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type FROM jobs j WHERE {cond}),
+        c AS (
+            SELECT job_id, COUNT(DISTINCT candidate_id) AS n FROM pipeline_events
+            WHERE job_id IN (SELECT job_id FROM jb) GROUP BY job_id),
+        per_job AS (SELECT jb.job_type, COALESCE(c.n, 0) AS n FROM jb LEFT JOIN c ON c.job_id = jb.job_id)
+        SELECT CASE WHEN GROUPING(job_type) = 1 THEN 'All' ELSE job_type END AS job_type,
+               COUNT(*)::BIGINT AS jobs, SUM(n)::BIGINT AS candidates,
+               AVG(n) AS candidates_per_job, MEDIAN(n)::DOUBLE AS median_candidates_per_job
+        FROM per_job
+        GROUP BY GROUPING SETS ((job_type), ())
+        ORDER BY GROUPING(job_type), jobs DESC, job_type""", params)
+
+
+_FILLS_SQL = """
+    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type, MIN(e.event_date) - j.opened_at AS days,
+           MIN(e.event_date) AS placed_at
+    FROM jobs j JOIN pipeline_events e ON e.job_id = j.job_id AND e.stage = 'placement'
+    WHERE {cond} AND j.opened_at IS NOT NULL AND e.event_date IS NOT NULL
+    GROUP BY j.job_id, j.job_type, j.opened_at
+"""
+
+
+def closing_duration(con, filters: Filters) -> pd.DataFrame:
+    """Closing duration: days from a job's opening to its (first) placement, median and quartiles, by job
+    type. Jobs filled in the period, i.e. whose first placement event is dated in the period (job filters
+    applied); a placement dated before the job's opening (a suspect opening date) is left out. p25/p75 are the
+    25th and 75th percentiles (linear interpolation). The `All` row covers every job type.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to the placement date.
+
+    Returns:
+        DataFrame [job_type, jobs_filled, median_days, p25, p75], job types by jobs filled, `All` last.
+    """
+    jcond, jparams = filters.jobs("j")
+    pcond, pparams = filters.period("placed_at")
+    return _df(con, f"""
+        WITH fills AS ({_FILLS_SQL.format(cond=jcond)})
+        SELECT CASE WHEN GROUPING(job_type) = 1 THEN 'All' ELSE job_type END AS job_type,
+               COUNT(*)::BIGINT AS jobs_filled, MEDIAN(days)::DOUBLE AS median_days,
+               quantile_cont(days, 0.25) AS p25, quantile_cont(days, 0.75) AS p75
+        FROM fills WHERE days >= 0 AND {pcond}
+        GROUP BY GROUPING SETS ((job_type), ())
+        HAVING COUNT(*) > 0
+        ORDER BY GROUPING(job_type), jobs_filled DESC, job_type""", jparams + pparams)
+
+
+def closing_duration_distribution(con, filters: Filters) -> pd.DataFrame:
+    """Distribution of closing durations (days from job opening to first placement) in 30-day buckets, by job
+    type and for all jobs. Same jobs as the closing duration: first placement dated in the period, job filters
+    applied, placements dated before the opening left out. Buckets: 0–29, 30–59, …, 150–179 and 180+ days;
+    share = jobs in the bucket / jobs filled of that job type.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to the placement date.
+
+    Returns:
+        DataFrame [job_type, bucket, bucket_start_days, jobs, share], `All` rows for every job type.
+    """
+    jcond, jparams = filters.jobs("j")
+    pcond, pparams = filters.period("placed_at")
+    return _df(con, f"""
+        WITH fills AS ({_FILLS_SQL.format(cond=jcond)}),
+        b AS (SELECT job_type, LEAST(days // 30, 6) * 30 AS bucket_start_days
+              FROM fills WHERE days >= 0 AND {pcond}),
+        agg AS (
+            SELECT CASE WHEN GROUPING(job_type) = 1 THEN 'All' ELSE job_type END AS job_type,
+                   GROUPING(job_type) AS is_all, bucket_start_days, COUNT(*)::BIGINT AS jobs
+            FROM b GROUP BY GROUPING SETS ((job_type, bucket_start_days), (bucket_start_days)))
+        SELECT job_type,
+               CASE WHEN bucket_start_days >= 180 THEN '180+ days'
+                    ELSE bucket_start_days || '–' || (bucket_start_days + 29) || ' days' END AS bucket,
+               bucket_start_days::BIGINT AS bucket_start_days, jobs,
+               jobs / SUM(jobs) OVER (PARTITION BY job_type) AS share
+        FROM agg ORDER BY is_all, job_type, bucket_start_days""", jparams + pparams)
+
+
+def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
+    """New vs repeat jobs compared on fill rate, speed and fee; a job is repeat when its client had an earlier
+    job (`jobs.is_repeat`). Jobs opened in the period (job filters applied). Fill rate = filled jobs / jobs
+    whose outcome is known (filled, lost or cancelled). Median days = median days from opening to first
+    placement of the filled jobs. Average fee = mean of the fees invoiced per filled job (sum of its
+    placements' `fee_eur`; filled jobs without a recorded placement are left out).
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `jobs.opened_at`.
+
+    Returns:
+        DataFrame [job_kind (`new`, `repeat`), jobs, fill_rate, median_days, avg_fee]; both rows
+        always present (0 jobs and NULL rates when none).
+    """
+    cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
+    return _df(con, f"""
+        WITH jb AS (
+            SELECT j.job_id, j.status, j.opened_at,
+                   CASE WHEN COALESCE(j.is_repeat, FALSE) THEN 'repeat' ELSE 'new' END AS job_kind
+            FROM jobs j WHERE {cond}),
+        placed AS (
+            SELECT job_id, MIN(event_date) AS placed_at FROM pipeline_events
+            WHERE stage = 'placement' AND job_id IN (SELECT job_id FROM jb) GROUP BY job_id),
+        fee AS (
+            SELECT job_id, SUM(fee_eur) AS fee FROM placements
+            WHERE job_id IN (SELECT job_id FROM jb) GROUP BY job_id),
+        agg AS (
+            SELECT jb.job_kind, COUNT(*) AS jobs,
+                   COUNT(*) FILTER (WHERE jb.status = 'filled')
+                       / NULLIF(COUNT(*) FILTER (WHERE jb.status IN {_DECIDED_SQL}), 0) AS fill_rate,
+                   MEDIAN(p.placed_at - jb.opened_at) FILTER (
+                       WHERE jb.status = 'filled' AND p.placed_at >= jb.opened_at)::DOUBLE AS median_days,
+                   AVG(fee.fee) FILTER (WHERE jb.status = 'filled') AS avg_fee
+            FROM jb LEFT JOIN placed p ON p.job_id = jb.job_id LEFT JOIN fee ON fee.job_id = jb.job_id
+            GROUP BY jb.job_kind)
+        SELECT k.job_kind, COALESCE(agg.jobs, 0)::BIGINT AS jobs, agg.fill_rate, agg.median_days, agg.avg_fee
+        FROM (VALUES ('new', 1), ('repeat', 2)) AS k(job_kind, o) LEFT JOIN agg ON agg.job_kind = k.job_kind
+        ORDER BY k.o""", params)
+
+
+def pitch_to_mer_by_sales(con, filters: Filters) -> pd.DataFrame:
+    """Pitch→MER conversion per salesperson: MERs / pitches dated in the period on the jobs they are the
+    salesperson of, with counts and a 95 % Wilson interval. Events are attributed to the job's salesperson
+    (`jobs.sales_id`), whoever logged them; only staff with role `sales` are listed (coaches are not). Read
+    the rate with its counts and interval: a rate on 5 pitches is far less certain than one on 500.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `pipeline_events.event_date`.
+
+    Returns:
+        DataFrame [staff_id, name, team, pitches, mers, pitch_to_mer_rate, ci_low, ci_high], ranked
+        by the interval's lower end (then by rate).
+    """
+    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    frame = _df(con, f"""
+        WITH counts AS (
+            SELECT j.sales_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches,
+                   COUNT(*) FILTER (WHERE e.stage = 'mer') AS mers
+            FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+            WHERE {cond} AND e.stage IN ('pitch', 'mer')
+            GROUP BY j.sales_id)
+        SELECT s.staff_id, s.name, s.team, c.pitches, c.mers,
+               c.mers / NULLIF(c.pitches, 0) AS pitch_to_mer_rate
+        FROM counts c JOIN staff s ON s.staff_id = c.sales_id
+        WHERE s.role = 'sales'""", params)
+    return _ranked(_ci(frame, "mers", "pitches"), "name")
+
+
+def pitch_to_mer_by_team(con, filters: Filters) -> pd.DataFrame:
+    """Pitch→MER conversion per team: MERs / pitches dated in the period on the jobs of the team's
+    salespeople, with counts and a 95 % Wilson interval. Same attribution as per salesperson (the job's
+    `sales_id`, role `sales` only), grouped by the salesperson's team.
+
+    Args:
+        con: warehouse connection.
+        filters: the global filters; the period applies to `pipeline_events.event_date`.
+
+    Returns:
+        DataFrame [team, pitches, mers, pitch_to_mer_rate, ci_low, ci_high], ranked by the
+        interval's lower end (then by rate).
+    """
+    return team_pitch_to_mer(pitch_to_mer_by_sales(con, filters))
+
+
+def team_pitch_to_mer(by_sales: pd.DataFrame) -> pd.DataFrame:
+    """Per-team pitch→MER from the per-salesperson counts (`pitch_to_mer_by_sales`): sums of pitches and MERs.
+
+    Args:
+        by_sales: the result of `pitch_to_mer_by_sales`.
+
+    Returns:
+        DataFrame [team, pitches, mers, pitch_to_mer_rate, ci_low, ci_high], ranked by the
+        interval's lower end; a salesperson without team counts in `(no team)`.
+    """
+    frame = by_sales.assign(team=by_sales["team"].fillna("(no team)"))
+    teams = frame.groupby("team", as_index=False)[["pitches", "mers"]].sum()
+    teams["pitch_to_mer_rate"] = teams["mers"] / teams["pitches"].where(teams["pitches"] > 0)
+    return _ranked(_ci(teams, "mers", "pitches"), "team")
+
+
+def _ranked(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    # Ranked by the interval's lower end, so that a rate on 5 pitches does not outrank one on 500.
+    return frame.sort_values(["ci_low", "pitch_to_mer_rate", name], ascending=[False, False, True],
+                             na_position="last", kind="stable").reset_index(drop=True)

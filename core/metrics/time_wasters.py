@@ -1,0 +1,69 @@
+"""Time wasters: clients who take a lot of the agency's effort and give little back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.filters import Filters, where
+from core.metrics.clients import economics_sql
+
+COLUMNS = ["rank", "client_id", "name", "activity_hours", "pitches", "jobs_opened", "turnover", "net_profit",
+           "effort_score", "return_score", "waste_score", "quadrant"]
+EFFORT_MEASURES = ("activity_hours", "pitches", "jobs_opened")
+RETURN_MEASURES = ("turnover", "net_profit")
+QUADRANTS = ("time waster", "key account", "efficient", "low stakes")
+
+
+def time_wasters(con, f: Filters) -> pd.DataFrame:
+    """Clients ranked from the most to the least wasteful of the agency's time.
+
+    Effort is measured three ways: activity hours logged for the client (activities dated
+    in the period), pitches made on its jobs (pitch events dated in the period) and jobs it
+    opened in the period. Return is measured two ways: turnover and net profit (as in
+    `client_economics`). Each measure is turned into a percentile rank among the clients in
+    scope (0 to 1, ties share their average rank), so that hours, counts and euros weigh
+    the same. effort_score = mean of the three effort ranks; return_score = mean of the two
+    return ranks; waste_score = effort_score − return_score, from −1 (all return, no effort)
+    to +1 (all effort, no return). Rank 1 is the highest waste score (ties: more hours
+    first, then client id). The quadrant compares each score with its median over the
+    clients in scope (at or above the median = high): `time waster` (high effort, low
+    return), `key account` (high, high), `efficient` (low effort, high return),
+    `low stakes` (low, low). Clients in scope are those of `client_economics`; the filters
+    apply to the jobs as there.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        f: the global filters.
+
+    Returns:
+        rank, client_id, name, activity_hours, pitches, jobs_opened, turnover, net_profit,
+        effort_score, return_score, waste_score, quadrant; rank 1 first.
+    """
+    eco_sql, eco_params = economics_sql(f)
+    ev_sql, ev_params = where(f.period("e.event_date"), f.jobs("j"))
+    frame = con.execute(f"""
+        WITH eco AS ({eco_sql}),
+        pitched AS (SELECT j.client_id, COUNT(*) AS pitches
+                    FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+                    WHERE e.stage = 'pitch' AND {ev_sql} GROUP BY 1)
+        SELECT eco.client_id, eco.name, eco.effort_hours AS activity_hours,
+               COALESCE(pitched.pitches, 0)::BIGINT AS pitches, eco.jobs AS jobs_opened,
+               eco.turnover, eco.net_profit
+        FROM eco LEFT JOIN pitched ON pitched.client_id = eco.client_id
+    """, eco_params + ev_params).df()
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    ranks = frame[list(EFFORT_MEASURES + RETURN_MEASURES)].rank(pct=True, method="average")
+    frame["effort_score"] = ranks[list(EFFORT_MEASURES)].mean(axis=1)
+    frame["return_score"] = ranks[list(RETURN_MEASURES)].mean(axis=1)
+    frame["waste_score"] = frame["effort_score"] - frame["return_score"]
+    high_effort = frame["effort_score"] >= frame["effort_score"].median()
+    high_return = frame["return_score"] >= frame["return_score"].median()
+    frame["quadrant"] = np.select(
+        [high_effort & ~high_return, high_effort & high_return, ~high_effort & high_return],
+        list(QUADRANTS[:3]), default=QUADRANTS[3])
+    frame = frame.sort_values(["waste_score", "activity_hours", "client_id"],
+                              ascending=[False, False, True]).reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1, dtype="int64")
+    return frame[COLUMNS]

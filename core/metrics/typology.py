@@ -1,0 +1,222 @@
+"""Typology: groups of similar clients (k-means), named from what sets them apart, and how each performs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from core.filters import Filters, where
+from core.metrics.clients import economics_sql
+
+# Feature -> (words when the cluster is above average, words when below).
+FEATURES: dict[str, tuple[str, str]] = {
+    "employees": ("large companies", "small companies"),
+    "jobs_opened": ("many jobs", "few jobs"),
+    "avg_salary_k": ("high salaries", "low salaries"),
+    "avg_fee_rate": ("high fee rates", "low fee rates"),
+    "senior_share": ("senior roles", "junior roles"),
+    "pitches_per_job": ("many pitches per job", "few pitches per job"),
+    "effort_hours_per_job": ("effort-heavy", "light-touch"),
+}
+# Head counts and job counts are skewed: their logarithm is clustered, so that one giant does not
+# make a cluster of its own.
+LOG_FEATURES = ("employees", "jobs_opened")
+K_RANGE = (2, 6)
+RANDOM_STATE = 0
+SILHOUETTE_SAMPLE = 2000
+FIT_SAMPLE = 20000
+NAME_THRESHOLD = 0.25  # |mean z-score| below this is "average", not a distinguishing feature
+
+CLIENT_COLUMNS = ["client_id", "name", "cluster", "cluster_name", *FEATURES, "pc1", "pc2"]
+PROFILE_COLUMNS = ["cluster", "cluster_name", "clients", "fill_rate", "margin", "median_days_to_fill",
+                   "jobs", "filled_jobs", "turnover", "net_profit", "turnover_per_client",
+                   *(f"mean_{name}" for name in FEATURES), "performance_rank", "is_best"]
+
+
+def _client_features(con, f: Filters) -> pd.DataFrame:
+    """Per client with a job opened in the period: features, money, job outcomes and the days to fill."""
+    eco_sql, eco_params = economics_sql(f)
+    jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
+    clients = con.execute(f"""
+        WITH eco AS ({eco_sql}),
+        scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
+                         j.opened_at, j.closed_at FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}),
+        ev AS (SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches,
+                      MIN(e.event_date) FILTER (WHERE e.stage = 'placement') AS first_placement
+               FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1),
+        act AS (SELECT a.job_id, SUM(COALESCE(a.minutes, 0)) / 60.0 AS hours
+                FROM activities a JOIN scope USING (job_id) GROUP BY 1),
+        per_job AS (
+            SELECT s.client_id, s.salary_k, s.fee_rate,
+                   (s.seniority IN ('senior', 'executive'))::DOUBLE AS senior,
+                   COALESCE(ev.pitches, 0) AS pitches, COALESCE(act.hours, 0) AS hours,
+                   s.status = 'filled' AS filled, s.status IN ('filled', 'lost', 'cancelled') AS decided,
+                   CASE WHEN s.status = 'filled'
+                        THEN date_diff('day', s.opened_at, COALESCE(ev.first_placement, s.closed_at))
+                   END::DOUBLE AS days_to_fill
+            FROM scope s LEFT JOIN ev USING (job_id) LEFT JOIN act USING (job_id)),
+        per_client AS (
+            SELECT client_id, COUNT(*)::BIGINT AS jobs_opened, AVG(salary_k) AS avg_salary_k,
+                   AVG(fee_rate) AS avg_fee_rate, AVG(senior) AS senior_share,
+                   SUM(pitches)::DOUBLE / COUNT(*) AS pitches_per_job,
+                   SUM(hours)::DOUBLE / COUNT(*) AS effort_hours_per_job,
+                   COUNT(*) FILTER (WHERE filled)::BIGINT AS filled_jobs,
+                   COUNT(*) FILTER (WHERE decided)::BIGINT AS decided_jobs,
+                   LIST(days_to_fill) FILTER (WHERE days_to_fill IS NOT NULL) AS fill_days
+            FROM per_job GROUP BY 1)
+        SELECT pc.*, eco.name, eco.employees::DOUBLE AS employees, eco.turnover, eco.net_profit
+        FROM per_client pc JOIN eco ON eco.client_id = pc.client_id
+        ORDER BY pc.client_id
+    """, eco_params + jobs_params).df()
+    return clients
+
+
+def _matrix(clients: pd.DataFrame) -> np.ndarray:
+    x = clients[list(FEATURES)].astype(float).copy()
+    for name in LOG_FEATURES:
+        x[name] = np.log1p(x[name].clip(lower=0))
+    x = x.fillna(x.median()).fillna(0.0)
+    return StandardScaler().fit_transform(x.to_numpy())
+
+
+def _choose_k(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and centres of the k-means with the best silhouette for k in K_RANGE (k = 1 when too few).
+
+    Above FIT_SAMPLE clients, k-means is fitted on a fixed random sample and the others are
+    assigned to the nearest centre, which keeps the answer fast at any scale.
+    """
+    distinct = len(np.unique(z.round(9), axis=0))
+    fit = z
+    if len(z) > FIT_SAMPLE:
+        fit = z[np.sort(np.random.default_rng(RANDOM_STATE).choice(len(z), FIT_SAMPLE, replace=False))]
+    best: tuple[float, KMeans] | None = None
+    # One thread: on a shared machine, k-means' thread pool costs far more than it saves on small data.
+    with threadpool_limits(limits=1):
+        for k in range(K_RANGE[0], min(K_RANGE[1], distinct, len(fit) - 1) + 1):
+            model = KMeans(n_clusters=k, n_init=4, random_state=RANDOM_STATE).fit(fit)
+            score = silhouette_score(fit, model.labels_, sample_size=min(len(fit), SILHOUETTE_SAMPLE),
+                                     random_state=RANDOM_STATE)
+            if best is None or score > best[0] + 1e-12:
+                best = (score, model)
+        if best is None:
+            return np.zeros(len(z), dtype=int), z.mean(axis=0, keepdims=True)
+        return best[1].predict(z), best[1].cluster_centers_
+
+
+def _names(centres: np.ndarray) -> list[str]:
+    names: list[str] = []
+    keys = list(FEATURES)
+    for centre in centres:
+        # Rounded so that equal distinctions tie exactly and the feature order decides.
+        order = np.argsort(-np.round(np.abs(centre), 6), kind="stable")[:2]
+        words = [FEATURES[keys[i]][0 if centre[i] > 0 else 1]
+                 for i in order if abs(centre[i]) >= NAME_THRESHOLD]
+        name = ", ".join(words) if words else "typical clients"
+        name = name[0].upper() + name[1:]
+        if name in names:
+            name = f"{name} ({names.count(name) + 1})"
+        names.append(name)
+    return names
+
+
+def _fit(con, f: Filters) -> pd.DataFrame:
+    clients = _client_features(con, f)
+    if clients.empty:
+        return clients
+    z = _matrix(clients)
+    labels, centres = _choose_k(z)
+    # Number clusters by size (largest = 1), then by position, so that labels do not depend on k-means' order.
+    sizes = np.bincount(labels, minlength=len(centres))
+    order = sorted(range(len(centres)), key=lambda c: (-sizes[c], tuple(np.round(centres[c], 9))))
+    renumber = {old: new for new, old in enumerate(order)}
+    clients["cluster"] = (pd.Series(labels).map(renumber) + 1).astype("int64")
+    names = _names(centres[order])
+    clients["cluster_name"] = clients["cluster"].map({i + 1: name for i, name in enumerate(names)})
+    if z.shape[0] >= 2 and z.shape[1] >= 2:
+        pcs = PCA(n_components=2, random_state=RANDOM_STATE).fit_transform(z)
+    else:
+        pcs = np.zeros((z.shape[0], 2))
+    clients["pc1"], clients["pc2"] = pcs[:, 0], pcs[:, 1]
+    return clients
+
+
+def client_typology(con, f: Filters) -> pd.DataFrame:
+    """Each client's typology: the group of similar clients it belongs to.
+
+    Clients that opened at least one job in the period are described by seven features:
+    head count (`employees`), `jobs_opened`, `avg_salary_k` and `avg_fee_rate` of those
+    jobs, `senior_share` (share of senior or executive jobs), `pitches_per_job` and
+    `effort_hours_per_job` (activity hours logged on those jobs per job). Head count and
+    jobs are log-scaled, missing values take the median, every feature is standardised
+    (z-scores), and k-means (scikit-learn, random_state 0) is run for k = 2..6; the k with
+    the best silhouette score is kept (k is at most the number of distinct clients and
+    below the number of clients: with fewer than three clients, one group). Each
+    cluster is named from its one or two most distinguishing features, those whose mean
+    z-score is furthest from 0 (at least 0.25): e.g. "Large companies, senior roles".
+    Clusters are numbered by size, largest first. pc1 and pc2 place clients on the two
+    principal components of the standardised features, for a scatter plot.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        f: the global filters (jobs by `opened_at`).
+
+    Returns:
+        client_id, name, cluster, cluster_name, the seven features (unscaled), pc1, pc2.
+    """
+    clients = _fit(con, f)
+    if clients.empty:
+        return pd.DataFrame(columns=CLIENT_COLUMNS)
+    return clients[CLIENT_COLUMNS]
+
+
+def typology_profiles(con, f: Filters) -> pd.DataFrame:
+    """Each typology's profile and performance, and the one that works best.
+
+    Clusters as in `client_typology`. Performance: fill rate = jobs filled / jobs decided
+    (filled, lost or cancelled) among the cluster's jobs opened in the period; margin =
+    net profit / turnover (both as in `client_economics`, summed over the cluster's
+    clients); median_days_to_fill = median days from a filled job's opening to its first
+    placement event (its close date when there is none). The best typology has the best
+    mean rank over those three (higher fill rate, higher margin, fewer days; a missing
+    value ranks last; ties go to the larger cluster).
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        f: the global filters.
+
+    Returns:
+        cluster, cluster_name, clients, fill_rate, margin, median_days_to_fill, jobs,
+        filled_jobs, turnover, net_profit, turnover_per_client, mean_<feature> for each
+        feature, performance_rank (1 = best), is_best.
+    """
+    clients = _fit(con, f)
+    if clients.empty:
+        return pd.DataFrame(columns=PROFILE_COLUMNS)
+    days = clients[["cluster", "fill_days"]].explode("fill_days")
+    days["fill_days"] = pd.to_numeric(days["fill_days"], errors="coerce")
+    means = clients.groupby("cluster")[list(FEATURES)].mean().add_prefix("mean_")
+    out = clients.groupby(["cluster", "cluster_name"]).agg(
+        clients=("client_id", "size"), jobs=("jobs_opened", "sum"), filled_jobs=("filled_jobs", "sum"),
+        decided=("decided_jobs", "sum"), turnover=("turnover", "sum"), net_profit=("net_profit", "sum"),
+    ).reset_index().set_index("cluster").join(days.groupby("cluster")["fill_days"].median()
+                                              .rename("median_days_to_fill")).join(means).reset_index()
+    out["fill_rate"] = out["filled_jobs"] / out["decided"].replace(0, np.nan)
+    out["margin"] = out["net_profit"] / out["turnover"].where(out["turnover"] > 0)
+    out["turnover_per_client"] = out["turnover"] / out["clients"]
+    ranks = pd.concat([out["fill_rate"].rank(ascending=False, na_option="bottom"),
+                       out["margin"].rank(ascending=False, na_option="bottom"),
+                       out["median_days_to_fill"].rank(ascending=True, na_option="bottom")],
+                      axis=1).mean(axis=1)
+    order = pd.DataFrame({"score": ranks, "clients": -out["clients"], "cluster": out["cluster"]})
+    out["performance_rank"] = 0
+    ranked = order.sort_values(["score", "clients", "cluster"]).index
+    out.loc[ranked, "performance_rank"] = np.arange(1, len(out) + 1)
+    out["is_best"] = out["performance_rank"] == 1
+    for col in ("jobs", "filled_jobs", "clients", "performance_rank"):
+        out[col] = out[col].astype("int64")
+    return out[PROFILE_COLUMNS].sort_values("cluster").reset_index(drop=True)

@@ -1,0 +1,81 @@
+from datetime import date
+
+import pytest
+
+from core.filters import Filters
+from core.metrics.typology import CLIENT_COLUMNS, PROFILE_COLUMNS, client_typology, typology_profiles
+from tests.helpers import warehouse
+
+HOSTILE = "x'); DROP TABLE jobs; --"
+OPEN, CLOSE = date(2024, 1, 1), date(2024, 2, 1)
+
+
+def _fixture(n_big: int = 3, n_small: int = 3):
+    """Big clients: 5 000 staff, 3 senior jobs at 100 k€, all filled (20 000 € each).
+    Small clients: 10 staff, 1 junior job at 30 k€, lost."""
+    clients, jobs, placements = [], [], []
+    for i in range(n_big):
+        clients.append({"client_id": f"B{i}", "name": f"Big {i}", "employees": 5000})
+        for k in range(3):
+            jid = f"B{i}J{k}"
+            jobs.append({"job_id": jid, "client_id": f"B{i}", "salary_k": 100.0, "fee_rate": 0.2,
+                         "seniority": "senior", "status": "filled", "opened_at": OPEN, "closed_at": CLOSE})
+            placements.append(
+                {"placement_id": f"P{jid}", "job_id": jid, "fee_eur": 20000.0, "invoiced_at": CLOSE})
+    for i in range(n_small):
+        clients.append({"client_id": f"S{i}", "name": f"Small {i}", "employees": 10})
+        jobs.append({"job_id": f"S{i}J0", "client_id": f"S{i}", "salary_k": 30.0, "fee_rate": 0.2,
+                     "seniority": "junior", "status": "lost", "opened_at": OPEN, "closed_at": CLOSE})
+    return warehouse({"clients": clients, "jobs": jobs, "placements": placements})
+
+
+def test_two_obvious_groups_are_found_and_named():
+    t = client_typology(_fixture(), Filters())
+    assert list(t.columns) == CLIENT_COLUMNS
+    by = t.set_index("client_id")
+    # Equal sizes: the cluster whose centre comes first (small head count) is number 1.
+    assert set(by.loc[["S0", "S1", "S2"], "cluster"]) == {1}
+    assert set(by.loc[["B0", "B1", "B2"], "cluster"]) == {2}
+    assert by.loc["B0", "cluster_name"] == "Large companies, many jobs"
+    assert by.loc["S0", "cluster_name"] == "Small companies, few jobs"
+    b0 = by.loc["B0"]
+    assert (b0.jobs_opened, b0.avg_salary_k, b0.senior_share) == (3, 100.0, 1.0)
+
+
+def test_profiles_and_best_typology():
+    p = typology_profiles(_fixture(), Filters())
+    assert list(p.columns) == PROFILE_COLUMNS
+    small, big = p.iloc[0], p.iloc[1]
+    assert (big.clients, big.jobs, big.filled_jobs, big.fill_rate, big.margin) == (3, 9, 9, 1.0, 1.0)
+    assert (big.median_days_to_fill, big.turnover, big.turnover_per_client) == (31.0, 180000.0, 60000.0)
+    assert (small.fill_rate, small.turnover) == (0.0, 0.0)
+    assert small.margin != small.margin and small.median_days_to_fill != small.median_days_to_fill  # NaN
+    assert p["is_best"].tolist() == [False, True] and p["performance_rank"].tolist() == [2, 1]
+    assert big.mean_employees == 5000.0
+
+
+def test_deterministic():
+    con = _fixture()
+    assert client_typology(con, Filters()).equals(client_typology(con, Filters()))
+
+
+def test_too_few_clients_make_one_group():
+    t = client_typology(_fixture(1, 1), Filters())
+    assert t["cluster"].tolist() == [1, 1] and t["cluster_name"].iloc[0] == "Typical clients"
+    p = typology_profiles(_fixture(1, 0), Filters())
+    assert p["clients"].tolist() == [1] and p["is_best"].tolist() == [True]
+
+
+def test_empty_and_hostile():
+    for con, f in ((_fixture(), Filters(teams=(HOSTILE,))), (_fixture(), Filters(date_from=date(2030, 1, 1))),
+                   (warehouse({}), Filters())):
+        for fn, cols in ((client_typology, CLIENT_COLUMNS), (typology_profiles, PROFILE_COLUMNS)):
+            out = fn(con, f)
+            assert out.empty and list(out.columns) == cols
+
+
+@pytest.mark.demo
+def test_demo_typology_is_readable(demo_con):
+    p = typology_profiles(demo_con, Filters())
+    assert 2 <= len(p) <= 6 and p["is_best"].sum() == 1
+    assert p["cluster_name"].is_unique
