@@ -1,0 +1,449 @@
+"""Monthly revenue forecast for the next 12 months, its backtest, and the open-jobs table.
+
+Revenue is the BO's: placement fees dated by `invoiced_at`. From the as-of date `t`, the
+forecast of month h is the sum of three parts:
+
+1. **Open jobs now** (opened by `t`, not closed at `t`): P(filled | features, pipeline so far)
+   × predicted fee, spread over months by the empirical distribution of the delay from opening
+   to invoice, conditional on the job having reached its current age without an invoice.
+2. **Filled, not yet invoiced** at `t`: the known fee, spread by the close → invoice delay.
+3. **Jobs expected to open**: the seasonal opening rate (average of the last 12 complete
+   months × the month-of-year index of the last 36) × the average expected amount at opening
+   of the jobs opened in the last 12 months (mean of P(fill) × fee), spread by the opening →
+   invoice delay from the middle of the month.
+
+All parts are computed once into `ForecastInputs` (cached); `core.model.scenarios.apply_scenario`
+turns them into the forecast in milliseconds. The interval comes from the backtest: the 10th
+and 90th percentiles of (actual − forecast) / forecast over every (origin, month) pair of the
+last 12 months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core.filters import Filters, where
+from core.model.features import FEATURE_LABELS, features_at, opening_features
+from core.model.threads import single_thread
+
+HORIZON = 12
+
+
+@dataclass(frozen=True)
+class ForecastInputs:
+    """Everything a scenario needs, computed once from the models and the warehouse.
+
+    Attributes:
+        as_of: the date the forecast starts after.
+        months: first day of each forecast month (HORIZON of them).
+        open_p, open_fee: per job open at `as_of`: P(filled) and predicted fee (€).
+        open_timing: (jobs × months) probability that an open job's invoice falls in each month.
+        booked: revenue per month from jobs filled but not invoiced at `as_of` (€).
+        new_jobs: expected jobs opened per month at the learned seasonal rate.
+        new_p, new_fee: P(filled) and fee (€) of an average newly opened job.
+        new_kernel: (months × months) share of a job opened in month m invoiced in month h.
+        pitch_to_mer, mer_to_placement: the agency's rates over the 12 months to `as_of`.
+        residual_low, residual_high: relative error quantiles (10 %, 90 %) from the backtest.
+        history: DataFrame[month, revenue] of invoiced revenue per month up to `as_of`.
+    """
+
+    as_of: date
+    months: pd.DatetimeIndex
+    open_p: np.ndarray
+    open_fee: np.ndarray
+    open_timing: np.ndarray
+    booked: np.ndarray
+    new_jobs: np.ndarray
+    new_p: float
+    new_fee: float
+    new_kernel: np.ndarray
+    pitch_to_mer: float
+    mer_to_placement: float
+    residual_low: float
+    residual_high: float
+    history: pd.DataFrame
+
+
+def monthly_revenue(con: duckdb.DuckDBPyConnection) -> pd.Series:
+    """Invoiced revenue per month (placement fees by invoice month), indexed by month start."""
+    frame = con.execute("""
+        SELECT date_trunc('month', invoiced_at)::DATE AS month, SUM(fee_eur) AS revenue
+        FROM placements WHERE invoiced_at IS NOT NULL AND fee_eur IS NOT NULL
+        GROUP BY 1 ORDER BY 1
+    """).df()
+    series = pd.Series(frame["revenue"].to_numpy(float), index=pd.to_datetime(frame["month"]))
+    if series.empty:
+        return series
+    full = pd.date_range(series.index.min(), series.index.max(), freq="MS")
+    return series.reindex(full, fill_value=0.0)
+
+
+def _ecdf(delays: np.ndarray):
+    """F(x) = share of delays <= x (vectorised over x)."""
+    ordered = np.sort(delays[~np.isnan(delays)])
+    n = max(len(ordered), 1)
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        return np.searchsorted(ordered, x, side="right") / n
+
+    return cdf
+
+
+def _month_bounds(t: pd.Timestamp) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Forecast months after `t`: their starts, and first/last day of each as day numbers."""
+    first = (t + pd.Timedelta(days=1)).to_period("M").to_timestamp()
+    months = pd.date_range(first, periods=HORIZON, freq="MS")
+    starts = np.maximum(months.to_numpy(), (t + pd.Timedelta(days=1)).to_datetime64())
+    ends = (months + pd.offsets.MonthEnd(0)).to_numpy()
+    return months, starts.astype("datetime64[D]"), ends.astype("datetime64[D]")
+
+
+def _timing(ref: np.ndarray, t: pd.Timestamp, cdf, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """P(invoice in each month | not invoiced by t), for invoices dated ref + delay.
+
+    Rows: jobs (reference dates `ref`); columns: forecast months. A job older than every delay
+    seen is assumed to invoice in the first month.
+    """
+    ref = ref.astype("datetime64[D]")[:, None]
+    day = np.timedelta64(1, "D")
+    age = (np.datetime64(t.date()) - ref) / day
+    hi = cdf((ends[None, :] - ref) / day)
+    lo = cdf((starts[None, :] - ref) / day - 1)
+    survive = 1.0 - cdf(age)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(survive > 0, (hi - lo) / survive, 0.0)
+    share[:, 0] = np.where(survive[:, 0] > 0, share[:, 0], 1.0)
+    return share
+
+
+def _predict(bundle: dict[str, Any], frame: pd.DataFrame, stage: bool) -> tuple[np.ndarray, np.ndarray]:
+    """P(filled) and fee if filled for feature rows; `stage`: the rows are jobs already open (stage model)."""
+    if frame.empty:
+        return np.zeros(0), np.zeros(0)
+    with single_thread():
+        p = bundle["stage_model" if stage else "fill_model"].predict_proba(frame)[:, 1]
+        fee = np.maximum(bundle["fee_model"].predict(frame), 0.0)
+    return p, fee
+
+
+def _seasonal_rate(opened: pd.Series, t: pd.Timestamp, months: pd.DatetimeIndex) -> np.ndarray:
+    """Expected jobs opened in each forecast month: recent level × month-of-year index."""
+    last_full = (t + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.offsets.MonthBegin(1)
+    counts = opened.dt.to_period("M").dt.to_timestamp().value_counts()
+    if counts.empty:
+        return np.zeros(len(months))
+    span = pd.date_range(max(counts.index.min(), last_full - pd.DateOffset(months=35)), last_full, freq="MS")
+    series = counts.reindex(span, fill_value=0).astype(float)
+    level = series.iloc[-12:].mean()
+    if len(series) >= 24 and series.mean() > 0:
+        index = series.groupby(series.index.month).mean() / series.mean()
+        factor = index.reindex(months.month).fillna(1.0).to_numpy()
+    else:
+        factor = np.ones(len(months))
+    rate = level * factor
+    # a first month cut by the as-of date only gets the days left in it
+    first_days = months[0].days_in_month
+    left = (months[0] + pd.offsets.MonthEnd(0) - t).days
+    rate[0] *= min(1.0, max(left, 0) / first_days)
+    return rate
+
+
+def _funnel_rates(con: duckdb.DuckDBPyConnection, t: pd.Timestamp) -> tuple[float, float]:
+    """Pitch→MER and MER→placement (event counts) over the 12 months to t."""
+    pitches, mers, placements = con.execute(
+        """
+        SELECT COUNT(*) FILTER (WHERE stage = 'pitch'), COUNT(*) FILTER (WHERE stage = 'mer'),
+               COUNT(*) FILTER (WHERE stage = 'placement')
+        FROM pipeline_events WHERE event_date <= ? AND event_date > ? - INTERVAL 12 MONTH
+    """,
+        [t.date(), t.date()],
+    ).fetchall()[0]
+    return (mers / pitches if pitches else float("nan"), placements / mers if mers else float("nan"))
+
+
+def forecast_inputs(
+    con: duckdb.DuckDBPyConnection,
+    bundle: dict[str, Any],
+    as_of: date | None = None,
+    opening: pd.DataFrame | None = None,
+) -> ForecastInputs:
+    """Compute the cached parts of the forecast from `as_of` (default: the data's as-of date).
+
+    Only data dated up to `as_of` is used (this is what makes the backtest honest).
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        bundle: the trained models (`fee_model`, `fill_model`, `stage_model`, and the card for the interval).
+        as_of: forecast origin: the forecast covers the 12 months after it.
+        opening: `opening_features(con)` when already computed (saves time in the backtest).
+
+    Returns:
+        ForecastInputs.
+    """
+    from core.metrics.common import as_of as data_as_of
+
+    t = pd.Timestamp(as_of or data_as_of(con))
+    jobs = opening if opening is not None else opening_features(con)
+    months, starts, ends = _month_bounds(t)
+    known = jobs[jobs["opened_at"] <= t]
+    is_open = (known["closed_at"] > t) | (known["closed_at"].isna() & (known["status"] == "open"))
+    open_now = known[is_open]
+    p, fee = _predict(bundle, features_at(con, open_now, t), stage=True)
+
+    filled = known[(known["status"] == "filled") & known["invoiced_at"].notna()]
+    invoiced = filled[filled["invoiced_at"] <= t]
+    delay = (invoiced["invoiced_at"] - invoiced["opened_at"]).dt.days.to_numpy(float)
+    mature = invoiced["opened_at"] <= t - pd.Timedelta(days=365)
+    if mature.sum() >= 30:
+        # jobs opened over a year ago show their long delays too (recent ones only the short ones)
+        delay = delay[mature.to_numpy()]
+    open_cdf = _ecdf(delay)
+    open_timing = _timing(open_now["opened_at"].to_numpy(), t, open_cdf, starts, ends)
+
+    pending = filled[(filled["closed_at"] <= t) & (filled["invoiced_at"] > t)]
+    close_cdf = _ecdf((invoiced["invoiced_at"] - invoiced["closed_at"]).dt.days.to_numpy(float))
+    booked = (
+        pending["fee_eur"].fillna(0).to_numpy()
+        @ _timing(pending["closed_at"].to_numpy(), t, close_cdf, starts, ends)
+        if len(pending)
+        else np.zeros(HORIZON)
+    )
+
+    recent = known[known["opened_at"] > t - pd.DateOffset(months=12)]
+    p0, fee0 = _predict(bundle, features_at(con, recent, recent["opened_at"]), stage=False)
+    new_p = float(p0.mean()) if len(p0) else 0.0
+    new_fee = float((p0 * fee0).sum() / p0.sum()) if len(p0) and p0.sum() > 0 else 0.0
+    mid_month = (months + pd.Timedelta(days=14)).to_numpy().astype("datetime64[D]")
+    day = np.timedelta64(1, "D")
+    kernel = open_cdf((ends[:, None] - mid_month[None, :]) / day) - open_cdf(
+        (starts[:, None] - mid_month[None, :]) / day - 1
+    )
+
+    pitch_to_mer, mer_to_placement = _funnel_rates(con, t)
+    backtest = (bundle.get("card") or {}).get("backtest") or {}
+    revenue = monthly_revenue(con)
+    history = revenue[revenue.index <= t].rename("revenue").rename_axis("month").reset_index()
+    return ForecastInputs(
+        as_of=t.date(),
+        months=months,
+        open_p=p,
+        open_fee=fee,
+        open_timing=open_timing,
+        booked=booked,
+        new_jobs=_seasonal_rate(known["opened_at"], t, months),
+        new_p=new_p,
+        new_fee=new_fee,
+        new_kernel=kernel,
+        pitch_to_mer=pitch_to_mer,
+        mer_to_placement=mer_to_placement,
+        residual_low=float(backtest.get("residual_q10", 0.0)),
+        residual_high=float(backtest.get("residual_q90", 0.0)),
+        history=history,
+    )
+
+
+def forecast(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any], scenario=None) -> pd.DataFrame:
+    """Revenue per month: the actual past 24 months and the 12-month forecast under a scenario.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        bundle: the trained models (`core.model.store.load`).
+        scenario: a `core.model.scenarios.Scenario`; None for the learned rates.
+
+    Returns:
+        DataFrame[month, low, mid, high, kind, jobs_opened, jobs_needed, objective]
+        (see `core.model.scenarios.apply_scenario`).
+    """
+    from core.model.scenarios import Scenario, apply_scenario
+
+    return apply_scenario(forecast_inputs(con, bundle), scenario or Scenario())
+
+
+def forecast_report(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The `forecast` key of `python -m core report --json`: the 12 forecast months.
+
+    Returns:
+        [{month: "YYYY-MM", low, mid, high}] in €, rounded to the euro; [] without a model.
+    """
+    if bundle is None:
+        return []
+    frame = forecast(con, bundle)
+    frame = frame[frame["kind"] == "forecast"]
+    return [
+        {
+            "month": m.strftime("%Y-%m"),
+            "low": round(float(lo)),
+            "mid": round(float(mi)),
+            "high": round(float(hi)),
+        }
+        for m, lo, mi, hi in zip(frame["month"], frame["low"], frame["mid"], frame["high"])
+    ]
+
+
+def backtest(
+    con: duckdb.DuckDBPyConnection,
+    bundle: dict[str, Any],
+    as_of: date,
+    opening: pd.DataFrame,
+    months: int = 12,
+) -> dict[str, Any]:
+    """Forecast from each of the last `months` month starts and compare with what was invoiced.
+
+    Origin o uses only data dated before o (and models trained before the first origin); each
+    complete month from o to `as_of` is one (origin, month) pair. Seasonal-naive baseline: the
+    same month a year earlier.
+
+    Returns:
+        dict with `mae`, `seasonal_naive_mae` (€ per month), `pairs` (count), `residual_q10`,
+        `residual_q50`, `residual_q90` (relative errors (actual − forecast) / forecast), `by_horizon` [{horizon, mae,
+        seasonal_naive_mae}].
+    """
+    from core.model.scenarios import Scenario, apply_scenario
+
+    t = pd.Timestamp(as_of)
+    last_full = (t + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.offsets.MonthBegin(1)
+    revenue = monthly_revenue(con)
+    origins = pd.date_range(last_full - pd.DateOffset(months=months - 1), last_full, freq="MS")
+    rows = []
+    for origin in origins:  # one forecast per origin month (12), not a loop over data rows
+        inputs = forecast_inputs(con, {**bundle, "card": {}}, origin - pd.Timedelta(days=1), opening)
+        frame = apply_scenario(inputs, Scenario())
+        frame = frame[(frame["kind"] == "forecast") & (frame["month"] <= last_full)]
+        rows.append(
+            pd.DataFrame(
+                {"origin": origin, "month": frame["month"].to_numpy(), "forecast": frame["mid"].to_numpy()}
+            )
+        )
+    pairs = pd.concat(rows, ignore_index=True)
+    pairs["horizon"] = (
+        (pairs["month"].dt.year - pairs["origin"].dt.year) * 12
+        + pairs["month"].dt.month
+        - pairs["origin"].dt.month
+        + 1
+    )
+    pairs["actual"] = revenue.reindex(pairs["month"]).fillna(0.0).to_numpy()
+    pairs["seasonal_naive"] = revenue.reindex(pairs["month"] - pd.DateOffset(years=1)).to_numpy()
+    pairs = pairs.dropna(subset=["seasonal_naive"])
+    err = (pairs["actual"] - pairs["forecast"]).abs()
+    naive_err = (pairs["actual"] - pairs["seasonal_naive"]).abs()
+    positive = pairs["forecast"] > 0
+    rel = (pairs["actual"] - pairs["forecast"])[positive] / pairs["forecast"][positive]
+    by_h = pd.DataFrame({"horizon": pairs["horizon"], "mae": err, "seasonal_naive_mae": naive_err})
+    by_h = by_h.groupby("horizon", as_index=False).mean()
+    return {
+        "mae": float(err.mean()) if len(err) else None,
+        "seasonal_naive_mae": float(naive_err.mean()) if len(naive_err) else None,
+        "pairs": len(pairs),
+        "residual_q10": float(rel.quantile(0.10)) if len(rel) else 0.0,
+        "residual_q50": float(rel.quantile(0.50)) if len(rel) else 0.0,
+        "residual_q90": float(rel.quantile(0.90)) if len(rel) else 0.0,
+        "by_horizon": by_h.round(2).to_dict("records"),
+    }
+
+
+def contributions(bundle: dict[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
+    """Per-job contribution of each feature to the expected amount (P(fill) × fee) of open jobs, in €.
+
+    Method (one-at-a-time substitution): a feature's contribution is the expected amount of the
+    job minus the expected amount of the same job with that feature replaced by its reference
+    value (training median for numbers, most frequent value for categories). Contributions do not
+    add up exactly to the difference from the reference job (features interact); they say which
+    facts move this job's estimate most, and in which direction.
+
+    Args:
+        bundle: trained models with `reference` (dict feature → value).
+        frame: feature rows (as for prediction).
+
+    Returns:
+        DataFrame (same index as `frame`), one column per feature, values in €.
+    """
+    reference = bundle["reference"]
+    features = list(reference)
+    if frame.empty:
+        return pd.DataFrame(columns=features, index=frame.index, dtype=float)
+    # one stacked copy of the rows per feature, that feature set to its reference value:
+    # a single prediction call for all substitutions
+    n = len(frame)
+    base_rows = frame[features].reset_index(drop=True)
+    stacked = pd.concat([base_rows] * (len(features) + 1), ignore_index=True)
+    for k, feature in enumerate(features, start=1):
+        stacked.loc[k * n : (k + 1) * n - 1, feature] = reference[feature]
+    p, fee = _predict(bundle, stacked, stage=True)
+    amounts = (p * fee).reshape(len(features) + 1, n)
+    return pd.DataFrame((amounts[0] - amounts[1:]).T, columns=features, index=frame.index)
+
+
+def explain_text(contrib: pd.DataFrame, top: int = 3) -> pd.Series:
+    """The `top` largest contributions of each row as text, e.g. "salary +2 300 €; coach −800 €"."""
+    if contrib.empty:
+        return pd.Series([], dtype=str, index=contrib.index)
+    values = contrib.to_numpy()
+    order = np.argsort(-np.abs(values), axis=1)[:, :top]
+    labels = np.array([FEATURE_LABELS.get(c, c) for c in contrib.columns])
+    text = pd.Series("", index=contrib.index)
+    for rank in range(order.shape[1]):  # `top` columns, vectorised over jobs
+        col = order[:, rank]
+        amount = np.take_along_axis(values, col[:, None], axis=1)[:, 0]
+        part = (
+            pd.Series(labels[col], index=contrib.index)
+            + " "
+            + pd.Series(
+                [f"{v:+,.0f} €".replace(",", " ").replace("-", "−") for v in amount], index=contrib.index
+            )
+        )
+        text = text + np.where(rank == 0, "", "; ") + part
+    return text
+
+
+def open_jobs_predictions(
+    con: duckdb.DuckDBPyConnection, filters: Filters, bundle: dict[str, Any]
+) -> pd.DataFrame:
+    """Jobs open at the data's as-of date with their predicted fee, fill probability and expected amount.
+
+    Open = opened by the as-of date and not closed then. The period filter does not apply (this is
+    the state now); team, people, job type and segment filters do. Predictions use what is known at
+    the as-of date (client history at opening, pipeline so far).
+
+    Returns:
+        DataFrame[job_id, client_id, client, title, job_type, opened_at, days_open, predicted_fee,
+        fill_probability, expected_amount, drivers] sorted by expected amount, descending;
+        `drivers` lists the three largest contributions (see `contributions`).
+    """
+    from core.metrics.common import as_of as data_as_of
+
+    t = pd.Timestamp(data_as_of(con))
+    sql, params = where(filters.jobs("j"))
+    allowed = con.execute(f"SELECT j.job_id FROM jobs j WHERE {sql}", params).df()["job_id"]
+    jobs = opening_features(con)
+    is_open = (jobs["closed_at"] > t) | (jobs["closed_at"].isna() & (jobs["status"] == "open"))
+    jobs = jobs[is_open & (jobs["opened_at"] <= t) & jobs["job_id"].isin(allowed)]
+    frame = features_at(con, jobs, t)
+    p, fee = _predict(bundle, frame, stage=True)
+    names = con.execute("SELECT client_id, name AS client FROM clients").df()
+    out = frame[["job_id", "client_id", "title", "job_type", "opened_at", "days_open"]].merge(
+        names, on="client_id", how="left"
+    )
+    out["predicted_fee"] = np.round(fee, 0)
+    out["fill_probability"] = np.round(p, 3)
+    out["expected_amount"] = np.round(p * fee, 0)
+    out["drivers"] = explain_text(contributions(bundle, frame)).to_numpy() if len(frame) else []
+    cols = [
+        "job_id",
+        "client_id",
+        "client",
+        "title",
+        "job_type",
+        "opened_at",
+        "days_open",
+        "predicted_fee",
+        "fill_probability",
+        "expected_amount",
+        "drivers",
+    ]
+    return out[cols].sort_values("expected_amount", ascending=False, ignore_index=True)
