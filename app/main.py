@@ -1,0 +1,122 @@
+"""Crossview's entry point: page setup, access, the warehouse, the sidebar filters, the pages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run app/main.py` puts only app/ on sys.path; the product lives at the repo root.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app.access import gate  # noqa: E402
+from app.ui.build import BuildInputs, is_demo, last_inputs, run_build  # noqa: E402
+from app.ui.filters import sidebar_filters  # noqa: E402
+from app.ui.state import connection, warehouse_path  # noqa: E402
+from core.errors import UserError, WarehouseMissing  # noqa: E402
+
+# (file under pages/, title, icon), grouped as in the sidebar.
+PAGES: dict[str, list[tuple[str, str, str]]] = {
+    "": [("overview.py", "Overview", ":material/dashboard:")],
+    "Clients": [
+        ("clients.py", "Clients", ":material/apartment:"),
+        ("time_wasters.py", "Time wasters", ":material/hourglass_bottom:"),
+        ("typology.py", "Typology", ":material/bubble_chart:"),
+        ("churn.py", "Churn & lifetime value", ":material/trending_down:"),
+    ],
+    "Sales activity": [
+        ("seasonality.py", "Seasonality", ":material/calendar_month:"),
+        ("funnel.py", "Funnel", ":material/filter_alt:"),
+        ("pipeline.py", "CRM pipeline", ":material/view_kanban:"),
+        ("forecast.py", "Forecast & objectives", ":material/insights:"),
+    ],
+    "Data": [("data.py", "Data & linking", ":material/database:")],
+}
+
+
+def _navigation() -> st.Page:
+    # Pages are given by absolute path: the entry file is in app/, the pages are at the repo root.
+    groups = {
+        group: [st.Page(str(ROOT / "pages" / file), title=title, icon=icon, default=file == "overview.py")
+                for file, title, icon in pages]
+        for group, pages in PAGES.items()
+    }
+    return st.navigation(groups, expanded=True)
+
+
+def _warehouse_problem() -> str | None:
+    """What is wrong with the warehouse file, in detail; None when it can be used."""
+    if not warehouse_path().exists():
+        return f"No warehouse file at {warehouse_path()}."
+    try:
+        con = connection()
+        con.execute("SELECT COUNT(*) FROM build_log").fetchone()
+    except WarehouseMissing as err:
+        return str(err)
+    except duckdb.Error as err:
+        return f"{warehouse_path()}: {type(err).__name__}: {str(err).splitlines()[0][:200]}"
+    return None
+
+
+def _first_run() -> None:
+    """No warehouse yet: build one from the demo exports so the app has something to show."""
+    st.title("Welcome to Crossview")
+    st.write("There is no warehouse yet, so Crossview is building one from the bundled demo exports. "
+             "You can upload your own CRM and back-office exports on the Data page afterwards.")
+    if run_build(BuildInputs.demo_data(), label="Building the demo warehouse"):
+        st.rerun()
+
+
+def _offer_rebuild(detail: str) -> None:
+    """The warehouse was there and is gone or damaged: say so, offer to rebuild, show no traceback."""
+    st.title("The data needs rebuilding")
+    if warehouse_path().exists():
+        st.error("The warehouse file is damaged or is not a Crossview warehouse. Rebuild it: the exports it "
+                 "is built from are not affected.", icon=":material/database_off:")
+    else:
+        st.error("The warehouse file is missing: it was deleted or moved. Rebuild it from the exports.",
+                 icon=":material/database_off:")
+    with st.expander("Details"):
+        st.code(detail, language=None)
+    previous = last_inputs()
+    if previous and not previous.demo and st.button("Rebuild from the last uploaded files", type="primary"):
+        if run_build(previous, label="Rebuilding the warehouse"):
+            st.rerun()
+    if st.button("Rebuild from the demo data", type="primary" if not previous or previous.demo else "secondary"):
+        if run_build(BuildInputs.demo_data(), label="Rebuilding the demo warehouse"):
+            st.rerun()
+
+
+def run() -> None:
+    st.set_page_config(page_title="Crossview", page_icon=":material/join_inner:", layout="wide")
+    if not gate():
+        st.stop()
+
+    problem = _warehouse_problem()
+    if problem is not None:
+        if not warehouse_path().exists() and last_inputs() is None:
+            _first_run()
+        else:
+            _offer_rebuild(problem)
+        st.stop()
+
+    if is_demo():
+        st.sidebar.info("Showing demo data. Upload your exports on the Data page.", icon=":material/science:")
+    sidebar_filters()
+    page = _navigation()
+    try:
+        page.run()
+    except WarehouseMissing as err:
+        _offer_rebuild(str(err))
+    except UserError as err:
+        st.error(str(err), icon=":material/error:")
+    except (duckdb.IOException, duckdb.SerializationException) as err:
+        _offer_rebuild(f"{warehouse_path()}: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,183 @@
+"""Where the app's data comes from: the warehouse file, one cached connection, cached results, filters.
+
+Every page reads the warehouse through `connection()` and runs core functions through
+`cached(fn, filters, ...)`, so a rerun that changes nothing recomputes nothing, and a
+rebuild (which swaps the warehouse file) invalidates every cached result at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import streamlit as st
+
+from core.errors import WarehouseMissing
+from core.filters import Filters
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DB = ROOT / "data" / "warehouse" / "crossview.duckdb"
+DB_ENV = "CROSSVIEW_DB"
+
+T = TypeVar("T")
+
+# Session-state keys of the global filters (the sidebar widgets own them).
+PRESET_KEY = "flt_preset"
+PERIOD_KEY = "flt_period"
+TEAMS_KEY = "flt_teams"
+SALES_KEY = "flt_sales"
+ROLE_KEY = "flt_role"
+JOB_TYPES_KEY = "flt_job_types"
+
+PRESETS = ("Last 12 months", "This year", "Last quarter", "All time", "Custom")
+DEFAULT_PRESET = "Last 12 months"
+
+
+def warehouse_path() -> Path:
+    """The warehouse file the app reads: `$CROSSVIEW_DB`, else data/warehouse/crossview.duckdb."""
+    configured = os.environ.get(DB_ENV)
+    return Path(configured).expanduser().resolve() if configured else DEFAULT_DB
+
+
+def page_path(file: str) -> str:
+    """The path of a page file for `st.page_link` / `st.switch_page`, e.g. `page_path("data.py")`.
+
+    Pages live in pages/ at the repo root while the entry file is in app/, so a relative
+    "pages/data.py" would be looked up under app/: links use this absolute path instead.
+    """
+    return str(ROOT / "pages" / file)
+
+
+def warehouse_version() -> tuple[str, int, int] | None:
+    """(path, mtime, size) of the warehouse file: changes whenever a rebuild swaps it in."""
+    path = warehouse_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+@dataclass
+class _Held:
+    """A warehouse connection with the context manager that owns it (closing one closes the other)."""
+
+    manager: Any
+    con: duckdb.DuckDBPyConnection
+    catalog: str
+
+
+# One read-only connection per warehouse version, shared by every session; a rebuild
+# gives a new version, so the next run opens the new file (max_entries keeps the
+# previous one alive for sessions still mid-run on it).
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _base_connection(path: str, mtime_ns: int, size: int) -> _Held:
+    from core.warehouse import connect
+
+    manager = connect(Path(path))
+    con = manager.__enter__()
+    return _Held(manager, con, con.execute("SELECT current_database()").fetchone()[0])
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current warehouse, for this session.
+
+    DuckDB connections must not be shared between threads, and each browser session runs
+    in its own thread: every session gets its own cursor on the shared database.
+
+    Raises:
+        WarehouseMissing: there is no warehouse file, or it cannot be opened.
+    """
+    version = warehouse_version()
+    if version is None:
+        raise WarehouseMissing(f"No warehouse at {warehouse_path()}. Build one on the Data page.")
+    mine = st.session_state.get("_cv_con")
+    if mine is not None and mine[0] == version:
+        return mine[1]
+    try:
+        held = _base_connection(*version)
+        cursor = held.con.cursor()
+        # The warehouse is attached under a catalog name; each cursor starts in the default one.
+        cursor.execute('USE "' + held.catalog.replace('"', '""') + '"')
+    except WarehouseMissing:
+        raise
+    except (duckdb.Error, OSError) as err:
+        raise WarehouseMissing(
+            f"The warehouse at {warehouse_path()} cannot be read ({type(err).__name__}). "
+            "Rebuild it on the Data page."
+        ) from err
+    st.session_state["_cv_con"] = (version, cursor)
+    return cursor
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _cached_call(name: str, version: tuple[str, int, int] | None, signature: str,
+                 _fn: Callable[..., Any], _args: tuple, _kwargs: dict) -> Any:
+    # `name`, `version` and `signature` are the cache key; the underscored arguments are
+    # not hashed (a connection cannot be, and `signature` already stands for the values).
+    return _fn(connection(), *_args, **_kwargs)
+
+
+_KEYABLE = (str, int, float, bool, type(None), date, Filters)
+
+
+def _key(value: Any) -> str:
+    """A faithful text key for an argument: only values whose repr says everything about them."""
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__}({','.join(_key(v) for v in value)})"
+    if isinstance(value, _KEYABLE):
+        return repr(value)
+    raise TypeError(f"cached() takes filters, text, numbers and dates as arguments, not {type(value).__name__}")
+
+
+def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(connection(), *args, **kwargs)`, cached until the arguments or the warehouse change.
+
+    The key is the function's qualified name, the repr of the arguments (filters included)
+    and the warehouse file's version, so a rebuild invalidates every cached result.
+
+    Example: `cached(monthly_activity, current_filters())`.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    signature = _key(args) + _key(sorted(kwargs.items()))
+    return _cached_call(name, warehouse_version(), signature, fn, args, kwargs)
+
+
+def clear_caches() -> None:
+    """Forget every cached result and this session's connection (after a rebuild)."""
+    _cached_call.clear()
+    st.session_state.pop("_cv_con", None)
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+
+def _period() -> tuple[date | None, date | None]:
+    if st.session_state.get(PRESET_KEY, DEFAULT_PRESET) == "All time":
+        return None, None
+    value = st.session_state.get(PERIOD_KEY)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, date) for v in value):
+        return value[0], value[1]
+    if isinstance(value, (tuple, list)) and len(value) == 1 and isinstance(value[0], date):
+        # A range being picked (first day only): use it as an open-ended start.
+        return value[0], None
+    return None, None
+
+
+def current_filters() -> Filters:
+    """The global filters as set in the sidebar (all data when nothing is set yet)."""
+    date_from, date_to = _period()
+    role = st.session_state.get(ROLE_KEY, "sales")
+    return Filters(
+        date_from=date_from,
+        date_to=date_to,
+        teams=tuple(st.session_state.get(TEAMS_KEY) or ()),
+        sales=tuple(st.session_state.get(SALES_KEY) or ()),
+        job_types=tuple(st.session_state.get(JOB_TYPES_KEY) or ()),
+        staff_role=role if role in ("sales", "coach") else "sales",
+    )

@@ -1,0 +1,202 @@
+"""Funnel: pitch → MER → offer → placement, what makes a job close, and each salesperson's conversion."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.ui import state, widgets
+from core.filters import Filters
+from core.metrics import funnel
+
+GRAINS = {"year": "Year", "quarter": "Quarter", "month": "Month"}
+STAGE_LABELS = {"pitch": "Pitch", "mer": "MER", "offer": "Offer", "placement": "Placement"}
+
+
+def _funnel(f: Filters) -> bool:
+    stages = state.cached(funnel.funnel_overall, f)
+    widgets.definition(funnel.funnel_overall)
+    if stages.empty or stages["events"].sum() == 0:
+        widgets.empty_state("No pitch, MER, offer or placement was logged in this period for these filters.")
+        return False
+    fig = go.Figure(
+        go.Funnel(
+            y=stages["stage"].map(STAGE_LABELS),
+            x=stages["events"],
+            textinfo="value+percent previous",
+            marker_color=stages["stage"].map(widgets.STAGE_COLOURS),
+        )
+    )
+    widgets.style_figure(
+        fig, "Pipeline events by stage (and % of the previous stage)", "Events (count)", "Stage"
+    )
+    st.plotly_chart(fig, key="funnel_chart")
+    widgets.show_table(stages, pct_cols=("conversion_from_previous",), key="funnel_overall")
+    return True
+
+
+# A fragment: the grain only changes the trend chart.
+@st.fragment
+def _mer_trend(f: Filters) -> None:
+    grain = (
+        st.segmented_control(
+            "Per", list(GRAINS), format_func=GRAINS.get, default="quarter", key="funnel_grain"
+        )
+        or "quarter"
+    )
+    trend = state.cached(funnel.mer_to_placement_over_time, f, grain=grain)
+    widgets.definition(funnel.mer_to_placement_over_time)
+    fig = px.line(
+        trend, x="period", y="mer_to_placement_rate", markers=True, custom_data=["placements", "mers"]
+    )
+    fig.update_traces(
+        line_color=widgets.STAGE_COLOURS["placement"],
+        hovertemplate="%{x|%b %Y}: %{y:.1%} (%{customdata[0]} placements / %{customdata[1]} MERs)",
+    )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    widgets.style_figure(fig, f"MER → placement ratio per {grain}", GRAINS[grain], "Placements / MERs (%)")
+    st.plotly_chart(fig, key="funnel_mer_trend_chart")
+    with st.expander("Numbers behind the chart"):
+        widgets.show_table(trend, pct_cols=("mer_to_placement_rate",), key="funnel_trend")
+    st.markdown("**Where the ratio moved: early vs late half of the period, by factor**")
+    widgets.definition(funnel.mer_to_placement_factors)
+    widgets.show_table(
+        state.cached(funnel.mer_to_placement_factors, f),
+        key="funnel_factors",
+        pct_cols=("early_rate", "late_rate", "rate_change", "early_share_of_mers", "late_share_of_mers"),
+    )
+
+
+def _closing(f: Filters) -> None:
+    curve = state.cached(funnel.fill_probability_by_count, f)
+    widgets.definition(funnel.fill_probability_by_count)
+    if curve.empty:
+        widgets.empty_state("No job opened in this period has a known outcome yet for these filters.")
+        return
+    fig = px.line(
+        curve,
+        x="count",
+        y="fill_probability",
+        color="stage",
+        markers=True,
+        custom_data=["jobs"],
+        color_discrete_map=widgets.STAGE_COLOURS,
+    )
+    fig.update_traces(hovertemplate="%{x}: %{y:.0%} filled (%{customdata[0]} jobs)")
+    knees = curve.loc[curve["is_knee"]]
+    fig.add_scatter(
+        x=knees["count"],
+        y=knees["fill_probability"],
+        mode="markers",
+        name="knee",
+        marker={"size": 14, "symbol": "star", "color": "black"},
+        text=knees["stage"],
+        hovertemplate="knee of %{text}: %{x} → %{y:.0%}<extra></extra>",
+    )
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(legend_title_text="")
+    widgets.style_figure(
+        fig,
+        "Chance a job is filled by the number of pitches, MERs and offers it received",
+        "Events on the job (count)",
+        "Fill probability (%)",
+    )
+    st.plotly_chart(fig, key="funnel_fill_chart")
+    with st.expander("Numbers behind the chart"):
+        widgets.show_table(curve, pct_cols=("fill_probability",), key="funnel_fill")
+    st.markdown("**Candidates per opportunity**")
+    widgets.definition(funnel.candidates_per_opportunity)
+    widgets.show_table(state.cached(funnel.candidates_per_opportunity, f), key="funnel_candidates")
+    _closing_duration(f)
+    st.markdown("**New vs repeat jobs**")
+    widgets.definition(funnel.new_vs_repeat)
+    widgets.show_table(
+        state.cached(funnel.new_vs_repeat, f),
+        money_cols=("avg_fee",),
+        pct_cols=("fill_rate",),
+        days_cols=("median_days",),
+        key="funnel_new_repeat",
+    )
+
+
+def _closing_duration(f: Filters) -> None:
+    st.markdown("**Closing duration**")
+    closing = state.cached(funnel.closing_duration, f)
+    widgets.definition(funnel.closing_duration)
+    if closing.empty:
+        widgets.empty_state("No job was filled in this period for these filters.")
+        return
+    fig = go.Figure(
+        go.Bar(
+            x=closing["job_type"],
+            y=closing["median_days"],
+            customdata=closing[["p25", "p75", "jobs_filled"]],
+            marker_color=widgets.STAGE_COLOURS["placement"],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": closing["p75"] - closing["median_days"],
+                "arrayminus": closing["median_days"] - closing["p25"],
+            },
+            hovertemplate="%{x}: median %{y:.0f} days (half of the jobs between %{customdata[0]:.0f} and "
+            "%{customdata[1]:.0f}; %{customdata[2]} jobs filled)<extra></extra>",
+        )
+    )
+    widgets.style_figure(
+        fig, "Days from opening to placement by job type (median, bars to the quartiles)", "Job type", "Days"
+    )
+    st.plotly_chart(fig, key="funnel_closing_chart")
+    widgets.show_table(closing, days_cols=("median_days", "p25", "p75"), key="funnel_closing")
+
+
+def _people(f: Filters, fn, label: str, key: str) -> None:
+    rates = state.cached(fn, f)
+    widgets.definition(fn)
+    if rates.empty:
+        widgets.empty_state(f"No pitch on a {label}'s jobs in this period for these filters.")
+        return
+    x = rates["name"] if "name" in rates else rates["team"]
+    fig = go.Figure(
+        go.Bar(
+            x=x,
+            y=rates["pitch_to_mer_rate"],
+            customdata=rates[["mers", "pitches"]],
+            marker_color=widgets.STAGE_COLOURS["mer"],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": rates["ci_high"] - rates["pitch_to_mer_rate"],
+                "arrayminus": rates["pitch_to_mer_rate"] - rates["ci_low"],
+            },
+            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} MERs / %{customdata[1]} pitches)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickformat=".0%")
+    widgets.style_figure(
+        fig, f"Pitch → MER rate per {label}, with its 95% interval", label.capitalize(), "MERs / pitches (%)"
+    )
+    st.plotly_chart(fig, key=f"{key}_chart")
+    widgets.show_table(rates, pct_cols=("pitch_to_mer_rate", "ci_low", "ci_high"), key=key)
+
+
+def run() -> None:
+    st.title("Funnel")
+    st.caption("Events are counted by their date; jobs by their opening date.")
+    if not widgets.requires_bo(state.connection()):
+        return
+    f = state.current_filters()
+    overall, closing, people = st.tabs(
+        ["Funnel over time", "What makes a job close", "Salespeople and teams"]
+    )
+    with overall:
+        if _funnel(f):
+            _mer_trend(f)
+    with closing:
+        _closing(f)
+    with people:
+        _people(f, funnel.pitch_to_mer_by_sales, "salesperson", "funnel_by_sales")
+        _people(f, funnel.pitch_to_mer_by_team, "team", "funnel_by_team")
+
+
+run()

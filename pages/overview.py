@@ -1,0 +1,51 @@
+"""Overview: the period's headline numbers against the previous period, revenue by month, data health."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from app.ui.health import linking_line, quality_line
+from app.ui.state import cached, current_filters, page_path
+from app.ui.widgets import definition, definition_text, empty_state, metric_row, period_label, style_figure
+from core.metrics.common import has_bo, has_crm
+from core.metrics.overview import headline
+from core.metrics.pipeline import crm_headline
+from core.metrics.seasonality import monthly_activity
+
+
+def overview() -> None:
+    f = current_filters()
+    st.title("Overview")
+    comparison = " compared with the previous period of the same length" if f.date_from and f.date_to else ""
+    st.caption(f"{period_label(f)}{comparison}.")
+
+    if cached(has_bo):
+        numbers = cached(headline, f)
+        metric_row(numbers, glossary=definition_text(headline))
+        definition(headline, label="Definition: headline numbers")
+        monthly = cached(monthly_activity, f)
+        if monthly.empty or monthly["revenue"].fillna(0).sum() == 0:
+            empty_state("No revenue invoiced in this period for these filters.")
+        else:
+            fig = px.bar(monthly, x="month", y="revenue", hover_data=["jobs_opened", "placements"],
+                         color_discrete_sequence=["#1B3A6B"])
+            fig.update_traces(hovertemplate="%{x|%b %Y}<br>€%{y:,.0f}<extra></extra>")
+            fig.update_yaxes(tickprefix="€")
+            st.plotly_chart(style_figure(fig, "Revenue by month (invoiced fees)", "Month", "Revenue (€)"))
+            definition(monthly_activity, label="Definition: revenue by month")
+    elif cached(has_crm):
+        st.info("CRM export only: these are pipeline numbers. Upload the back-office export for revenue.",
+                icon=":material/info:")
+        metric_row(cached(crm_headline, f), glossary=definition_text(crm_headline))
+        definition(crm_headline, label="Definition: CRM numbers")
+    else:
+        empty_state("The warehouse is empty. Upload your exports on the Data page.")
+
+    st.subheader("Data health")
+    st.page_link(page_path("data.py"), label=quality_line(), icon=":material/rule:")
+    if cached(has_crm) and cached(has_bo):
+        st.page_link(page_path("data.py"), label=linking_line(), icon=":material/link:")
+
+
+overview()

@@ -1,0 +1,177 @@
+"""CRM pipeline: what is open now, what is stuck, how often and how fast deals are won, why they are lost."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.ui import state, widgets
+from core.filters import Filters
+from core.metrics import common, pipeline
+
+BREAKDOWNS = {
+    "owner": "Owner",
+    "team": "Team",
+    "month": "Month of close",
+    "deal_type": "Deal type",
+    "family": "Deal name family",
+}
+
+
+def _now(f: Filters) -> None:
+    st.subheader("Open pipeline now")
+    now = state.cached(pipeline.pipeline_now, f)
+    widgets.definition(pipeline.pipeline_now)
+    if now.empty:
+        widgets.empty_state("No deal is open for these filters.")
+    else:
+        fig = px.bar(now, x="stage_detail", y="amount", custom_data=["deals", "weighted_amount"])
+        fig.update_traces(
+            # Funnel stages keep their colour from the other pages; CRM-only stages are grey.
+            marker_color=now["stage_detail"].map(widgets.STAGE_COLOURS).fillna("#C9CED6"),
+            hovertemplate="%{x}: €%{y:,.0f} in %{customdata[0]} deals "
+            "(weighted €%{customdata[1]:,.0f})<extra></extra>",
+        )
+        widgets.style_figure(fig, "Open deals by stage", "Stage", "Amount (€)")
+        fig.update_yaxes(tickprefix="€")
+        st.plotly_chart(fig, key="pipeline_now_chart")
+        widgets.show_table(now, money_cols=("amount", "weighted_amount"), key="pipeline_now")
+    st.subheader("Stale deals")
+    stale = state.cached(pipeline.stale_deals, f)
+    widgets.definition(pipeline.stale_deals)
+    if stale.empty:
+        widgets.empty_state("No open deal is past its expected close date or untouched for long.")
+    else:
+        widgets.show_table(
+            stale,
+            money_cols=("amount",),
+            days_cols=("days_overdue", "days_since_update"),
+            key="pipeline_stale",
+        )
+
+
+# A fragment: the breakdown only changes the win-rate and sales-cycle views.
+@st.fragment
+def _win_rates(f: Filters) -> None:
+    by = (
+        st.segmented_control(
+            "By", list(BREAKDOWNS), format_func=BREAKDOWNS.get, default="owner", key="pipeline_by"
+        )
+        or "owner"
+    )
+    rates = state.cached(pipeline.win_rate, f, by=by)
+    widgets.definition(pipeline.win_rate)
+    if rates.empty:
+        widgets.empty_state("No deal was won or lost in this period for these filters.")
+        return
+    fig = go.Figure(
+        go.Bar(
+            x=rates[by],
+            y=rates["win_rate"],
+            customdata=rates[["won", "deals"]],
+            marker_color="#54A24B",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": rates["ci_high"] - rates["win_rate"],
+                "arrayminus": rates["win_rate"] - rates["ci_low"],
+            },
+            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} won of %{customdata[1]} closed)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickformat=".0%")
+    widgets.style_figure(
+        fig,
+        f"Win rate by {BREAKDOWNS[by].lower()}, with its 95% interval",
+        BREAKDOWNS[by],
+        "Won / (won + lost) (%)",
+    )
+    st.plotly_chart(fig, key="pipeline_win_rate_chart")
+    widgets.show_table(rates, pct_cols=("win_rate", "ci_low", "ci_high"), key="pipeline_win_rate")
+    widgets.definition(pipeline.sales_cycle, label="Definition: sales cycle")
+    widgets.show_table(
+        state.cached(pipeline.sales_cycle, f, by=by),
+        key="pipeline_cycle",
+        days_cols=("median_days", "p25_days", "p75_days", "mean_days"),
+    )
+
+
+def _won(f: Filters) -> None:
+    st.subheader("Won amount")
+    by_month = state.cached(pipeline.won_amount_by_month, f)
+    widgets.definition(pipeline.won_amount_by_month)
+    if by_month.empty:
+        widgets.empty_state("No deal was won in this period for these filters.")
+        return
+    fig = px.bar(by_month, x="month", y="amount", custom_data=["won_deals", "avg_deal_size"])
+    fig.update_traces(
+        marker_color="#54A24B",
+        hovertemplate="%{x|%b %Y}: €%{y:,.0f} (%{customdata[0]} deals, "
+        "average €%{customdata[1]:,.0f})<extra></extra>",
+    )
+    widgets.style_figure(fig, "Won amount per month of close", "Month", "Won amount (€)")
+    fig.update_yaxes(tickprefix="€")
+    st.plotly_chart(fig, key="pipeline_won_chart")
+    season = state.cached(pipeline.won_seasonality, f)
+    widgets.definition(pipeline.won_seasonality)
+    fig = px.bar(season, x="month_name", y="index", custom_data=["mean_amount"])
+    fig.update_traces(
+        marker_color="#4C78A8",
+        hovertemplate="%{x}: index %{y:.2f} (average €%{customdata[0]:,.0f})<extra></extra>",
+    )
+    fig.add_hline(y=1.0, line_dash="dot", annotation_text="average month")
+    widgets.style_figure(
+        fig, "Seasonality of won amounts (1 = average month)", "Calendar month", "Index (× average)"
+    )
+    st.plotly_chart(fig, key="pipeline_season_chart")
+    st.subheader("Top accounts")
+    accounts = state.cached(pipeline.top_accounts, f)
+    widgets.definition(pipeline.top_accounts)
+    fig = px.bar(
+        accounts.head(20),
+        x="account",
+        y="won_amount",
+        color="segment",
+        custom_data=["won_deals"],
+        color_discrete_map=widgets.SEGMENT_COLOURS,
+        category_orders={"segment": list(widgets.SEGMENT_COLOURS)},
+    )
+    fig.update_traces(hovertemplate="%{x}: €%{y:,.0f} won in %{customdata[0]} deals<extra></extra>")
+    fig.update_yaxes(tickprefix="€")
+    fig.update_layout(legend_title_text="")
+    widgets.style_figure(
+        fig, "The 20 accounts with the largest won amount, by segment", "Account", "Won amount (€)"
+    )
+    st.plotly_chart(fig, key="pipeline_accounts_chart")
+    widgets.show_table(
+        accounts, money_cols=("won_amount",), pct_cols=("cumulative_share",), key="pipeline_top_accounts"
+    )
+    st.subheader("Lost reasons")
+    lost = state.cached(pipeline.lost_reasons, f)
+    widgets.definition(pipeline.lost_reasons)
+    if lost.empty:
+        widgets.empty_state("The CRM export gives no lost reason for the deals lost in this period.")
+    else:
+        widgets.show_table(lost, money_cols=("amount",), pct_cols=("share",), key="pipeline_lost")
+
+
+def run() -> None:
+    st.title("CRM pipeline")
+    st.caption("CRM deals as exported and cleaned; amounts in euros; snapshots are at the data's last date.")
+    if not common.has_crm(state.connection()):
+        widgets.empty_state("This page needs a CRM deals export: upload one on the Data page.")
+        return
+    f = state.current_filters()
+    widgets.metric_row(state.cached(pipeline.crm_headline, f))
+    widgets.definition(pipeline.crm_headline, label="Definition: headline numbers")
+    now, rates, won = st.tabs(["Pipeline now", "Win rate and sales cycle", "Won and lost"])
+    with now:
+        _now(f)
+    with rates:
+        _win_rates(f)
+    with won:
+        _won(f)
+
+
+run()

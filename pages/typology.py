@@ -1,0 +1,97 @@
+"""Typology: groups of similar clients, what each looks like and which one the agency works best with."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app.ui import state, widgets
+from core.filters import Filters
+from core.metrics import typology
+
+# (column, chart title, axis title, tick format, hover format)
+PERFORMANCE = (
+    ("fill_rate", "Fill rate", "Fill rate (%)", ".0%", "%{y:.1%}"),
+    ("margin", "Margin (net profit / turnover)", "Margin (%)", ".0%", "%{y:.1%}"),
+    ("median_days_to_fill", "Median days to fill", "Days", ",.0f", "%{y:,.0f} days"),
+)
+
+
+def _performance(profiles: pd.DataFrame) -> None:
+    best = profiles.loc[profiles["is_best"], "cluster_name"]
+    if not best.empty:
+        st.success(
+            f"The agency works best with **{best.iloc[0]}** (best mean rank on fill rate, margin and speed).",
+            icon=":material/emoji_events:",
+        )
+    for column, (measure, title, axis, tick, hover) in zip(st.columns(len(PERFORMANCE)), PERFORMANCE):
+        fig = px.bar(profiles, x="cluster_name", y=measure, color="cluster_name", custom_data=["clients"])
+        fig.update_traces(hovertemplate="%{x}: " + hover + " (%{customdata[0]} clients)<extra></extra>")
+        fig.update_yaxes(tickformat=tick)
+        fig.update_layout(showlegend=False)
+        widgets.style_figure(fig, title, "Typology", axis)
+        column.plotly_chart(fig, key=f"typology_{measure}_chart")
+
+
+def _map(f: Filters) -> pd.DataFrame:
+    clients = state.cached(typology.client_typology, f)
+    widgets.definition(typology.client_typology)
+    fig = px.scatter(
+        clients,
+        x="pc1",
+        y="pc2",
+        color="cluster_name",
+        hover_name="name",
+        hover_data={
+            "employees": ":,",
+            "jobs_opened": ":,",
+            "avg_salary_k": ":.0f",
+            "avg_fee_rate": ":.1%",
+            "pc1": False,
+            "pc2": False,
+            "cluster_name": False,
+        },
+    )
+    fig.update_layout(legend_title_text="")
+    widgets.style_figure(
+        fig,
+        "Clients on the two main axes of their features (similar clients are close)",
+        "First principal component (no unit)",
+        "Second principal component (no unit)",
+    )
+    st.plotly_chart(fig, key="typology_map_chart")
+    return clients
+
+
+def run() -> None:
+    st.title("Client typology")
+    st.caption(
+        "Clients that opened a job in the period, grouped by size, volume, salaries, fee rates, "
+        "seniority, pitches and effort per job."
+    )
+    if not widgets.requires_bo(state.connection()):
+        return
+    f = state.current_filters()
+    profiles = state.cached(typology.typology_profiles, f)
+    widgets.definition(typology.typology_profiles)
+    if profiles.empty:
+        widgets.empty_state(
+            "No client opened a job in this period for these filters, so there is nothing to group."
+        )
+        return
+    _performance(profiles)
+    st.subheader("Profiles")
+    widgets.show_table(
+        profiles,
+        money_cols=("turnover", "net_profit", "turnover_per_client"),
+        pct_cols=("fill_rate", "margin", "mean_senior_share", "mean_avg_fee_rate"),
+        days_cols=("median_days_to_fill",),
+        key="typology_profiles",
+    )
+    st.subheader("Clients and their typology")
+    clients = _map(f)
+    widgets.show_table(clients, pct_cols=("avg_fee_rate", "senior_share"), key="typology_clients")
+
+
+run()

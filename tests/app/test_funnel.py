@@ -1,0 +1,64 @@
+"""The Funnel page shows exactly the core's funnel, MER→placement trend, closing and people."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.filters import Filters
+from core.metrics import funnel
+from tests.app.pages_support import (
+    assert_table,
+    busiest_salesperson_month,
+    custom_period,
+    default_filters,
+    idle_salesperson_month,
+    infos,
+    open_page,
+)
+
+pytestmark = pytest.mark.demo
+
+TABLES = {
+    "funnel_overall": funnel.funnel_overall,
+    "funnel_factors": funnel.mer_to_placement_factors,
+    "funnel_candidates": funnel.candidates_per_opportunity,
+    "funnel_closing": funnel.closing_duration,
+    "funnel_new_repeat": funnel.new_vs_repeat,
+    "funnel_by_sales": funnel.pitch_to_mer_by_sales,
+    "funnel_by_team": funnel.pitch_to_mer_by_team,
+}
+
+
+def test_default_filters(app, demo_con) -> None:
+    at = open_page(app, "funnel")
+    f = default_filters(demo_con)
+    for key, fn in TABLES.items():
+        assert_table(at, key, fn(demo_con, f))
+    # funnel, MER→placement trend, fill probability curve, closing duration, per salesperson, per team
+    assert len(at.get("plotly_chart")) == 6
+    assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="quarter"))
+    assert_table(at, "funnel_fill", funnel.fill_probability_by_count(demo_con, f))
+    # The grain selector redraws the trend with the core's numbers for that grain.
+    at.segmented_control(key="funnel_grain").set_value("month").run()
+    assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="month"))
+
+
+def test_one_salesperson_one_month(app, demo_con) -> None:
+    sales_id, start, end = busiest_salesperson_month(demo_con)
+    at = open_page(app, "funnel", custom_period(start, end, sales_id))
+    f = Filters(date_from=start, date_to=end, sales=(sales_id,))
+    overall = funnel.funnel_overall(demo_con, f)
+    assert overall["events"].sum() > 0
+    assert_table(at, "funnel_overall", overall)
+    by_sales = funnel.pitch_to_mer_by_sales(demo_con, f)
+    assert list(by_sales["staff_id"]) == [sales_id]
+    assert_table(at, "funnel_by_sales", by_sales)
+
+
+def test_idle_salesperson_month_says_why(app, demo_con) -> None:
+    sales_id, start, end = idle_salesperson_month(demo_con)
+    at = open_page(app, "funnel", custom_period(start, end, sales_id))
+    messages = infos(at)
+    assert any("No pitch, MER, offer or placement" in text for text in messages)
+    assert any("No pitch on a salesperson's jobs" in text for text in messages)
+    assert not at.get("plotly_chart")

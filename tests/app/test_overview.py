@@ -1,0 +1,120 @@
+"""The Overview page shows exactly the core's headline numbers for the filters in the sidebar."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from app.ui.widgets import count, days, money, pct
+from core.filters import Filters
+from core.metrics.common import as_of, filter_options
+from core.metrics.overview import headline
+from core.metrics.seasonality import monthly_activity
+from tests.app.conftest import assert_no_exception, last_12_months
+
+
+FORMAT = {"eur": money, "rate": pct, "days": days, "count": count}
+
+
+def expected_metrics(con, f: Filters) -> list[tuple[str, str]]:
+    frame = headline(con, f)
+    return [(row.label, FORMAT[row.unit](row.value)) for row in frame.itertuples()]
+
+
+def shown_metrics(at) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def busiest_salesperson_month(con) -> tuple[str, date, date]:
+    """The salesperson and calendar month with the most revenue invoiced on their jobs."""
+    sales_id, month = con.execute("""
+        SELECT j.sales_id, date_trunc('month', p.invoiced_at) AS m
+        FROM placements p JOIN jobs j USING (job_id)
+        WHERE j.sales_id IS NOT NULL AND p.invoiced_at IS NOT NULL
+        GROUP BY 1, 2 ORDER BY sum(p.fee_eur) DESC, 1, 2 LIMIT 1
+    """).fetchone()
+    start = pd.Timestamp(month).date()
+    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return sales_id, start, end
+
+
+@pytest.mark.demo
+def test_default_filters_show_the_headline_of_the_last_12_months(app, demo_con) -> None:
+    at = app.run()
+    assert_no_exception(at)
+    f = last_12_months(as_of(demo_con))
+    assert shown_metrics(at) == expected_metrics(demo_con, f)
+    turnover = headline(demo_con, f).set_index("measure").loc["turnover", "value"]
+    assert at.metric[0].label == "Turnover" and at.metric[0].value == f"€{turnover:,.0f}"
+    # The change against the previous 12 months is shown under the number.
+    row = headline(demo_con, f).set_index("measure").loc["turnover"]
+    assert at.metric[0].delta == f"{row['change'] * 100:+.1f}%"
+    assert len(at.get("plotly_chart")) == 1
+    assert not monthly_activity(demo_con, f).empty
+
+
+@pytest.mark.demo
+def test_one_salesperson_one_month(app, demo_con) -> None:
+    sales_id, start, end = busiest_salesperson_month(demo_con)
+    at = app.run()
+    at.sidebar.selectbox(key="flt_preset").select("Custom").run()
+    at.sidebar.date_input(key="flt_period").set_value((start, end)).run()
+    at.sidebar.multiselect(key="flt_sales").select(sales_id).run()
+    assert_no_exception(at)
+    f = Filters(date_from=start, date_to=end, sales=(sales_id,))
+    assert shown_metrics(at) == expected_metrics(demo_con, f)
+    revenue = headline(demo_con, f).set_index("measure").loc["turnover", "value"]
+    assert revenue > 0 and at.metric[0].value == money(revenue)
+    # The view is in the URL, so a link reproduces it.
+    assert at.query_params["person"] == sales_id
+    assert (at.query_params["period"], at.query_params["from"], at.query_params["to"]) == (
+        "Custom", start.isoformat(), end.isoformat())
+
+
+@pytest.mark.demo
+def test_a_link_reproduces_the_view(app, demo_con) -> None:
+    sales_id, start, end = busiest_salesperson_month(demo_con)
+    app.query_params = {"period": "Custom", "from": start.isoformat(), "to": end.isoformat(), "person": sales_id}
+    at = app.run()
+    assert_no_exception(at)
+    assert at.session_state["flt_sales"] == [sales_id]
+    f = Filters(date_from=start, date_to=end, sales=(sales_id,))
+    assert shown_metrics(at) == expected_metrics(demo_con, f)
+
+
+@pytest.mark.demo
+def test_empty_period_says_why(app, demo_con) -> None:
+    first = filter_options(demo_con)["first_date"]
+    app.query_params = {"period": "Custom", "from": first.isoformat(), "to": first.isoformat()}
+    at = app.run()
+    assert_no_exception(at)
+    f = Filters(date_from=first, date_to=first)
+    assert monthly_activity(demo_con, f)["revenue"].fillna(0).sum() == 0
+    assert any("No revenue invoiced" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.demo
+def test_data_health_lines_link_to_the_data_page(app) -> None:
+    at = app.run()
+    links = [link.proto.label for link in at.get("page_link")]
+    assert any(label.startswith("Data quality:") for label in links)
+    assert any(label.startswith("Linking:") for label in links)
+
+
+def test_crm_only_shows_the_crm_headline(make_app, crm_only_db) -> None:
+    from core.metrics.pipeline import crm_headline
+    from core.warehouse import connect
+
+    app = make_app(crm_only_db)
+    app.query_params = {"period": "All time"}
+    at = app.run()
+    assert_no_exception(at)
+    assert any("CRM export only" in i.value for i in at.info)
+    with connect(crm_only_db) as con:
+        assert shown_metrics(at) == expected_metrics(con, Filters())
+        won = crm_headline(con, Filters()).set_index("measure").loc["won", "value"]
+    assert won == 1
+    assert not any(link.proto.label.startswith("Linking:") for link in at.get("page_link"))

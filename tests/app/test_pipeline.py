@@ -1,0 +1,99 @@
+"""The CRM pipeline page shows exactly the core's pipeline numbers for the sidebar filters."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.ui.widgets import money
+from core.filters import Filters
+from core.metrics import pipeline
+from tests.app.pages_support import (
+    assert_table,
+    custom_period,
+    default_filters,
+    idle_salesperson_month,
+    infos,
+    month_end,
+    open_page,
+)
+
+pytestmark = pytest.mark.demo
+
+
+def busiest_owner_month(con) -> tuple[str, date, date]:
+    """The resolved deal owner and calendar month with the most deals closed."""
+    owner, month = con.execute("""
+        SELECT owner_id, CAST(date_trunc('month', closed_at) AS DATE) FROM deals
+        WHERE owner_id IS NOT NULL AND closed_at IS NOT NULL
+        GROUP BY 1, 2 ORDER BY COUNT(*) DESC, 1, 2 LIMIT 1
+    """).fetchone()
+    return owner, month, month_end(month)
+
+
+def assert_period_tables(at, con, f: Filters) -> None:
+    assert_table(at, "pipeline_win_rate", pipeline.win_rate(con, f, by="owner"))
+    assert_table(at, "pipeline_cycle", pipeline.sales_cycle(con, f, by="owner"))
+    assert_table(at, "pipeline_top_accounts", pipeline.top_accounts(con, f))
+
+
+def test_default_filters(app, demo_con) -> None:
+    at = open_page(app, "pipeline")
+    f = default_filters(demo_con)
+    headline = pipeline.crm_headline(demo_con, f).set_index("measure")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[headline.loc["won_amount", "label"]] == money(headline.loc["won_amount", "value"])
+    assert_table(at, "pipeline_now", pipeline.pipeline_now(demo_con, f))
+    assert_table(at, "pipeline_stale", pipeline.stale_deals(demo_con, f))
+    assert_period_tables(at, demo_con, f)
+    assert_table(at, "pipeline_lost", pipeline.lost_reasons(demo_con, f))
+    # The breakdown selector redraws the win rates by team.
+    at.segmented_control(key="pipeline_by").set_value("team").run()
+    assert_table(at, "pipeline_win_rate", pipeline.win_rate(demo_con, f, by="team"))
+    assert_table(at, "pipeline_cycle", pipeline.sales_cycle(demo_con, f, by="team"))
+
+
+def test_one_salesperson_one_month(app, demo_con) -> None:
+    owner, start, end = busiest_owner_month(demo_con)
+    at = open_page(app, "pipeline", custom_period(start, end, owner))
+    f = Filters(date_from=start, date_to=end, sales=(owner,))
+    assert not pipeline.win_rate(demo_con, f).empty
+    assert_period_tables(at, demo_con, f)
+    assert_table(at, "pipeline_now", pipeline.pipeline_now(demo_con, f))
+
+
+def test_idle_salesperson_month_says_why(app, demo_con) -> None:
+    sales_id, start, end = idle_salesperson_month(demo_con)
+    at = open_page(app, "pipeline", custom_period(start, end, sales_id))
+    messages = infos(at)
+    assert any("No deal was won or lost" in text for text in messages)
+    assert any("No deal was won in this period" in text for text in messages)
+
+
+@pytest.fixture(scope="module")
+def crm_only_db(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
+    """A warehouse built from the demo CRM export alone (no back office)."""
+    from core.warehouse import build
+
+    db = tmp_path_factory.mktemp("crm_only") / "crossview.duckdb"
+    build(crm=demo_dir / "crm" / "hubspot_deals.csv", bo=None, db=db)
+    return db
+
+
+def test_crm_only_warehouse(make_app, crm_only_db: Path) -> None:
+    from core.warehouse import connect
+
+    at = open_page(make_app(crm_only_db), "pipeline")
+    with connect(crm_only_db) as con:
+        f = default_filters(con)
+        headline = pipeline.crm_headline(con, f).set_index("measure")
+        assert_table(at, "pipeline_win_rate", pipeline.win_rate(con, f, by="owner"))
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[headline.loc["won_amount", "label"]] == money(headline.loc["won_amount", "value"])
+    # The back-office pages say what they need instead of failing.
+    for page in ("seasonality", "clients", "funnel", "forecast"):
+        at.switch_page(f"../pages/{page}.py").run()
+        assert not at.exception
+        assert any("needs the back-office (BO) export" in text for text in infos(at)), page

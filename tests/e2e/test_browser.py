@@ -1,0 +1,121 @@
+"""The app in a real browser: every page renders, filters change numbers, downloads are right, HTML stays text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.support import ARTIFACTS, CHROMIUM, HTML_NAME, screenshot, wait_for_app
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's /usr/bin/chromium is not installed"),
+]
+
+
+def _nav_links(pg) -> list[tuple[str, str]]:
+    links = pg.locator('[data-testid="stSidebarNav"] a')
+    # A link's text is its icon's ligature name, then its title, on separate lines.
+    return [(links.nth(i).inner_text().strip().splitlines()[-1].strip(), links.nth(i).get_attribute("href"))
+            for i in range(links.count())]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _metric_values(pg) -> list[str]:
+    values = pg.locator('[data-testid="stMetricValue"]')
+    return [values.nth(i).inner_text() for i in range(values.count())]
+
+
+def test_every_page_renders_without_exception(page, app_url: str) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    links = _nav_links(page)
+    labels = [label for label, _ in links]
+    assert "Overview" in labels and "Data & linking" in labels, labels
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for label, href in links:
+        page.goto(href)
+        wait_for_app(page)
+        screenshot(page, ARTIFACTS / f"{_slug(label)}.png")
+        if page.locator('[data-testid="stException"]').count():
+            failures.append(label)
+    assert failures == [], f"pages showing an exception: {failures}"
+
+
+def test_changing_the_period_changes_the_numbers(page, app_url: str) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    before = _metric_values(page)
+    assert before, "the Overview shows headline numbers"
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stSelectbox"]').first.click()
+    page.locator('[role="option"]', has_text="All time").click()
+    wait_for_app(page)
+    after = _metric_values(page)
+    assert after and after != before
+    assert "period=All+time" in page.url or "period=All%20time" in page.url
+
+
+def test_download_is_exactly_the_table_shown(page, app_url: str, e2e_db: Path) -> None:
+    from core.csvsafe import to_csv_bytes
+    from core.metrics.quality import quality_summary
+    from core.warehouse import connect
+
+    page.goto(app_url)
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Data & linking").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name=re.compile("Data quality")).click()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot(page, ARTIFACTS / "data_quality_tab.png")
+    with page.expect_download() as info:
+        page.locator('[data-testid="stDownloadButton"] button').first.click()
+    content = Path(info.value.path()).read_bytes()
+    with connect(e2e_db) as con:
+        expected = to_csv_bytes(quality_summary(con))
+    assert content == expected
+    assert content.startswith(b"\xef\xbb\xbf")
+    for tab in ("Linking", "Reconciliation"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(500)
+        screenshot(page, ARTIFACTS / f"data_{tab.lower()}_tab.png")
+
+
+def test_a_name_holding_html_is_shown_as_text(page, app_url: str, e2e_db: Path) -> None:
+    from core.warehouse import connect
+
+    with connect(e2e_db) as con:
+        staff_id = con.execute("SELECT staff_id FROM staff WHERE name = ?", [HTML_NAME]).fetchone()[0]
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{app_url}/?role=coach&person={staff_id}")
+    wait_for_app(page)
+    chips = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').all_inner_texts()
+    assert any(HTML_NAME in text for text in chips), chips
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.title() != "pwned" and dialogs == []
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_uploading_an_unknown_layout_opens_the_mapping_step(page, app_url: str, tmp_path: Path) -> None:
+    from tests.app.conftest import GENERIC_CRM
+
+    export = tmp_path / "opportunities.csv"
+    export.write_text(GENERIC_CRM, encoding="utf-8")
+    page.goto(app_url)
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Data & linking").click()
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(export))
+    page.get_by_text("This export needs a mapping").wait_for()
+    wait_for_app(page)
+    assert page.get_by_role("button", name="Save this mapping").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot(page, ARTIFACTS / "data_mapping_step.png")
