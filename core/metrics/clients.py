@@ -235,8 +235,10 @@ def _driver_features(con, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
                       MIN(e.event_date) FILTER (WHERE e.stage = 'pitch') AS first_pitch,
                       MIN(e.event_date) FILTER (WHERE e.stage = 'mer') AS first_mer
                FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1)
-        SELECT s.client_id, AVG(s.fee_rate) AS fee_rate, AVG(s.salary_k) AS salary_k,
-               SUM(COALESCE(ev.pitches, 0))::DOUBLE / COUNT(*) AS pitches_per_job,
+        -- Rounded: DuckDB's parallel float averages differ in the last bits from run to run,
+        -- which would move the rank tests' ties and so the p-values.
+        SELECT s.client_id, ROUND(AVG(s.fee_rate), 9) AS fee_rate, ROUND(AVG(s.salary_k), 9) AS salary_k,
+               ROUND(SUM(COALESCE(ev.pitches, 0))::DOUBLE / COUNT(*), 9) AS pitches_per_job,
                MEDIAN(date_diff('day', s.opened_at, ev.first_pitch))::DOUBLE AS days_to_first_pitch,
                MEDIAN(date_diff('day', s.opened_at, ev.first_mer))::DOUBLE AS days_to_first_mer
         FROM scope s LEFT JOIN ev USING (job_id) GROUP BY 1
