@@ -8,7 +8,6 @@ see a half-built warehouse and a failed or killed build leaves the last good one
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import time
 import uuid
@@ -43,6 +42,7 @@ from core.io.layouts import (
 )
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
+from core.link import link_all
 from core.schema import ALL_TABLES, BO_INPUT_COLUMNS
 
 Progress = Callable[[str, float], None]
@@ -141,17 +141,6 @@ class _Build:
             self.log.append((fc.file, "rows", key, float(n), None))
         self.files.append({"source": fc.source, "file": fc.file, "table": fc.table, **fc.accounts,
                            "encoding": fc.info.encoding, "delimiter": fc.info.delimiter, "sheet": fc.info.sheet})
-
-
-def _link(b: _Build, overrides: Path, crm_only: bool) -> dict | None:
-    """Run the linking step (core.link) when it is installed."""
-    if importlib.util.find_spec("core.link") is None:
-        b.info("*", "linking", "linking unavailable")
-        b.warnings.append("linking unavailable: link tables are empty")
-        return None
-    from core.link import link_all
-
-    return link_all(b.con, overrides, crm_only)
 
 
 def _owner_issues(b: _Build, crm_file: str) -> None:
@@ -259,7 +248,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
 
     b.step("linking", 0.7)
     start = time.perf_counter()
-    linking = _link(b, overrides, crm_only=bo is None)
+    linking = link_all(b.con, overrides, crm_only=bo is None)
     b.timing("link", start)
     if crm_info is not None:
         _owner_issues(b, crm_info.file)

@@ -215,7 +215,7 @@ def test_random_bytes_never_crash_the_reader(tmp_path_factory, data):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "mixed"])
 def test_large_file_path_streams_same_result(tmp_path, monkeypatch, encoding):
-    import core.io.readers as readers
+    from core.io import readers
 
     rows = "".join(f"{i};c{i};Développeur € {i}\n" for i in range(300))
     text = "Titre\njob_id;client_id;title\n" + rows
