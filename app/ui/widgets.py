@@ -225,6 +225,13 @@ def header(column: object) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _float_format(col: str, values: pd.Series) -> str:
+    """Enough digits to read, not the 4 trailing decimals of a raw float (hours, jobs needed…)."""
+    if "p_value" in col:
+        return "%.4f"
+    return "%.3f" if values.abs().max(skipna=True) < 10 else "%,.1f"
+
+
 def show_table(
     df: pd.DataFrame,
     money_cols: Iterable[str] = (),
@@ -260,6 +267,8 @@ def show_table(
         elif pd.api.types.is_datetime64_any_dtype(df[col]) and (df[col].dropna().dt.normalize() == df[col].dropna()).all():
             # Business dates travel as midnight timestamps: show them as dates.
             config[col] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif pd.api.types.is_float_dtype(df[col]):
+            config[col] = st.column_config.NumberColumn(label, format=_float_format(col, df[col]))
         else:
             config[col] = st.column_config.Column(label)
     event = st.dataframe(
