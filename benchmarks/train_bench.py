@@ -4,8 +4,9 @@ Builds the demo warehouse from data/demo into a temporary folder (unless --db is
 times `core.model.train.train_and_save` (features, time-split fit, evaluation with permutation
 importances, 12-origin revenue backtest, refit on all closed jobs, save) --repeat times and
 reports the median wall time and process CPU time, the time to compute the forecast inputs and
-to apply a scenario (what the Forecast page does), and the test-period metrics against the
-baselines.
+to apply a scenario (what the Forecast page does), the test-period metrics against the
+baselines, and the revenue backtest (calibrated and uncalibrated errors, level calibration,
+interval by horizon).
 
 Target (2 cores): full training < 60 s; a scenario well under 1 s.
 
@@ -68,7 +69,22 @@ def run(db: Path, repeat: int) -> dict:
         "expected_by_month": {k: card["expected_by_month"][k] for k in ("mae", "baseline_mae")},
         "backtest": {
             k: card["backtest"][k]
-            for k in ("mae", "seasonal_naive_mae", "pairs", "residual_q10", "residual_q90")
+            for k in (
+                "mae",
+                "mae_uncalibrated",
+                "seasonal_naive_mae",
+                "pairs",
+                "calibration",
+                "calibration_by_origin",
+                "residual_q10",
+                "residual_q50",
+                "residual_q90",
+                "uncalibrated_residual_q10",
+                "uncalibrated_residual_q50",
+                "uncalibrated_residual_q90",
+                "interval",
+                "by_horizon",
+            )
         },
         "top_drivers": {
             "fee": [d["feature"] for d in card["importances"]["fee"][:5]],

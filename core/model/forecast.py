@@ -13,9 +13,18 @@ forecast of month h is the sum of three parts:
    invoice delay from the middle of the month.
 
 All parts are computed once into `ForecastInputs` (cached); `core.model.scenarios.apply_scenario`
-turns them into the forecast in milliseconds. The interval comes from the backtest: the 10th
-and 90th percentiles of (actual − forecast) / forecast over every (origin, month) pair of the
-last 12 months.
+turns them into the forecast in milliseconds.
+
+**Level calibration.** The sum of the three parts (the "raw" forecast) inherits the models' bias
+when fills change faster than the models learn (on the demo, 2026 fills were scarcer than the
+history: the raw forecast ran high). The backtest measures it: the forecast shown is the raw one
+× the median of actual / raw forecast over the backtest's (origin, month) pairs. Inside the
+backtest, the forecast from origin m is corrected only with pairs known at m (earlier origins,
+months before m: `calibration_factors`), so no month it is scored on enters its correction.
+
+**Interval**: the 10th and 90th percentiles of actual / calibrated forecast in the backtest, per
+horizon (horizons with too few pairs pooled, never narrowing with the horizon: `interval_ratios`),
+times the calibrated forecast.
 """
 
 from __future__ import annotations
@@ -33,6 +42,12 @@ from core.model.features import FEATURE_LABELS, features_at, opening_features
 from core.model.threads import single_thread
 
 HORIZON = 12
+# the forecast from origin m is corrected only when at least this many earlier origins have
+# months already invoiced at m (fewer: the median of a handful of ratios is noise)
+CALIBRATION_MIN_ORIGINS = 3
+# a horizon gets its own interval from at least this many backtest pairs; fewer are pooled
+INTERVAL_MIN_PAIRS = 8
+INTERVAL_QUANTILES = (0.10, 0.90)
 
 
 @dataclass(frozen=True)
@@ -49,8 +64,12 @@ class ForecastInputs:
         new_p, new_fee: P(filled) and fee (€) of an average newly opened job.
         new_kernel: (months × months) share of a job opened in month m invoiced in month h.
         pitch_to_mer, mer_to_placement: the agency's rates over the 12 months to `as_of`.
-        residual_low, residual_high: relative error quantiles (10 %, 90 %) from the backtest.
+        residual_low, residual_high: the interval around the calibrated forecast, as relative
+            deviations (10 % and 90 % quantiles of actual / calibrated forecast − 1, from the
+            backtest): one value, or one per forecast month (horizon 1..HORIZON).
         history: DataFrame[month, revenue] of invoiced revenue per month up to `as_of`.
+        level: level calibration from the backtest (median actual / raw forecast); the forecast
+            shown is the raw one × `level` (1.0: no correction).
     """
 
     as_of: date
@@ -65,9 +84,10 @@ class ForecastInputs:
     new_kernel: np.ndarray
     pitch_to_mer: float
     mer_to_placement: float
-    residual_low: float
-    residual_high: float
+    residual_low: float | np.ndarray
+    residual_high: float | np.ndarray
     history: pd.DataFrame
+    level: float = 1.0
 
 
 def monthly_revenue(con: duckdb.DuckDBPyConnection) -> pd.Series:
@@ -179,7 +199,8 @@ def forecast_inputs(
 
     Args:
         con: a DuckDB connection to the warehouse.
-        bundle: the trained models (`fee_model`, `fill_model`, `stage_model`, and the card for the interval).
+        bundle: the trained models (`fee_model`, `fill_model`, `stage_model`, and the card for the
+            level calibration and the interval; without them: no correction, no interval).
         as_of: forecast origin: the forecast covers the 12 months after it.
         opening: `opening_features(con)` when already computed (saves time in the backtest).
 
@@ -227,6 +248,8 @@ def forecast_inputs(
 
     pitch_to_mer, mer_to_placement = _funnel_rates(con, t)
     backtest = (bundle.get("card") or {}).get("backtest") or {}
+    band = pd.DataFrame(backtest.get("interval") or [], columns=["horizon", "low", "high"])
+    band = band.set_index("horizon").reindex(range(1, HORIZON + 1)).fillna(1.0)
     revenue = monthly_revenue(con)
     history = revenue[revenue.index <= t].rename("revenue").rename_axis("month").reset_index()
     return ForecastInputs(
@@ -242,9 +265,10 @@ def forecast_inputs(
         new_kernel=kernel,
         pitch_to_mer=pitch_to_mer,
         mer_to_placement=mer_to_placement,
-        residual_low=float(backtest.get("residual_q10", 0.0)),
-        residual_high=float(backtest.get("residual_q90", 0.0)),
+        residual_low=band["low"].to_numpy(float) - 1.0,
+        residual_high=band["high"].to_numpy(float) - 1.0,
         history=history,
+        level=float(backtest.get("calibration", 1.0)),
     )
 
 
@@ -286,6 +310,78 @@ def forecast_report(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any] | Non
     ]
 
 
+def calibration_factors(pairs: pd.DataFrame, min_origins: int = CALIBRATION_MIN_ORIGINS) -> pd.Series:
+    """Level correction of the forecast made at each backtest origin, from what was known then.
+
+    For origin m: the median of actual / forecast over the pairs with origin < m **and** month < m
+    (forecasts made before m, for months already invoiced at m), when at least `min_origins`
+    earlier origins contribute; otherwise 1.0 (no correction). Neither the months from m on nor
+    the forecasts from m or later origins enter the factor of m. Pairs with a zero forecast carry
+    no ratio.
+
+    Args:
+        pairs: DataFrame[origin, month, forecast, actual] (origin and month: first day of month).
+        min_origins: earlier origins needed before correcting.
+
+    Returns:
+        Series of factors indexed by origin (ascending).
+    """
+    usable = pairs[pairs["forecast"] > 0]
+    ratio = usable["actual"] / usable["forecast"]
+    origins = pd.DatetimeIndex(np.sort(pairs["origin"].unique()), name="origin")
+    factors = []
+    for origin in origins:  # one factor per origin month (12), each a vectorised mask
+        known = (usable["origin"] < origin) & (usable["month"] < origin)
+        enough = usable.loc[known, "origin"].nunique() >= min_origins
+        factors.append(float(ratio[known].median()) if enough else 1.0)
+    return pd.Series(factors, index=origins, name="factor")
+
+
+def interval_ratios(
+    ratio: pd.Series, horizon: pd.Series, min_pairs: int = INTERVAL_MIN_PAIRS
+) -> pd.DataFrame:
+    """The forecast interval per horizon, as multiples of the calibrated forecast.
+
+    For each horizon h (1..HORIZON): the 10th and 90th percentiles of actual / calibrated forecast
+    over the backtest pairs of that horizon when there are at least `min_pairs` of them; the
+    horizons with fewer are pooled together (all pairs when even the pool is that small). The
+    band never narrows with the horizon (a month further ahead is not known better than a nearer
+    one: running minimum of `low`, running maximum of `high`), `low` is capped at 1 and `high`
+    floored at 1, so that low <= mid <= high.
+
+    Args:
+        ratio: actual / calibrated forecast per backtest pair.
+        horizon: the pair's horizon (1 = the first month after the origin).
+        min_pairs: pairs a horizon needs for its own quantiles.
+
+    Returns:
+        DataFrame[horizon, low, high, pairs] (HORIZON rows; `pairs`: how many pairs the quantiles
+        of that horizon come from); low = high = 1 without any pair.
+    """
+    q_low, q_high = INTERVAL_QUANTILES
+    frame = pd.DataFrame({"horizon": horizon.to_numpy(), "ratio": ratio.to_numpy(float)}).dropna()
+    counts = frame["horizon"].value_counts()
+    own = counts.index[counts >= min_pairs]
+    thin = frame[~frame["horizon"].isin(own)]
+    pool = thin if len(thin) >= min_pairs else frame
+    grouped = frame[frame["horizon"].isin(own)].groupby("horizon")["ratio"]
+    out = pd.DataFrame(
+        {"low": grouped.quantile(q_low), "high": grouped.quantile(q_high), "pairs": grouped.size()}
+    )
+    out = out.reindex(pd.Index(range(1, HORIZON + 1), name="horizon"))
+    pooled = out["pairs"].isna()
+    if len(pool):
+        out.loc[pooled, ["low", "high", "pairs"]] = [
+            pool["ratio"].quantile(q_low),
+            pool["ratio"].quantile(q_high),
+            len(pool),
+        ]
+    out = out.fillna({"low": 1.0, "high": 1.0, "pairs": 0})
+    out["low"] = np.minimum(out["low"].cummin(), 1.0)
+    out["high"] = np.maximum(out["high"].cummax(), 1.0)
+    return out.astype({"pairs": int}).reset_index()
+
+
 def backtest(
     con: duckdb.DuckDBPyConnection,
     bundle: dict[str, Any],
@@ -296,13 +392,20 @@ def backtest(
     """Forecast from each of the last `months` month starts and compare with what was invoiced.
 
     Origin o uses only data dated before o (and models trained before the first origin); each
-    complete month from o to `as_of` is one (origin, month) pair. Seasonal-naive baseline: the
-    same month a year earlier.
+    complete month from o to `as_of` is one (origin, month) pair. The raw forecast from o is
+    level-calibrated with `calibration_factors` (pairs known at o only): that calibrated forecast
+    is the one the product would have shown at o, and `mae` is its error. Seasonal-naive
+    baseline: the same month a year earlier.
 
     Returns:
-        dict with `mae`, `seasonal_naive_mae` (€ per month), `pairs` (count), `residual_q10`,
-        `residual_q50`, `residual_q90` (relative errors (actual − forecast) / forecast), `by_horizon` [{horizon, mae,
-        seasonal_naive_mae}].
+        dict with `mae` (calibrated forecast), `mae_uncalibrated` (raw forecast),
+        `seasonal_naive_mae` (€ per month), `pairs` (count); `calibration` (median actual / raw
+        forecast over all pairs: the factor of the live forecast), `calibration_by_origin`
+        [{origin "YYYY-MM", factor}], `calibration_min_origins`; `residual_q10`, `residual_q50`,
+        `residual_q90` (relative errors (actual − forecast) / forecast of the calibrated forecast)
+        and `uncalibrated_residual_q10/q50/q90` (same for the raw forecast); `interval`
+        [{horizon, low, high, pairs}] (`interval_ratios` of actual / (calibration × raw forecast));
+        `by_horizon` [{horizon, mae, mae_uncalibrated, seasonal_naive_mae}].
     """
     from core.model.scenarios import Scenario, apply_scenario
 
@@ -330,19 +433,46 @@ def backtest(
     pairs["actual"] = revenue.reindex(pairs["month"]).fillna(0.0).to_numpy()
     pairs["seasonal_naive"] = revenue.reindex(pairs["month"] - pd.DateOffset(years=1)).to_numpy()
     pairs = pairs.dropna(subset=["seasonal_naive"])
-    err = (pairs["actual"] - pairs["forecast"]).abs()
-    naive_err = (pairs["actual"] - pairs["seasonal_naive"]).abs()
+    factors = calibration_factors(pairs)
+    pairs["calibrated"] = pairs["forecast"] * factors.reindex(pairs["origin"]).to_numpy()
     positive = pairs["forecast"] > 0
-    rel = (pairs["actual"] - pairs["forecast"])[positive] / pairs["forecast"][positive]
-    by_h = pd.DataFrame({"horizon": pairs["horizon"], "mae": err, "seasonal_naive_mae": naive_err})
+    level = (
+        float((pairs["actual"][positive] / pairs["forecast"][positive]).median()) if positive.any() else 1.0
+    )
+    err = (pairs["actual"] - pairs["calibrated"]).abs()
+    raw_err = (pairs["actual"] - pairs["forecast"]).abs()
+    naive_err = (pairs["actual"] - pairs["seasonal_naive"]).abs()
+
+    def quantiles(forecast: pd.Series, prefix: str) -> dict[str, float]:
+        rel = ((pairs["actual"] - forecast) / forecast)[forecast > 0]
+        return {
+            f"{prefix}residual_q{q}": float(rel.quantile(q / 100)) if len(rel) else 0.0 for q in (10, 50, 90)
+        }
+
+    shown = level * pairs["forecast"]
+    band = interval_ratios((pairs["actual"] / shown)[shown > 0], pairs["horizon"][shown > 0])
+    by_h = pd.DataFrame(
+        {
+            "horizon": pairs["horizon"],
+            "mae": err,
+            "mae_uncalibrated": raw_err,
+            "seasonal_naive_mae": naive_err,
+        }
+    )
     by_h = by_h.groupby("horizon", as_index=False).mean()
     return {
         "mae": float(err.mean()) if len(err) else None,
+        "mae_uncalibrated": float(raw_err.mean()) if len(raw_err) else None,
         "seasonal_naive_mae": float(naive_err.mean()) if len(naive_err) else None,
         "pairs": len(pairs),
-        "residual_q10": float(rel.quantile(0.10)) if len(rel) else 0.0,
-        "residual_q50": float(rel.quantile(0.50)) if len(rel) else 0.0,
-        "residual_q90": float(rel.quantile(0.90)) if len(rel) else 0.0,
+        "calibration": level,
+        "calibration_by_origin": [
+            {"origin": o.strftime("%Y-%m"), "factor": round(float(f), 4)} for o, f in factors.items()
+        ],
+        "calibration_min_origins": CALIBRATION_MIN_ORIGINS,
+        **quantiles(pairs["calibrated"], ""),
+        **quantiles(pairs["forecast"], "uncalibrated_"),
+        "interval": band.round({"low": 4, "high": 4}).to_dict("records"),
         "by_horizon": by_h.round(2).to_dict("records"),
     }
 

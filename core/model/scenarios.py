@@ -10,9 +10,14 @@ A scenario changes the learned assumptions:
   average (fees already invoiced or booked are not changed).
 * `monthly_objective`: revenue per month, €; gives the jobs to open per month to reach it.
 
-Jobs needed per month (steady state): objective / expected amount of one new job
-(P(fill) × fee under the scenario) — a month's revenue, once the pipeline has run at a constant
-opening rate for longer than the opening → invoice delay, is the opening rate × that amount.
+The scenario acts on the raw forecast; the level calibration learned in the backtest
+(`ForecastInputs.level`) then multiplies it, as it does the learned forecast, so a scenario moves
+the forecast the product shows by the same relative amount as the raw one.
+
+Jobs needed per month (steady state): objective / (level × expected amount of one new job
+(P(fill) × fee under the scenario)) — a month's revenue, once the pipeline has run at a constant
+opening rate for longer than the opening → invoice delay, is the opening rate × that amount,
+corrected by the same level as the forecast it is compared with.
 """
 
 from __future__ import annotations
@@ -47,12 +52,12 @@ def jobs_needed(inputs: ForecastInputs, scenario: Scenario) -> float | None:
     """Jobs to open per month to reach `scenario.monthly_objective` in steady state.
 
     Returns:
-        objective / (P(fill) × fee of an average new job under the scenario); None without an
-        objective or when a new job is worth nothing.
+        objective / (level × P(fill) × fee of an average new job under the scenario); None
+        without an objective or when a new job is worth nothing.
     """
     if scenario.monthly_objective is None:
         return None
-    value = _new_job_value(inputs, scenario)
+    value = inputs.level * _new_job_value(inputs, scenario)
     return scenario.monthly_objective / value if value > 0 else None
 
 
@@ -80,7 +85,8 @@ def apply_scenario(inputs: ForecastInputs, scenario: Scenario) -> pd.DataFrame:
     Returns:
         DataFrame[month, low, mid, high, kind, jobs_opened, jobs_needed, objective]: `month` is the
         first day of the month; `kind` is `actual` (the last 24 invoiced months: low = mid = high)
-        or `forecast` (12 months, € with the 10 %–90 % interval from the backtest); `jobs_opened`
+        or `forecast` (12 months, €: `mid` the calibrated forecast, `low`–`high` the 10 %–90 %
+        interval from the backtest, low <= mid <= high); `jobs_opened`
         the expected jobs opened that month under the scenario; `jobs_needed` the jobs to open per
         month for the objective (NaN without one); `objective` the monthly objective.
     """
@@ -88,7 +94,7 @@ def apply_scenario(inputs: ForecastInputs, scenario: Scenario) -> pd.DataFrame:
     fee_scale = _fee_scale(inputs, scenario)
     open_value = np.minimum(1.0, inputs.open_p * p_scale) * inputs.open_fee * fee_scale
     new_jobs = inputs.new_jobs * scenario.jobs_opened_factor
-    mid = (
+    mid = inputs.level * (
         (open_value @ inputs.open_timing if len(open_value) else np.zeros(len(inputs.months)))
         + inputs.booked
         + inputs.new_kernel @ new_jobs * _new_job_value(inputs, scenario)

@@ -414,7 +414,9 @@ def _train_bundle(con, progress: Progress) -> dict[str, Any]:
             + ", ".join(map(str, FILL_OFFSETS_DAYS))
             + " days with pipeline so far (scores open jobs)",
             "explanation": "one-at-a-time substitution by the training median / most frequent value",
-            "interval": "10th-90th percentile of relative backtest errors",
+            "calibration": "forecast × median actual / forecast over the backtest pairs (in the backtest:"
+            " pairs known at the origin only)",
+            "interval": "10th-90th percentile of actual / calibrated forecast in the backtest, by horizon",
         },
     }
     card["seconds"] = round(time.perf_counter() - started, 1)

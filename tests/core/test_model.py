@@ -27,10 +27,13 @@ from core.model.forecast import (
     _month_bounds,
     _seasonal_rate,
     _timing,
+    calibration_factors,
     contributions,
     explain_text,
+    forecast,
     forecast_inputs,
     forecast_report,
+    interval_ratios,
     open_jobs_predictions,
 )
 from core.model.scenarios import Scenario, apply_scenario, jobs_needed
@@ -536,6 +539,92 @@ def test_forecast_report_shape(loaded):
     assert sum(r["mid"] for r in rows) > 0
 
 
+def _pairs(actual: dict[str, float], forecast: float = 100.0) -> pd.DataFrame:
+    """Backtest pairs: one origin per month of `actual`, forecasting that month and every later one."""
+    months = pd.to_datetime(list(actual))
+    origin, month = np.meshgrid(months, months, indexing="ij")
+    keep = month >= origin
+    frame = pd.DataFrame({"origin": origin[keep], "month": month[keep], "forecast": forecast})
+    frame["actual"] = frame["month"].map(dict(zip(months, actual.values())))
+    return frame
+
+
+def test_calibration_of_an_origin_uses_only_what_was_known_then():
+    # forecasts of 100 everywhere; invoiced 40, 60, 70 in January-March, then 100, 100, 100
+    pairs = _pairs(
+        {"2025-01-01": 40.0, "2025-02-01": 60.0, "2025-03-01": 70.0}
+        | {"2025-04-01": 100.0, "2025-05-01": 100.0, "2025-06-01": 100.0}
+    )
+    factors = calibration_factors(pairs, min_origins=3)
+    # January-March: fewer than 3 earlier origins, no correction. April: the pairs known then are
+    # (Jan: Jan, Feb, Mar), (Feb: Feb, Mar), (Mar: Mar) -> ratios .4 .6 .7 .6 .7 .7 -> median .65
+    assert factors.iloc[:4].tolist() == pytest.approx([1.0, 1.0, 1.0, 0.65])
+    # what happens from April on: April is invoiced 1 000, every forecast from April on and every
+    # earlier origin's forecast of April or later changes
+    later = pairs.copy()
+    from_april = later["month"] >= pd.Timestamp("2025-04-01")
+    later.loc[later["month"] == pd.Timestamp("2025-04-01"), "actual"] = 1000.0
+    later.loc[from_april, "forecast"] = 10.0
+    changed = calibration_factors(later, min_origins=3)
+    # ... a factor over every pair of the earlier origins would have moved (median ratio 10) ...
+    earlier = later[later["origin"] < pd.Timestamp("2025-04-01")]
+    assert (earlier["actual"] / earlier["forecast"]).median() == pytest.approx(10.0)
+    # ... but April's factor (and the earlier ones) are the same; June's sees April and May
+    assert changed.iloc[:4].tolist() == pytest.approx(factors.iloc[:4].tolist())
+    assert factors.iloc[5] == pytest.approx(1.0) and changed.iloc[5] == pytest.approx(10.0)
+    # the forecast from an origin never enters its own factor, nor does a zero forecast
+    alone = pairs.copy()
+    alone.loc[alone["origin"] == pd.Timestamp("2025-04-01"), "forecast"] = 0.0
+    assert calibration_factors(alone, min_origins=3).iloc[3] == pytest.approx(0.65)
+
+
+def test_interval_ratios_by_horizon_pooled_and_never_narrowing():
+    narrow = [0.8, 0.9, 0.95, 1.0, 1.0, 1.05, 1.1, 1.2]  # q10 0.87, q90 1.13 (linear interpolation)
+    wide = [0.5, 0.7, 0.9, 1.0, 1.1, 1.3, 1.5, 2.0]  # q10 0.64, q90 1.65
+    horizon = pd.Series([1] * 8 + [2] * 3 + [3] * 5)
+    band = interval_ratios(pd.Series(narrow + wide), horizon, min_pairs=8)
+    assert band["horizon"].tolist() == list(range(1, 13))
+    # horizon 1 has its 8 pairs; horizons 2 and 3 (3 + 5 pairs) and the ones without pairs are pooled
+    assert band["low"].tolist() == pytest.approx([0.87] + [0.64] * 11)
+    assert band["high"].tolist() == pytest.approx([1.13] + [1.65] * 11)
+    assert band["pairs"].tolist() == [8] * 12
+    # a pool narrower than a nearer horizon keeps the nearer horizon's width
+    band = interval_ratios(pd.Series(wide + narrow), horizon, min_pairs=8)
+    assert band["low"].tolist() == pytest.approx([0.64] * 12)
+    assert band["high"].tolist() == pytest.approx([1.65] * 12)
+    # quantiles that do not bracket the forecast: the band still contains it
+    band = interval_ratios(pd.Series([0.5] * 8), pd.Series([1] * 8), min_pairs=8)
+    assert band["low"].tolist() == pytest.approx([0.5] * 12) and band["high"].tolist() == [1.0] * 12
+    # too few pairs for a pool: all pairs; none at all: no interval
+    band = interval_ratios(pd.Series(narrow + [2.0]), pd.Series([1] * 8 + [2]), min_pairs=8)
+    assert band["high"].iloc[1] == pytest.approx(pd.Series(narrow + [2.0]).quantile(0.9))
+    empty = interval_ratios(pd.Series([], dtype=float), pd.Series([], dtype=int))
+    assert (empty["low"] == 1.0).all() and (empty["high"] == 1.0).all() and (empty["pairs"] == 0).all()
+
+
+def test_forecast_is_calibrated_and_inside_its_interval(loaded):
+    from dataclasses import replace
+
+    con, bundle = loaded
+    back = bundle["card"]["backtest"]
+    assert back["mae_uncalibrated"] > 0 and back["calibration"] > 0
+    assert [b["horizon"] for b in back["interval"]] == list(range(1, 13))
+    inputs = forecast_inputs(con, bundle)
+    assert inputs.level == pytest.approx(back["calibration"])
+    frame = forecast(con, bundle)
+    fc = frame[frame["kind"] == "forecast"]
+    assert len(fc) == 12 and (fc["mid"] > 0).all()
+    assert ((fc["low"] <= fc["mid"]) & (fc["mid"] <= fc["high"]) & (fc["low"] >= 0)).all()
+    np.testing.assert_allclose(fc["low"], fc["mid"] * [b["low"] for b in back["interval"]])
+    np.testing.assert_allclose(fc["high"], fc["mid"] * [b["high"] for b in back["interval"]])
+    raw = apply_scenario(replace(inputs, level=1.0), Scenario())
+    np.testing.assert_allclose(fc["mid"], raw.loc[raw["kind"] == "forecast", "mid"] * back["calibration"])
+    # the history is what was invoiced, never calibrated
+    assert (
+        frame.loc[frame["kind"] == "actual", "mid"].to_numpy() == inputs.history["revenue"].tail(24)
+    ).all()
+
+
 def test_open_jobs_predictions(loaded):
     con, bundle = loaded
     table = open_jobs_predictions(con, Filters(), bundle)
@@ -630,6 +719,31 @@ def test_apply_scenario_hand_computed():
     assert _mid(apply_scenario(inputs, Scenario(avg_fee=10000.0)))[:3] == [10000.0, 23000.0, 20000.0]
 
 
+def test_level_and_band_per_month_in_a_scenario():
+    from dataclasses import replace
+
+    low = np.linspace(-0.1, -0.5, 12)
+    high = np.linspace(0.1, 0.6, 12)
+    inputs = replace(_hand_inputs(), level=0.5, residual_low=low, residual_high=high)
+    base = apply_scenario(inputs, Scenario())
+    # the hand-computed forecast (5 000, 13 000, then 10 000) halved; history unchanged
+    assert _mid(base) == [2500.0, 6500.0] + [5000.0] * 10
+    assert base["mid"].tolist()[:2] == [7.0, 8.0]
+    fc = base[base["kind"] == "forecast"]
+    np.testing.assert_allclose(fc["low"], fc["mid"] * (1 + low))
+    np.testing.assert_allclose(fc["high"], fc["mid"] * (1 + high))
+    # an objective needs twice the jobs when the calibrated forecast is half the raw one
+    assert jobs_needed(inputs, Scenario(monthly_objective=20000.0)) == 40.0
+    # scenarios still move the calibrated forecast the same way
+    more = apply_scenario(inputs, Scenario(jobs_opened_factor=1.5))
+    assert _mid(more)[:3] == [2500.0, 9000.0, 7500.0]
+    better = apply_scenario(inputs, Scenario(mer_to_placement_rate=0.2))
+    assert _mid(better)[:3] == [5000.0, 11500.0, 10000.0]
+    for frame in (more, better):
+        f = frame[frame["kind"] == "forecast"]
+        assert ((f["low"] <= f["mid"]) & (f["mid"] <= f["high"])).all()
+
+
 def test_jobs_needed_for_an_objective():
     inputs = _hand_inputs()
     assert jobs_needed(inputs, Scenario()) is None
@@ -680,3 +794,10 @@ def test_demo_model_beats_baselines(demo_db):
     assert card["fill"]["brier"] < card["fill"]["baseline_brier"]
     assert card["backtest"]["mae"] < card["backtest"]["seasonal_naive_mae"]
     assert card["seconds"] < 60
+    # the forecast shown sits inside its interval, every month
+    from core.model.store import load
+    from core.warehouse import connect
+
+    with connect(demo_db) as con:
+        rows = forecast_report(con, load(demo_db))
+    assert len(rows) == 12 and all(r["low"] < r["mid"] < r["high"] for r in rows)
