@@ -127,21 +127,11 @@ def _closing_duration(f: Filters) -> None:
     if closing.empty:
         widgets.empty_state("No job was filled in this period for these filters.")
         return
-    fig = go.Figure(
-        go.Bar(
-            x=closing["job_type"],
-            y=closing["median_days"],
-            customdata=closing[["p25", "p75", "jobs_filled"]],
-            marker_color=widgets.STAGE_COLOURS["placement"],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": closing["p75"] - closing["median_days"],
-                "arrayminus": closing["median_days"] - closing["p25"],
-            },
-            hovertemplate="%{x}: median %{y:.0f} days (half of the jobs between %{customdata[0]:.0f} and "
-            "%{customdata[1]:.0f}; %{customdata[2]} jobs filled)<extra></extra>",
-        )
+    fig = widgets.bars_with_range(
+        closing, "job_type", "median_days", "p25", "p75", widgets.STAGE_COLOURS["placement"],
+        "%{x}: median %{y:.0f} days (half of the jobs between %{customdata[0]:.0f} and "
+        "%{customdata[1]:.0f}; %{customdata[2]} jobs filled)",
+        ("p25", "p75", "jobs_filled"),
     )
     widgets.style_figure(
         fig, "Days from opening to placement by job type (median, bars to the quartiles)", "Job type", "Days"
@@ -156,21 +146,10 @@ def _people(f: Filters, fn, label: str, key: str) -> None:
     if rates.empty:
         widgets.empty_state(f"No pitch on a {label}'s jobs in this period for these filters.")
         return
-    x = rates["name"] if "name" in rates else rates["team"]
-    fig = go.Figure(
-        go.Bar(
-            x=x,
-            y=rates["pitch_to_mer_rate"],
-            customdata=rates[["mers", "pitches"]],
-            marker_color=widgets.STAGE_COLOURS["mer"],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": rates["ci_high"] - rates["pitch_to_mer_rate"],
-                "arrayminus": rates["pitch_to_mer_rate"] - rates["ci_low"],
-            },
-            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} MERs / %{customdata[1]} pitches)<extra></extra>",
-        )
+    fig = widgets.bars_with_range(
+        rates, "name" if "name" in rates else "team", "pitch_to_mer_rate", "ci_low", "ci_high",
+        widgets.STAGE_COLOURS["mer"], "%{x}: %{y:.1%} (%{customdata[0]} MERs / %{customdata[1]} pitches)",
+        ("mers", "pitches"),
     )
     fig.update_yaxes(tickformat=".0%")
     widgets.style_figure(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import state, widgets
@@ -65,20 +64,9 @@ def _win_rates(f: Filters) -> None:
     if rates.empty:
         widgets.empty_state("No deal was won or lost in this period for these filters.")
         return
-    fig = go.Figure(
-        go.Bar(
-            x=rates[by],
-            y=rates["win_rate"],
-            customdata=rates[["won", "deals"]],
-            marker_color="#54A24B",
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": rates["ci_high"] - rates["win_rate"],
-                "arrayminus": rates["win_rate"] - rates["ci_low"],
-            },
-            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} won of %{customdata[1]} closed)<extra></extra>",
-        )
+    fig = widgets.bars_with_range(
+        rates, by, "win_rate", "ci_low", "ci_high", "#54A24B",
+        "%{x}: %{y:.1%} (%{customdata[0]} won of %{customdata[1]} closed)", ("won", "deals"),
     )
     fig.update_yaxes(tickformat=".0%")
     widgets.style_figure(

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui.state import page_path
@@ -329,3 +330,24 @@ def requires_bo(con: Any) -> bool:
     )
     st.page_link(page_path("data.py"), label="Go to the Data page", icon=":material/upload_file:")
     return False
+
+
+def bars_with_range(
+    frame: pd.DataFrame, x: str, y: str, low: str, high: str, colour: str, hover: str, counts: Iterable[str]
+) -> Any:
+    """Bars of `y` per `x` with asymmetric error bars from `low` to `high` (an interval or quartiles).
+
+    `hover` is a plotly hovertemplate in which `%{customdata[i]}` are the `counts` columns, so a
+    rate is always read beside the numbers it rests on.
+    """
+    return go.Figure(
+        go.Bar(
+            x=frame[x],
+            y=frame[y],
+            customdata=frame[list(counts)],
+            marker_color=colour,
+            error_y={"type": "data", "symmetric": False, "array": frame[high] - frame[y],
+                     "arrayminus": frame[y] - frame[low]},
+            hovertemplate=hover + "<extra></extra>",
+        )
+    )
