@@ -1,7 +1,9 @@
 """Warehouse build at scale: wall time, rows/s, peak memory, against a bare DuckDB read and naive pandas.
 
 Generates the demo exports with `core.demo.generate` at `--scale` (300 gives over 1M CRM deals
-and 5M pipeline events) into benchmarks/out/scale_<X>/, then measures, each in its own child
+and 5M pipeline events) into benchmarks/out/scale_<X>/ — or reuses them when that folder already
+holds a complete data set (its truth/patterns.json is written last); `--reuse` refuses to
+generate (generation at scale 300 takes minutes) — then measures, each in its own child
 process so that peak memory (max RSS) is the step's own:
 
 1. the build (`core.warehouse.build`: read, clean, link, load, row accounts), and the build
@@ -15,7 +17,7 @@ process so that peak memory (max RSS) is the step's own:
 Targets (2 cores, issue 2/7): build <= 90 s, <= 6 GB peak, build <= 3x the bare read,
 ours >= 5x faster than naive pandas.
 
-    python benchmarks/build_bench.py [--scale 300] [--seed 42] [--pandas-rows 200000] [--keep]
+    python benchmarks/build_bench.py [--scale 300] [--seed 42] [--pandas-rows 200000] [--keep] [--reuse]
 """
 
 from __future__ import annotations
@@ -34,10 +36,9 @@ BUILD = """
 import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import importlib.util
 if sys.argv[5] == "nolink":
     import core.warehouse as w
-    w._link = lambda b, overrides, crm_only: None
+    w.link_all = lambda con, overrides, crm_only: None
 from core.warehouse import build
 t = time.perf_counter()
 summary = build(crm=Path(sys.argv[2]), bo=Path(sys.argv[3]), db=Path(sys.argv[4]))
@@ -161,12 +162,18 @@ def _files(data: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str,
     return bare, naive
 
 
-def run(scale: float, seed: int = 42, pandas_rows: int = 200_000, keep: bool = False) -> dict:
-    """Generate (if needed), build and measure; returns the figures."""
+def run(scale: float, seed: int = 42, pandas_rows: int = 200_000, keep: bool = False, reuse: bool = False) -> dict:
+    """Generate (if needed), build and measure; returns the figures.
+
+    Args:
+        reuse: only reuse existing data: fail instead of generating when there is none.
+    """
     data = OUT / f"scale_{scale:g}"
     marker = data / "truth" / "patterns.json"
-    figures: dict[str, object] = {"scale": scale}
+    figures: dict[str, object] = {"scale": scale, "data_reused": marker.exists()}
     if not marker.exists():
+        if reuse:
+            raise SystemExit(f"--reuse: no complete demo data in {data} (missing {marker.name}).")
         from core.demo import generate
 
         t = time.perf_counter()
@@ -220,10 +227,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--pandas-rows", type=int, default=200_000)
     p.add_argument("--keep", action="store_true", help="keep the built warehouse")
+    p.add_argument("--reuse", action="store_true",
+                   help="use the demo data already in benchmarks/out/scale_<X>/; never generate it")
     args = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    figures = run(args.scale, args.seed, args.pandas_rows, args.keep)
+    figures = run(args.scale, args.seed, args.pandas_rows, args.keep, args.reuse)
     text = markdown(figures)
     (OUT / f"build_bench_{args.scale:g}.md").write_text(text, encoding="utf-8")
     (OUT / f"build_bench_{args.scale:g}.json").write_text(json.dumps(figures, indent=2, default=str))
