@@ -108,12 +108,15 @@ def typed_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, dates
     """Parse date columns in place (day/month order decided per column) and flag unreadable ones."""
     serial = fc.info.kind == "xlsx"
     for c in dates:
-        dayfirst, why = day_first(con, frm, q(c))
+        # Parse each distinct text once: a date column has few distinct values (found once, used
+        # both to decide the day/month order and to parse).
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dist AS SELECT DISTINCT {q(c)} AS v FROM {frm} "
+                    f"WHERE {q(c)} IS NOT NULL")
+        dayfirst, why = day_first(con, "_dist", "v")
         fc.day_first[c] = why
         con.execute(f"ALTER TABLE {frm} ADD COLUMN {q(c + '__d')} DATE")
-        # Parse each distinct text once: a date column has few distinct values.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, ?, ?) AS value "
-                    f"FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} WHERE {q(c)} IS NOT NULL)", [dayfirst, serial])
+        con.execute("CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, ?, ?) AS value FROM _dist",
+                    [dayfirst, serial])
         con.execute(f"UPDATE {frm} SET {q(c + '__d')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
         fc.log("invalid.unparseable_date", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__d')} IS NULL",
                q(c), frm=frm)

@@ -22,9 +22,10 @@ def _formats(dayfirst: bool) -> str:
 
 MACROS = [
     # Trim every kind of space, including non-breaking and zero-width ones. Most cells start and end
-    # with a printable ASCII character and need no trimming at all: they skip it.
+    # with a printable ASCII character and need no trimming at all: they skip it. (`x[-1]`, the last
+    # character, costs far less than `right(x, 1)`.)
     ("CREATE OR REPLACE TEMP MACRO cv_trim(x) AS CASE WHEN ascii(x) BETWEEN 33 AND 126 "
-     "AND ascii(right(x, 1)) BETWEEN 33 AND 126 THEN x ELSE trim(x, ' ' || chr(9) || chr(10) || chr(13) || "
+     "AND ascii(x[-1]) BETWEEN 33 AND 126 THEN x ELSE trim(x, ' ' || chr(9) || chr(10) || chr(13) || "
      "chr(160) || chr(8239) || chr(8199) || chr(8201) || chr(8203) || chr(65279)) END"),
     # A trimmed cell, NULL for blanks and null tokens (missing.null_token).
     ("CREATE OR REPLACE TEMP MACRO cv_null(t) AS CASE WHEN strlen(t) <= 7 AND lower(t) IN ("

@@ -16,6 +16,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ csv.field_size_limit(2**31 - 1)
 EXTRA_SLOTS = 4  # fields beyond the header that DuckDB's fast path tolerates before falling back
 LARGE_FILE = 32 << 20  # above this, a CSV is scanned and re-encoded in chunks, never held in memory whole
 CHUNK = 16 << 20
+HEAD = 1 << 16  # bytes of a large file sniffed for its dialect and header
+C1_BYTES = re.compile(rb"[\x80-\x9f]")  # the only bytes cp1252 and latin-1 decode differently
+_ASCII_BYTES = bytes(range(128))
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -162,35 +166,54 @@ def _sniffed(path: Path, text: str, known: set[str], encoding: str) -> ReadInfo:
     return info
 
 
-def _scan(path: Path) -> tuple[str, int]:
+@dataclass
+class _Scan:
+    """What one pass over a large file found (see `_scan`)."""
+
+    encoding: str
+    quotes: int  # number of `"` characters
+    c1: bool  # a byte 0x80-0x9F somewhere (only tracked when the file is not UTF-8 or mixed)
+
+
+def _scan(path: Path) -> _Scan:
     """Encoding and number of quote characters of a large file, read in chunks (bounded memory).
 
     Same decision as `detect_encoding`, made chunk by chunk: UTF-8 when every chunk decodes,
     `mixed` when some non-ASCII text is valid UTF-8 and some is not, else cp1252 (latin-1 when
-    bytes undefined in cp1252 occur).
+    bytes undefined in cp1252 occur). Also whether any byte 0x80-0x9F occurs: the only bytes
+    that cp1252 and latin-1 decode differently.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok, valid_multibyte, undefined, quotes = True, False, False, 0
+    c1 = False
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             quotes += chunk.count(b'"')
             if utf8_ok:
                 try:
                     decoder.decode(chunk)
+                    # A non-ASCII chunk that decodes makes the file UTF-8 or mixed, never cp1252.
                     valid_multibyte = valid_multibyte or not chunk.isascii()
                     continue
                 except UnicodeDecodeError:
                     utf8_ok = False
             if chunk.isascii():
                 continue
-            text = chunk.decode("utf-8", errors="replace")
-            valid_multibyte = valid_multibyte or len(text) - len(text.encode("ascii", "ignore")) > text.count("\ufffd")
-            undefined = undefined or bool(CP1252_UNDEFINED.search(chunk))
+            # The byte tests only need the few non-ASCII bytes: search those, not the whole chunk.
+            high = chunk.translate(None, _ASCII_BYTES)
+            c1 = c1 or C1_BYTES.search(high) is not None
+            undefined = undefined or CP1252_UNDEFINED.search(high) is not None
+            if not valid_multibyte:
+                # Some valid multibyte UTF-8 other than U+FFFD: what detect_encoding counts, and
+                # "ignore" keeps exactly the characters "replace" decodes, without the copies.
+                valid_multibyte = not chunk.decode("utf-8", errors="ignore").replace("\ufffd", "").isascii()
     if utf8_ok:
-        return "utf-8", quotes
-    if valid_multibyte:
-        return "mixed", quotes
-    return ("latin-1" if undefined else "cp1252"), quotes
+        encoding = "utf-8"
+    elif valid_multibyte:
+        encoding = "mixed"
+    else:
+        encoding = "latin-1" if undefined else "cp1252"
+    return _Scan(encoding, quotes, c1)
 
 
 def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | None) -> ReadInfo | None:
@@ -200,13 +223,14 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
     a structure DuckDB's reader refuses).
     """
     with path.open("rb") as fh:
-        head = fh.read(1 << 16)
+        head = fh.read(HEAD)
     if detect_encoding(head) not in ("utf-8", "utf-8-sig", "cp1252", "latin-1", "mixed"):
         return None
-    encoding, quotes = _scan(path)
+    scan = _scan(path)
+    encoding = scan.encoding
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
-    if quotes % 2:
+    if scan.quotes % 2:
         return None
     text = (head.decode("utf-8", errors="crossview_cp1252") if encoding == "mixed"
             else head.decode(encoding, errors="replace")).lstrip("\ufeff")
@@ -214,6 +238,14 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
         raise _fail(path, "is not a text file (it contains binary data).",
                     fix="Upload the CSV or XLSX export itself.")
     info = _sniffed(path, text, known, encoding)
+    if encoding == "cp1252" and not scan.c1:
+        # Without bytes 0x80-0x9F, cp1252 text is latin-1 text, which DuckDB decodes itself (it
+        # refuses those bytes): no re-encoded copy to write and read back.
+        try:
+            _duckdb_csv(con, path, table, info, latin1=True)
+            return info
+        except duckdb.Error:
+            pass  # the re-encoded copy below gets the reader's usual chances
     source, tmp = path, None
     if encoding != "utf-8":
         fd, name = tempfile.mkstemp(suffix=".csv", dir=temp_dir)
@@ -233,16 +265,17 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
             tmp.unlink(missing_ok=True)
 
 
-def _duckdb_csv(con, source: Path, table: str, info: ReadInfo) -> None:
-    """Parse a UTF-8 CSV with DuckDB's reader into the raw table (dialect as sniffed)."""
+def _duckdb_csv(con, source: Path, table: str, info: ReadInfo, latin1: bool = False) -> None:
+    """Parse a UTF-8 (or, with `latin1`, latin-1) CSV with DuckDB's reader into the raw table."""
     n = len(info.columns)
     slots = {f"c{i}": "VARCHAR" for i in range(n + EXTRA_SLOTS)}
+    encoding = ", encoding = 'latin-1'" if latin1 else ""
     for parallel in (True, False):
         try:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv(?, delim = ?, quote = '\"', "
                 "escape = '\"', header = false, skip = ?, columns = ?, null_padding = true, "
-                "auto_detect = false, parallel = ?, max_line_size = 16777216)",
+                f"auto_detect = false, parallel = ?, max_line_size = 16777216{encoding})",
                 [str(source), info.delimiter, info.header_line, slots, parallel])
             break
         except duckdb.Error as err:

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.link.clients import explain_duplicate_ties, find_client_duplicates, link_clients
+from core.link.clients import client_keys, explain_duplicate_ties, find_client_duplicates, link_clients
 from core.link.deals import link_deals
 from core.link.overrides import KINDS, apply_decision, apply_overrides, read_overrides
 from core.link.owners import link_owners
@@ -73,12 +73,15 @@ def link_all(con: duckdb.DuckDBPyConnection, overrides_path: Path | None, crm_on
     logs: list[pd.DataFrame] = []
 
     start = time.perf_counter()
-    link_clients(con)
+    # The client list is normalised once: company linking and duplicate detection both use it
+    # (overrides only touch link tables, never `clients`).
+    clients = client_keys(con)
+    link_clients(con, clients)
     logs.append(apply_overrides(con, overrides, "client"))
     timings.append(("*", "timing", "link.clients", time.perf_counter() - start, None))
 
     start = time.perf_counter()
-    duplicates = find_client_duplicates(con)
+    duplicates = find_client_duplicates(con, clients)
     explain_duplicate_ties(con)
     timings.append(("*", "timing", "link.client_duplicates", time.perf_counter() - start, None))
 

@@ -18,7 +18,8 @@ N_CANDIDATES = 5  # candidates kept per CRM company for the review queue
 CANDIDATE_FLOOR = 50.0  # below this score a candidate is not worth showing
 
 
-def _clients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def client_keys(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The BO clients with their matching keys (client_id, name, key), in id order (shorter id first)."""
     frame = con.execute(
         "SELECT client_id, coalesce(trim(name), '') AS name FROM clients "
         "WHERE client_id IS NOT NULL ORDER BY length(client_id), client_id").df()
@@ -26,16 +27,17 @@ def _clients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def link_clients(con: duckdb.DuckDBPyConnection) -> None:
+def link_clients(con: duckdb.DuckDBPyConnection, clients: pd.DataFrame | None = None) -> None:
     """Fill `client_links` and `link_candidates` from `deals.company` and `clients` (algorithm only).
 
     Args:
         con: writable warehouse connection with `deals` and `clients` loaded.
+        clients: `client_keys(con)` when the caller already has it (normalised once per build).
     """
     companies = con.execute(
         "SELECT DISTINCT trim(company) AS crm_company FROM deals "
         "WHERE company IS NOT NULL AND trim(company) <> '' ORDER BY 1").df()
-    clients = _clients(con)
+    clients = client_keys(con) if clients is None else clients
     companies["key"] = normalise_companies(companies["crm_company"]).to_numpy()
     keys = pd.Series(pd.unique(companies["key"][companies["key"] != ""]), dtype=object)
 
@@ -81,16 +83,20 @@ def link_clients(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_cand")
 
 
-def find_client_duplicates(con: duckdb.DuckDBPyConnection) -> int:
+def find_client_duplicates(con: duckdb.DuckDBPyConnection, clients: pd.DataFrame | None = None) -> int:
     """Fill `client_duplicates`: pairs of BO clients whose names would link automatically.
 
     The reference is the client with the smaller id (shorter id first, then alphabetical),
     so each pair appears once.
 
+    Args:
+        con: writable warehouse connection with `clients` loaded.
+        clients: `client_keys(con)` when the caller already has it.
+
     Returns:
         number of pairs found.
     """
-    clients = _clients(con)
+    clients = client_keys(con) if clients is None else clients
     con.execute("DELETE FROM client_duplicates")
     keyed = clients[clients["key"] != ""].reset_index(drop=True)
     if len(keyed) < 2:

@@ -231,3 +231,38 @@ def test_large_file_path_streams_same_result(tmp_path, monkeypatch, encoding):
     assert big_info.encoding == small_info.encoding == encoding
     assert big.equals(small) and len(big) == (301 if encoding == "mixed" else 300)
     assert big["title"].iloc[-1] == ("Chargé €" if encoding == "mixed" else "Développeur € 299")
+
+
+def test_large_cp1252_file_read_as_latin1_same_result(tmp_path, monkeypatch):
+    """A large cp1252 file holding no byte 0x80-0x9F is decoded by DuckDB as latin-1: same rows
+    as the re-encoding path."""
+    from core.io import readers
+
+    rows = "".join(f"{i};c{i};Développeur « {i} » ÿ\n" for i in range(300))
+    path = _write(tmp_path, "big.csv", ("Export activités\njob_id;client_id;title\n" + rows).encode("cp1252"))
+    small, small_info = read_table(path, JOBS)
+    monkeypatch.setattr(readers, "LARGE_FILE", 100)
+    monkeypatch.setattr(readers, "CHUNK", 37)
+    calls = []
+    original = readers._duckdb_csv
+    monkeypatch.setattr(readers, "_duckdb_csv", lambda *a, **k: calls.append(k) or original(*a, **k))
+    big, big_info = read_table(path, JOBS)
+    assert calls == [{"latin1": True}]
+    assert big_info.encoding == small_info.encoding == "cp1252"
+    assert big.equals(small) and len(big) == 300
+    assert big["title"].iloc[-1] == "Développeur « 299 » ÿ"
+
+
+def test_large_cp1252_file_with_cp1252_only_bytes_in_data_is_re_encoded(tmp_path, monkeypatch):
+    from core.io import readers
+
+    rows = "".join(f"{i};c{i};Développeur {i}\n" for i in range(300)) + "300;c300;Chargé — €\n"
+    path = _write(tmp_path, "big.csv", ("Export activités — 2026\njob_id;client_id;title\n" + rows).encode("cp1252"))
+    small, _ = read_table(path, JOBS)
+    monkeypatch.setattr(readers, "LARGE_FILE", 100)
+    calls = []
+    original = readers._duckdb_csv
+    monkeypatch.setattr(readers, "_duckdb_csv", lambda *a, **k: calls.append(k) or original(*a, **k))
+    big, _ = read_table(path, JOBS)
+    assert calls == [{}]
+    assert big.equals(small) and big["title"].iloc[-1] == "Chargé — €"
