@@ -39,11 +39,8 @@ def _funnel(f: Filters) -> bool:
 # A fragment: the grain only changes the trend chart.
 @st.fragment
 def _mer_trend(f: Filters) -> None:
-    grain = (
-        st.segmented_control(
-            "Per", list(GRAINS), format_func=GRAINS.get, default="quarter", key="funnel_grain"
-        )
-        or "quarter"
+    grain = st.segmented_control(
+        "Per", list(GRAINS), format_func=GRAINS.get, default="quarter", key="funnel_grain", required=True
     )
     trend = state.cached(funnel.mer_to_placement_over_time, f, grain=grain)
     widgets.definition(funnel.mer_to_placement_over_time)

@@ -53,11 +53,8 @@ def _now(f: Filters) -> None:
 # A fragment: the breakdown only changes the win-rate and sales-cycle views.
 @st.fragment
 def _win_rates(f: Filters) -> None:
-    by = (
-        st.segmented_control(
-            "By", list(BREAKDOWNS), format_func=BREAKDOWNS.get, default="owner", key="pipeline_by"
-        )
-        or "owner"
+    by = st.segmented_control(
+        "By", list(BREAKDOWNS), format_func=BREAKDOWNS.get, default="owner", key="pipeline_by", required=True
     )
     rates = state.cached(pipeline.win_rate, f, by=by)
     widgets.definition(pipeline.win_rate)

@@ -58,15 +58,9 @@ def _monthly_series(f: Filters) -> None:
 @st.fragment
 def _month_of_year(f: Filters) -> None:
     st.subheader("Month of year")
-    measure = (
-        st.segmented_control(
-            "Measure",
-            list(MEASURES),
-            format_func=MEASURES.get,
-            default="jobs_opened",
-            key="seasonality_measure",
-        )
-        or "jobs_opened"
+    measure = st.segmented_control(
+        "Measure", list(MEASURES), format_func=MEASURES.get, default="jobs_opened",
+        key="seasonality_measure", required=True,
     )
     index = state.cached(seasonality.seasonal_index, f, measure=measure)
     widgets.definition(seasonality.seasonal_index)
