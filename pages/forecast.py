@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,18 @@ def _objective(f: Filters) -> float:
     return objective
 
 
+def _rate_slider(column, label: str, learned: float, key: str) -> float | None:
+    """A conversion-rate slider starting at the learned rate; None (keep the model's) when none was learned."""
+    if math.isnan(learned):
+        # A warehouse without pipeline events has no rate to start from or to scale.
+        column.caption(f"{label}: no pipeline events to learn it from.")
+        return None
+    percent = column.slider(
+        label, 0.0, 100.0, round(learned * 100, 1), step=0.5, key=key, help=f"Learned: {widgets.pct(learned)}"
+    )
+    return percent / 100
+
+
 def _scenario(inputs: forecast.ForecastInputs, objective: float) -> scenarios.Scenario:
     st.subheader("Revenue forecast and scenario")
     st.caption(
@@ -80,24 +93,8 @@ def _scenario(inputs: forecast.ForecastInputs, objective: float) -> scenarios.Sc
     )
     a, b, c, d = st.columns(4)
     jobs = a.slider("Jobs opened vs usual (%)", -50, 100, 0, step=5, key="forecast_jobs_pct")
-    p2m = b.slider(
-        "Pitch → MER rate (%)",
-        0.0,
-        100.0,
-        round(inputs.pitch_to_mer * 100, 1),
-        step=0.5,
-        key="forecast_p2m",
-        help=f"Learned: {widgets.pct(inputs.pitch_to_mer)}",
-    )
-    m2p = c.slider(
-        "MER → placement rate (%)",
-        0.0,
-        100.0,
-        round(inputs.mer_to_placement * 100, 1),
-        step=0.5,
-        key="forecast_m2p",
-        help=f"Learned: {widgets.pct(inputs.mer_to_placement)}",
-    )
+    p2m = _rate_slider(b, "Pitch → MER rate (%)", inputs.pitch_to_mer, "forecast_p2m")
+    m2p = _rate_slider(c, "MER → placement rate (%)", inputs.mer_to_placement, "forecast_m2p")
     fee = d.slider(
         "Average fee (€)",
         0.0,
@@ -110,8 +107,8 @@ def _scenario(inputs: forecast.ForecastInputs, objective: float) -> scenarios.Sc
     )
     return scenarios.Scenario(
         jobs_opened_factor=1 + jobs / 100,
-        pitch_to_mer_rate=p2m / 100,
-        mer_to_placement_rate=m2p / 100,
+        pitch_to_mer_rate=p2m,
+        mer_to_placement_rate=m2p,
         avg_fee=fee,
         monthly_objective=objective,
     )

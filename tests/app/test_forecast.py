@@ -7,6 +7,8 @@ page shows exactly what `apply_scenario` computes from it, and that the sliders 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,3 +162,19 @@ def test_idle_salesperson_month_says_why(app, demo_con, monkeypatch) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "forecast", custom_period(start, end, sales_id))
     assert any("no fill rate or fee to plan with" in text for text in infos(at))
+
+
+def test_without_pipeline_events_the_rate_sliders_step_aside(app, stand_in_model, monkeypatch) -> None:
+    # No events, no learned rate: the sliders used to start at NaN and pass it to the scenario.
+    inputs = dataclasses.replace(stand_in_model, pitch_to_mer=float("nan"), mer_to_placement=float("nan"))
+    # Another model version, so the page's cached model outputs are not the other tests'.
+    card = {**CARD, "trained_at": "2026-11-02T10:00:00+00:00"}
+    monkeypatch.setattr(store, "load", lambda db: {"card": card})
+    monkeypatch.setattr(store, "read_card", lambda db: card)
+    monkeypatch.setattr(train, "read_card", lambda db: card)
+    monkeypatch.setattr(forecast, "forecast_inputs", lambda con, bundle: inputs)
+    at = open_page(app, "forecast")
+    assert not at.exception
+    assert [s.key for s in at.slider] == ["forecast_jobs_pct", "forecast_fee"]
+    unchanged = Scenario(1.0, None, None, 12_000.0, OBJECTIVE)
+    assert_table(at, "forecast_months", forecast_rows(inputs, unchanged))
