@@ -21,7 +21,7 @@ import streamlit as st
 
 from app.ui.upload import uploads_dir
 from app.ui.widgets import plain
-from core.clean.labels import DEAL_STAGES
+from core.clean.labels import DEAL_STAGES, label_key
 from core.io.layouts import CRM_HEADERS, crm_known_names, crm_layout, load_mapping, save_mapping
 from core.io.readers import ReadInfo, read_table
 from core.io.text import normalise_name
@@ -149,10 +149,10 @@ def _unknown_stages(frame: pd.DataFrame, column: str | None, mapping: dict) -> d
     """Stage labels neither the built-in table nor the mapping knows, with the closest canonical stage."""
     if not column or column not in frame.columns:
         return {}
-    known = set(DEAL_STAGES) | {normalise_name(k) for k in mapping.get("stages", {})}
+    known = set(DEAL_STAGES) | {label_key(k) for k in mapping.get("stages", {})}
     labels = frame[column].dropna().astype(str).str.strip()
     labels = labels[labels != ""].drop_duplicates()
-    unknown = labels[~labels.map(normalise_name).isin(known)].head(MAX_STAGE_LABELS).tolist()
+    unknown = labels[~labels.map(label_key).isin(known)].head(MAX_STAGE_LABELS).tolist()
     return {label: _closest_stage(label) for label in unknown}
 
 

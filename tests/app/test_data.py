@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from app.ui.widgets import plain
 from core.filters import Filters
 from core.link import coverage, review_queue
 from core.link.reconcile import reconciliation
@@ -198,3 +199,15 @@ def test_crm_only_data_page_says_what_linking_needs(make_app, crm_only_db: Path)
         expected = quality_summary(con)
     shown = next(f for f in frames_shown(at) if list(f.columns) == list(expected.columns))
     assert shown["rows_in"].tolist() == expected["rows_in"].tolist() == [4]
+
+
+def test_only_unknown_stage_labels_are_asked_about(make_app, writable_crm_db: Path) -> None:
+    # Built-in labels written with spaces ("Closed Won", "Appointment Scheduled") are known; the demo
+    # export's three planted junk labels are not.
+    demo_export = Path(__file__).resolve().parents[2] / "data" / "demo" / "crm" / "hubspot_deals.csv"
+    at = open_data_page(make_app(writable_crm_db))
+    at.file_uploader(key="data_crm_file").upload("hubspot_deals.csv", demo_export.read_bytes(), "text/csv").run()
+    assert_no_exception(at)
+    assert any("(3 stage label(s) not known)" in w.value for w in at.warning), [w.value for w in at.warning]
+    stage_boxes = {s.label for s in at.selectbox if s.key and s.key.startswith("data_mapping_stage_")}
+    assert stage_boxes == {plain(label) for label in ("zz_archive_2023", "Stage 7 (old pipeline)", "A relancer ???")}
