@@ -15,6 +15,8 @@ from typing import Any
 
 import streamlit as st
 
+from app.ui.widgets import plain
+
 PASSWORD_OK_KEY = "access_password_ok"
 
 
@@ -36,33 +38,63 @@ def access_mode() -> str:
     return "open"
 
 
+# What `st.login` needs in `[auth]`, and for the provider (in `[auth]` itself or in `[auth.<name>]`).
+SHARED_SETTINGS = ("redirect_uri", "cookie_secret")
+PROVIDER_SETTINGS = ("client_id", "client_secret", "server_metadata_url")
+
+
 def _provider(auth: Mapping[str, Any]) -> str | None:
     """The named provider when `[auth.<name>]` sections are used, None for a single `[auth]`."""
     if "client_id" in auth:
         return None
-    named = [k for k, v in auth.items() if isinstance(v, Mapping)]
+    named = [k for k, v in auth.items() if isinstance(v, Mapping) and "client_id" in v]
     return named[0] if named else None
 
 
+def missing_settings(auth: Mapping[str, Any]) -> list[str]:
+    """The `[auth]` settings `st.login` needs and the secrets leave out (empty when login can start).
+
+    Args:
+        auth: the `[auth]` section of secrets.toml.
+
+    Returns:
+        Setting names as written in secrets.toml, e.g. `auth.cookie_secret` or `auth.google.client_id`.
+    """
+    missing = [f"auth.{name}" for name in SHARED_SETTINGS if not auth.get(name)]
+    name = _provider(auth)
+    section = auth if name is None else auth[name]
+    prefix = "auth." if name is None else f"auth.{name}."
+    return missing + [prefix + key for key in PROVIDER_SETTINGS if not section.get(key)]
+
+
 def login_available() -> bool:
-    """Whether `st.login` can run: Streamlit needs the Authlib package for it."""
-    return importlib.util.find_spec("authlib") is not None
+    """Whether `st.login` can run: Streamlit needs the Authlib package, and httpx for the token exchange."""
+    return all(importlib.util.find_spec(package) is not None for package in ("authlib", "httpx"))
 
 
 def _oidc_gate() -> bool:
     if st.user.get("is_logged_in", False):
+        # The provider's name and email are shown as typed: they are not markdown.
+        name, email = (str(st.user.get(k) or "") for k in ("name", "email"))
+        who = f"{plain(name)} ({plain(email)})" if name and email else plain(name or email) or "you"
         with st.sidebar:
-            st.caption(f"Signed in as {st.user.get('email') or st.user.get('name') or 'you'}")
+            st.caption(f"Signed in as {who}")
             st.button("Log out", on_click=st.logout, icon=":material/logout:", type="tertiary")
         return True
     st.title("Crossview")
     if not login_available():
-        st.error("Login is configured in secrets.toml, but the Authlib package it needs is not installed: "
-                 "run `pip install Authlib` on the server.")
+        st.error("Login is configured in secrets.toml, but the Authlib and httpx packages it needs are not "
+                 "installed: run `pip install -r requirements.txt` (or `pip install Authlib httpx`) on the server.")
+        return False
+    auth = _secrets()["auth"]
+    missing = missing_settings(auth)
+    if missing:
+        # Caught here rather than when the button is pressed, where st.login would fail with a traceback.
+        st.error("Login is configured in secrets.toml but incomplete: set " + ", ".join(f"`{m}`" for m in missing)
+                 + " (see docs/app.md, Access).")
         return False
     st.write("Sign in with your company account to see the agency's data.")
-    st.button("Log in", on_click=st.login, args=(_provider(_secrets()["auth"]),), type="primary",
-              icon=":material/login:")
+    st.button("Log in", on_click=st.login, args=(_provider(auth),), type="primary", icon=":material/login:")
     return False
 
 

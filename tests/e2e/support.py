@@ -1,7 +1,17 @@
-"""What the browser tests share: where Chromium is, its flags, the planted HTML name, waiting for a run."""
+"""What the browser tests share: where Chromium is, its flags, the planted HTML name, waiting for a run,
+and starting the app with its own settings."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +52,60 @@ def screenshot(pg, path: Path) -> None:
     pg.wait_for_timeout(400)
     pg.screenshot(path=str(path), full_page=True)
     pg.set_viewport_size({"width": width, "height": 1000})
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Poll Streamlit's health endpoint until it answers `ok` (or the process dies)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} not healthy after {timeout}s")
+
+
+@contextmanager
+def running_app(db: Path, uploads: Path, log: Path, options: Sequence[str] = (), port: int | None = None,
+                env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run app/main.py` on the warehouse `db`, with extra command-line `options`; yields its URL.
+
+    Args:
+        db: the warehouse file (CROSSVIEW_DB); uploads: the uploads folder (CROSSVIEW_UPLOADS).
+        log: where the server's output goes (read it when a test fails).
+        options: Streamlit settings for this run only, e.g. `["--server.maxUploadSize", "1"]`.
+        port: the port to listen on (a free one when None).
+        env: extra environment variables.
+    """
+    port = port or free_port()
+    full_env = dict(os.environ, CROSSVIEW_DB=str(db), CROSSVIEW_UPLOADS=str(uploads), **(env or {}))
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options],
+            cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, proc)
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
