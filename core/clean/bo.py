@@ -59,13 +59,50 @@ CANONICAL = {"staff_role": ("sales", "coach"), "job_status": ("open", "filled", 
              "event_stage": ("pitch", "mer", "offer", "placement")}
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A typed column of `_t` computed from one of its text columns.
+
+    Each distinct text is converted once into a small map table, joined in when `_t` is
+    created: no whole-table UPDATE per typed column.
+
+    Attributes:
+        column: the text column of `_t`.
+        target: the typed column's name (`<column>__d`, `__n`, `__l`, `__b`…).
+        value: SQL of the typed value from the distinct text `v`.
+        params: parameters of `value`.
+        default: SQL of the value for a NULL text or one missing from the map.
+    """
+
+    column: str
+    target: str
+    value: str
+    params: tuple = ()
+    default: str = "NULL"
+
+
+def date_columns(columns: tuple[str, ...], serial: bool) -> list[Derived]:
+    """`<c>__d` read day-first (`typed_dates` re-reads a column found to be month-first)."""
+    return [Derived(c, c + "__d", "cv_date(v, TRUE, ?)", (serial,)) for c in columns]
+
+
+def number_columns(columns: tuple[str, ...]) -> list[Derived]:
+    """`<c>__n`: French/English number formats, €, spaces."""
+    return [Derived(c, c + "__n", "cv_num(v)") for c in columns]
+
+
+def label_column(column: str, labels: str, value: str, target: str) -> Derived:
+    """`target` looked up in a label table by the label's key (core.clean.labels)."""
+    return Derived(column, target, f"(SELECT l.{value} FROM {labels} l WHERE l.label_norm = cv_key(v))")
+
+
 def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout, columns: list[str],
-                extra_cols: list[str], labels: list[str]) -> None:
+                extra_cols: list[str], labels: list[str], derived: list[Derived] = ()) -> None:
     """`_t`: one row per raw record, canonical columns trimmed with null tokens removed.
 
     Label columns also keep their raw text as `<column>__orig` (a trailing space makes a label
     non-canonical). Unmapped columns are kept as `_x<n>` for the exact-duplicate test. The
-    number of null tokens is counted for build_log.
+    number of null tokens is counted for build_log. The `derived` typed columns are added.
     """
     raw_cols = list(dict.fromkeys([s for c in columns for s in layout.fields.get(c, [])] + extra_cols))
     slot = {name: i for i, name in enumerate(raw_cols)}
@@ -89,46 +126,62 @@ def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
             nulled.append(q(c + "__orig"))
             named.append(q(c + "__orig"))
     named += [f"n{slot[x]} AS {q('_x' + str(i))}" for i, x in enumerate(extra_cols)]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _t AS SELECT {', '.join(named)} FROM (SELECT {', '.join(nulled)} "
-                f"FROM (SELECT {', '.join(trimmed)} FROM {fc.raw}))")
+    # Typed columns: a map from each distinct raw text (a cheap scan) to its typed value, joined
+    # on the raw cell. A column fed by several raw cells is keyed on its staged text instead.
+    keys, typed, joins = [], [], []
+    for i, d in enumerate(derived):
+        src = layout.fields.get(d.column) or []
+        if len(src) == 1:
+            key = f"k{slot[src[0]]}"
+            if key not in keys:
+                keys.append(key)
+                trimmed.append(f"{q(src[0])} AS {key}")
+                nulled.append(key)
+                named.append(key)
+            distinct, v, on = q(src[0]), "cv_null(cv_trim(k))", key
+        else:
+            cells = ", ".join(f"cv_nz({q(c)})" for c in src) or "CAST(NULL AS VARCHAR)"
+            distinct, v, on = f"COALESCE({cells}, NULL)", "k", q(d.column)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _d{i} AS SELECT k, {d.value} AS value FROM "
+                    f"(SELECT k, {v} AS v FROM (SELECT DISTINCT {distinct} AS k FROM {fc.raw}))", list(d.params))
+        typed.append(f"COALESCE(_d{i}.value, {d.default}) AS {q(d.target)}")
+        joins.append(f"LEFT JOIN _d{i} ON _d{i}.k = s.{on}")
+    staged = (f"SELECT {', '.join(named)} FROM (SELECT {', '.join(nulled)} "
+              f"FROM (SELECT {', '.join(trimmed)} FROM {fc.raw}))")
+    exclude = f" EXCLUDE ({', '.join(keys)})" if keys else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _t AS SELECT {', '.join([f's.*{exclude}'] + typed)} "
+                f"FROM ({staged}) s {' '.join(joins)}")
+    for i in range(len(derived)):
+        con.execute(f"DROP TABLE _d{i}")
     n = con.execute("SELECT SUM(_nulls) FROM _t").fetchone()[0]
     if n:
         fc.counts["missing.null_token"] = int(n)
 
 
-def lookup_labels(con: duckdb.DuckDBPyConnection, col: str, lbl: str, value: str, target: str) -> None:
-    """Set `_t.<target>` from a label table, normalising each distinct label once (not once per row)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT d.v, l.{value} AS value FROM "
-                f"(SELECT DISTINCT {q(col)} AS v FROM _t WHERE {q(col)} IS NOT NULL) d "
-                f"JOIN {lbl} l ON l.label_norm = cv_key(d.v)")
-    con.execute(f"UPDATE _t SET {q(target)} = m.value FROM _map m WHERE m.v = _t.{q(col)}")
-
-
 def typed_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, dates: tuple[str, ...]) -> None:
-    """Parse date columns in place (day/month order decided per column) and flag unreadable ones."""
+    """Decide each date column's day/month order and flag unreadable dates.
+
+    `<c>__d` was read day-first at staging (`date_columns`); the order is decided on the rows
+    still in `frm`, and a month-first column is read again.
+    """
     serial = fc.info.kind == "xlsx"
     for c in dates:
-        # Parse each distinct text once: a date column has few distinct values (found once, used
-        # both to decide the day/month order and to parse).
+        # A date column has few distinct values: the order is decided on those.
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dist AS SELECT DISTINCT {q(c)} AS v FROM {frm} "
                     f"WHERE {q(c)} IS NOT NULL")
         dayfirst, why = day_first(con, "_dist", "v")
         fc.day_first[c] = why
-        con.execute(f"ALTER TABLE {frm} ADD COLUMN {q(c + '__d')} DATE")
-        con.execute("CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, ?, ?) AS value FROM _dist",
-                    [dayfirst, serial])
-        con.execute(f"UPDATE {frm} SET {q(c + '__d')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
+        if not dayfirst:
+            con.execute("CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, FALSE, ?) AS value FROM _dist",
+                        [serial])
+            con.execute(f"UPDATE {frm} SET {q(c + '__d')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
         fc.log("invalid.unparseable_date", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__d')} IS NULL",
                q(c), frm=frm)
 
 
-def typed_numbers(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, numbers: tuple[str, ...]) -> None:
-    """Parse number columns (French/English formats, €, spaces) and flag unreadable ones."""
+def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...]) -> None:
+    """Flag number cells that could not be read (`<c>__n`, made by `number_columns`, is NULL)."""
     for c in numbers:
-        con.execute(f"ALTER TABLE {frm} ADD COLUMN {q(c + '__n')} DOUBLE")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_num(v) AS value "
-                    f"FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} WHERE {q(c)} IS NOT NULL)")
-        con.execute(f"UPDATE {frm} SET {q(c + '__n')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
         fc.log("invalid.unparseable_number", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__n')} IS NULL",
                q(c), frm=frm)
 
@@ -154,7 +207,10 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
     columns = BO_INPUT_COLUMNS[table]
     used = {s for src in layout.fields.values() for s in src}
     extra_cols = [c for c in info.columns if c not in used]
-    stage_table(con, fc, layout, columns, extra_cols, list(spec.labels))
+    derived = [label_column(col, lbl, "value", col + "__l") for col, (lbl, _, _) in spec.labels.items()]
+    derived += date_columns(spec.dates, info.kind == "xlsx") + number_columns(spec.numbers + spec.integers)
+    derived += [label_column(col, "lbl_bool", "value", col + "__b") for col in spec.booleans]
+    stage_table(con, fc, layout, columns, extra_cols, list(spec.labels), derived)
     fc.structural("_t")
     fc.quarantine("missing.primary_key", f"no {spec.pk}: the row cannot be referenced", f"{q(spec.pk)} IS NULL",
                   "_t", column=spec.pk)
@@ -168,9 +224,7 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
         fc.quarantine("invalid.orphan", f"{col} refers to a {parent[:-1]} that is not in the clean {parent} table",
                       cond, "_t", column=col, original=q(col))
     # Labels (roles, statuses, stages).
-    for col, (lbl, rule, unknown_rule) in spec.labels.items():
-        con.execute(f"ALTER TABLE _t ADD COLUMN {q(col + '__l')} VARCHAR")
-        lookup_labels(con, col, lbl, "value", col + "__l")
+    for col, (_, rule, unknown_rule) in spec.labels.items():
         canon = CANONICAL[rule.split(".")[1]]
         marks = ", ".join("?" for _ in canon)
         if unknown_rule:
@@ -182,10 +236,8 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
         fc.log(rule, "fixed", col, f"{q(col + '__l')} IS NOT NULL AND {q(col + '__orig')} NOT IN ({marks})",
                q(col + "__orig"), q(col + "__l"), frm="_t", params=list(canon))
     typed_dates(con, fc, "_t", spec.dates)
-    typed_numbers(con, fc, "_t", spec.numbers + spec.integers)
+    typed_numbers(fc, "_t", spec.numbers + spec.integers)
     for col in spec.booleans:
-        con.execute(f"ALTER TABLE _t ADD COLUMN {q(col + '__b')} BOOLEAN")
-        lookup_labels(con, col, "lbl_bool", "value", col + "__b")
         fc.log("invalid.unparseable_boolean", "flagged", col, f"{q(col)} IS NOT NULL AND {q(col + '__b')} IS NULL",
                q(col), frm="_t")
     future_dates(con, fc, "_t", spec.main_date, spec.dates)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import duckdb
 
-from core.clean.bo import lookup_labels, stage_table, typed_dates, typed_numbers
+from core.clean.bo import (
+    Derived,
+    date_columns,
+    label_column,
+    number_columns,
+    stage_table,
+    typed_dates,
+    typed_numbers,
+)
 from core.clean.engine import FileCleaner, q
 from core.io.layouts import Layout
 from core.io.readers import ReadInfo
@@ -12,6 +20,8 @@ from core.schema import CRM_FIELDS_OPTIONAL, CRM_FIELDS_REQUIRED
 
 REENTRY_DAYS = 14
 EXTREME_FACTOR = 20
+DATES = ("created_at", "closed_at", "expected_close_at", "updated_at")
+NUMBERS = ("amount", "probability")
 
 
 def _value_rule(fc: FileCleaner, rule: str, action: str, column: str, field: str, where: str, new: str,
@@ -31,23 +41,22 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
         columns = columns + ["stage_detail_src"]
     used = {s for src in fields.values() for s in src}
     extra_cols = [c for c in info.columns if c not in used]
-    stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"])
+    # Stage: built-in label table plus the mapping file's labels.
+    derived = [label_column("stage", "lbl_deal_stage", "stage", "stage__l"),
+               label_column("stage", "lbl_deal_stage", "stage_detail", "stage_detail__l")]
+    if layout.stage_detail:
+        derived.append(label_column("stage_detail_src", "lbl_deal_stage", "stage_detail", "stage_detail_src__l"))
+    derived += date_columns(DATES, info.kind == "xlsx") + number_columns(NUMBERS)
+    derived.append(Derived("amount", "amount__k", "cv_is_k(v)", default="FALSE"))
+    stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
     fc.structural("_t")
     fc.quarantine("missing.deal_id", "no deal id: the row cannot be referenced", '"deal_id" IS NULL', "_t",
                   column="deal_id")
     fc.duplicates("_t", columns + [f"_x{i}" for i in range(len(extra_cols))], "deal_id")
 
-    typed_dates(con, fc, "_t", ("created_at", "closed_at", "expected_close_at", "updated_at"))
-    typed_numbers(con, fc, "_t", ("amount", "probability"))
-
-    # Stage: built-in label table plus the mapping file's labels.
-    con.execute('ALTER TABLE _t ADD COLUMN "stage__l" VARCHAR')
-    con.execute('ALTER TABLE _t ADD COLUMN "stage_detail__l" VARCHAR')
-    con.execute('ALTER TABLE _t ADD COLUMN "stage_detail_src__l" VARCHAR')
-    lookup_labels(con, "stage", "lbl_deal_stage", "stage", "stage__l")
-    lookup_labels(con, "stage", "lbl_deal_stage", "stage_detail", "stage_detail__l")
+    typed_dates(con, fc, "_t", DATES)
+    typed_numbers(fc, "_t", NUMBERS)
     if layout.stage_detail:
-        lookup_labels(con, "stage_detail_src", "lbl_deal_stage", "stage_detail", "stage_detail_src__l")
         con.execute('UPDATE _t SET "stage_detail__l" = "stage_detail_src__l" WHERE "stage__l" = \'open\' '
                     'AND "stage_detail_src__l" IS NOT NULL')
 
@@ -70,8 +79,6 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
            "\"stage__orig\" NOT IN ('open', 'won', 'lost')", '"stage__orig"', '"stage__l"', frm="_t")
 
     # Amounts.
-    con.execute('ALTER TABLE _t ADD COLUMN "amount__k" BOOLEAN')
-    con.execute('UPDATE _t SET "amount__k" = COALESCE(cv_is_k("amount"), FALSE)')
     _value_rule(fc, "invalid.negative_amount", "fixed", "amount", "amount__n", '"amount__n" < 0', 'abs("amount__n")')
     _value_rule(fc, "outlier.amount_in_k", "fixed", "amount", "amount__n", '"amount__k" AND "amount__n" IS NOT NULL',
                 '"amount__n" * 1000', original='"amount"')
