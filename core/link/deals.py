@@ -48,10 +48,13 @@ WITH d AS (
            length(j.title_words) AS title_len,
            j.salary_k * 1000 * j.fee_rate AS expected_fee, d.amount
     FROM d JOIN (
-        SELECT *,
-               trim(regexp_replace(lower(strip_accents(coalesce(title, ''))), '[^a-z0-9]+', ' ', 'g')) AS title_words,
-               trim(regexp_replace(lower(strip_accents(coalesce(job_type, ''))), '[^a-z0-9]+', ' ', 'g')) AS type_words
+        -- Titles and job types repeat: each distinct text is reduced to its words once.
+        SELECT jobs.*, t.words AS title_words, y.words AS type_words
         FROM jobs
+        JOIN (SELECT v, trim(regexp_replace(lower(strip_accents(coalesce(v, ''))), '[^a-z0-9]+', ' ', 'g')) AS words
+              FROM (SELECT DISTINCT title AS v FROM jobs)) t ON t.v IS NOT DISTINCT FROM jobs.title
+        JOIN (SELECT v, trim(regexp_replace(lower(strip_accents(coalesce(v, ''))), '[^a-z0-9]+', ' ', 'g')) AS words
+              FROM (SELECT DISTINCT job_type AS v FROM jobs)) y ON y.v IS NOT DISTINCT FROM jobs.job_type
     ) j ON j.client_id = d.client_id
      AND j.opened_at BETWEEN d.created_at - INTERVAL {WINDOW_BEFORE} DAY
                          AND d.created_at + INTERVAL {WINDOW_AFTER} DAY
