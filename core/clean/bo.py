@@ -106,13 +106,12 @@ def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
     """
     raw_cols = list(dict.fromkeys([s for c in columns for s in layout.fields.get(c, [])] + extra_cols))
     slot = {name: i for i, name in enumerate(raw_cols)}
-    first = q(fc.info.columns[0]) if fc.info.columns else "NULL"
     # Three steps: trim each raw cell once (r<i>), drop null tokens (n<i>), then name canonical columns.
-    trimmed = ["_row_number", "_extra", f"CAST({first} AS VARCHAR) AS _first"]
+    trimmed = ["_row_number", "_extra"]
     trimmed += [f"cv_trim({q(name)}) AS r{i}" for name, i in slot.items()]
-    nulled = ["_row_number", "_extra", "_first"] + [f"r{i}, cv_null(r{i}) AS n{i}" for i in slot.values()]
+    nulled = ["_row_number", "_extra"] + [f"r{i}, cv_null(r{i}) AS n{i}" for i in slot.values()]
     tokens = " + ".join(f"CAST(r{i} IS NOT NULL AND n{i} IS NULL AS INTEGER)" for i in slot.values())
-    named = ["_row_number AS rn", "_extra", "_first", f"{tokens or '0'} AS _nulls"]
+    named = ["_row_number AS rn", "_extra", f"{tokens or '0'} AS _nulls"]
     for c in columns:
         src = layout.fields.get(c)
         if src:

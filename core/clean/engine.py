@@ -114,9 +114,15 @@ class FileCleaner:
         self.quarantine("invalid.bad_field_count",
                         "more fields than the header: the values cannot be placed safely",
                         "_extra IS NOT NULL", frm, original="_extra")
+        # Only the last three records can be a totals row: their first cell is read from the raw table.
+        last = self.con.execute(f"SELECT list(rn) FROM {frm} WHERE rn > (SELECT MAX(rn) FROM {frm}) - 3").fetchone()[0]
+        if not last or not self.info.columns:
+            return
+        first = q(self.info.columns[0])
         self.quarantine("invalid.totals_row", "a totals row below the data, not a record",
-                        f"rn > (SELECT MAX(rn) FROM {frm}) - 3 AND regexp_matches(lower(cv_trim(_first)), ?)",
-                        frm, params=[TOTAL_LABELS])
+                        f"rn IN (SELECT _row_number FROM {self.raw} WHERE _row_number >= ? "
+                        f"AND list_contains(?, _row_number) AND regexp_matches(lower(cv_trim({first})), ?))",
+                        frm, params=[min(last), last, TOTAL_LABELS])
 
     def duplicates(self, frm: str, columns: list[str], pk_column: str) -> None:
         """duplicate.exact_row then duplicate.primary_key, on rows whose id is not NULL.

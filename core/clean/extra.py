@@ -24,8 +24,7 @@ def _src(layout: Layout, name: str) -> str:
 def clean_teams(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout, add_staff: bool) -> None:
     """Load the teams file: `_team_info` (team, manager, office) always; staff rows when `add_staff`."""
     fc.start()
-    first = q(fc.info.columns[0])
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _t AS SELECT _row_number AS rn, _extra, {first} AS _first,
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _t AS SELECT _row_number AS rn, _extra,
         {_src(layout, 'name')} AS name, {_src(layout, 'team')} AS team, {_src(layout, 'manager')} AS manager,
         {_src(layout, 'office')} AS office, {_src(layout, 'role')} AS role, lower({_src(layout, 'email')}) AS email
         FROM {fc.raw} ORDER BY rn""")
@@ -53,8 +52,7 @@ def clean_teams(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
 def clean_accounts(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout) -> None:
     """Load the accounts file into `clients` (ids `acc:<slug>`)."""
     fc.start()
-    first = q(fc.info.columns[0])
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _t AS SELECT _row_number AS rn, _extra, {first} AS _first,
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _t AS SELECT _row_number AS rn, _extra,
         {_src(layout, 'company')} AS name, {_src(layout, 'sector')} AS sector,
         {_src(layout, 'employees')} AS employees, {_src(layout, 'city')} AS city,
         {_src(layout, 'created_at')} AS created_at FROM {fc.raw} ORDER BY rn""")
