@@ -6,41 +6,13 @@ which one coach's name holds HTML, so the browser can check that data is shown a
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, HTML_NAME, ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} not healthy after {timeout}s")
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, HTML_NAME, running_app
 
 
 @pytest.fixture(scope="session")
@@ -80,27 +52,9 @@ def e2e_db(tmp_path_factory: pytest.TempPathFactory, e2e_inputs: Path) -> Path:
 @pytest.fixture(scope="session")
 def app_url(e2e_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `streamlit run app/main.py` against the e2e warehouse; stop it at the end."""
-    port = _free_port()
-    env = dict(os.environ, CROSSVIEW_DB=str(e2e_db),
-               CROSSVIEW_UPLOADS=str(tmp_path_factory.mktemp("e2e_uploads")))
-    log = (tmp_path_factory.mktemp("e2e_log") / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with running_app(e2e_db, tmp_path_factory.mktemp("e2e_uploads"),
+                     tmp_path_factory.mktemp("e2e_log") / "streamlit.log") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="session")
