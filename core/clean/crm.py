@@ -136,9 +136,12 @@ def merge_reentered(con: duckdb.DuckDBPyConnection, fc: FileCleaner) -> None:
             SELECT rn, deal_id, created_at__d AS created, nc.k AS kc, nn.k AS kn, COALESCE(no.k, '') AS ko
             FROM _t JOIN nc ON nc.v = _t.company JOIN nn ON nn.v = _t.deal_name
                  LEFT JOIN no ON no.v = _t.owner
+        ), shared AS (   -- only deals whose key others share can be re-entries: the windows run on those
+            SELECT * FROM k WHERE hash(kc, kn, ko) IN (
+                SELECT hash(kc, kn, ko) AS h FROM k GROUP BY h HAVING COUNT(*) > 1)
         ), g AS (
             SELECT *, CASE WHEN created - LAG(created) OVER w <= {REENTRY_DAYS} THEN 0 ELSE 1 END AS starts
-            FROM k WINDOW w AS (PARTITION BY kc, kn, ko ORDER BY created, rn)
+            FROM shared WINDOW w AS (PARTITION BY kc, kn, ko ORDER BY created, rn)
         ), c AS (
             SELECT *, SUM(starts) OVER (PARTITION BY kc, kn, ko ORDER BY created, rn
                                         ROWS UNBOUNDED PRECEDING) AS cluster
