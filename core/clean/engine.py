@@ -94,11 +94,14 @@ class FileCleaner:
 
         The kept row's id is the issue's new value.
         """
+        # The window (a sort) runs only on rows whose partition hash occurs more than once.
+        repeated = f"hash({partition}) IN (SELECT hash({partition}) AS h FROM {frm} WHERE {where} " \
+                   "GROUP BY h HAVING COUNT(*) > 1)"
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _hit AS SELECT rn, CAST({self.pk} AS VARCHAR) AS record_id, "
             f"CAST(first_id AS VARCHAR) AS kept FROM (SELECT rn, {self.pk}, "
-            f"FIRST({self.pk}) OVER w AS first_id, ROW_NUMBER() OVER w AS k FROM {frm} WHERE {where} "
-            f"WINDOW w AS (PARTITION BY {partition} ORDER BY {order})) WHERE k > 1")
+            f"FIRST({self.pk}) OVER w AS first_id, ROW_NUMBER() OVER w AS k FROM {frm} WHERE ({where}) "
+            f"AND {repeated} WINDOW w AS (PARTITION BY {partition} ORDER BY {order})) WHERE k > 1")
         n = self.con.execute("SELECT COUNT(*) FROM _hit").fetchone()[0]
         if n:
             self.con.execute("INSERT INTO _m SELECT rn FROM _hit")
