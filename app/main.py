@@ -10,14 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import duckdb  # noqa: E402
-import streamlit as st  # noqa: E402
+import duckdb
+import streamlit as st
 
-from app.access import gate  # noqa: E402
-from app.ui.build import BuildInputs, is_demo, last_inputs, run_build  # noqa: E402
-from app.ui.filters import sidebar_filters  # noqa: E402
-from app.ui.state import connection, warehouse_path  # noqa: E402
-from core.errors import UserError, WarehouseMissing  # noqa: E402
+from app.access import gate
+from app.ui.build import BuildInputs, is_demo, last_inputs, run_build
+from app.ui.filters import sidebar_filters
+from app.ui.state import connection, warehouse_path
+from core.errors import UserError, WarehouseMissing
 
 # (file under pages/, title, icon), grouped as in the sidebar.
 PAGES: dict[str, list[tuple[str, str, str]]] = {

@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.filters import Filters  # noqa: E402
-from core.metrics.common import as_of, filter_options  # noqa: E402
-from core.report import build_report  # noqa: E402
-from core.warehouse import build, connect  # noqa: E402
+from core.filters import Filters
+from core.metrics.common import as_of, filter_options
+from core.report import build_report
+from core.warehouse import build, connect
 
 DEMO = ROOT / "data" / "demo"
 SCALE_DIR = ROOT / "benchmarks" / "out"

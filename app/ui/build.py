@@ -32,7 +32,7 @@ class BuildInputs:
     demo: bool = False
 
     @staticmethod
-    def demo_data() -> "BuildInputs":
+    def demo_data() -> BuildInputs:
         return BuildInputs(crm=str(DEMO / "crm" / "hubspot_deals.csv"), bo=str(DEMO / "bo"), demo=True)
 
 

@@ -9,8 +9,8 @@ import streamlit as st
 from app.ui.build import BuildInputs, is_demo, last_inputs, run_build
 from app.ui.linking import overrides_path
 from app.ui.mapping import Proposal, mapping_form, propose
-from app.ui.upload import BO_TYPES, CRM_TYPES, missing_bo_files, save_bo, save_export, uploads_dir
 from app.ui.state import ROOT
+from app.ui.upload import BO_TYPES, CRM_TYPES, missing_bo_files, save_bo, save_export, uploads_dir
 from app.ui.widgets import plain
 from core.errors import UserError
 
@@ -51,7 +51,7 @@ def _take_bo() -> Path | None:
     if uploads:
         ids = sorted(_file_id(u) for u in uploads)
         if st.session_state.get("data_bo_id") != ids:
-            folder, kept, refused = save_bo(uploads)
+            folder, _, refused = save_bo(uploads)
             st.session_state[BO_KEY] = folder
             st.session_state["data_bo_id"] = ids
             st.session_state["data_bo_refused"] = refused

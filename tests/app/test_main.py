@@ -225,7 +225,7 @@ def test_cached_keys_only_take_values_that_say_everything_about_themselves() -> 
 
 
 def test_downloads_neutralise_formulas_and_keep_exactly_the_rows(monkeypatch) -> None:
-    import app.ui.widgets as widgets
+    from app.ui import widgets
 
     captured = {}
     monkeypatch.setattr(widgets.st, "download_button", lambda label, data, **kw: captured.update(data=data, **kw))
