@@ -229,7 +229,32 @@ AUDIT_TABLES: tuple[Table, ...] = (
        ("text", "VARCHAR", "Text, when not numeric.")),
 )
 
-ALL_TABLES: tuple[Table, ...] = CLEAN_TABLES + LINK_TABLES + AUDIT_TABLES
+# --- Derived tables (computed from the clean tables at the end of the build, for speed) -------------
+
+DERIVED_TABLES: tuple[Table, ...] = (
+    _t("activity_effort", "Every activity attributed for the analyses (`core.metrics.derived`), one row per "
+       "activity, sorted by salesperson then date: an activity logged on a job follows that job's client, "
+       "people and job type; one with no job (or whose job is not in the warehouse) follows its own staff "
+       "member and has no job type.",
+       ("job_id", "VARCHAR", "The job the activity is logged on, when it is in the warehouse."),
+       ("client_id", "VARCHAR", "The activity's client, else its job's client."),
+       ("activity_date", "DATE", "Date of the activity."),
+       ("sales_id", "VARCHAR", "The job's salesperson; the activity's staff member when it has no job."),
+       ("coach_id", "VARCHAR", "The job's coach; the activity's staff member when it has no job."),
+       ("job_type", "VARCHAR", "The job's family; NULL when the activity has no job."),
+       ("minutes", "DOUBLE", "Duration, minutes, as in `activities`."),
+       ("cost", "DOUBLE", "minutes / 60 × the staff member's hourly cost (0 when either is unknown), €.")),
+    _t("job_events", "Pipeline events summed up per job (`core.metrics.derived`), one row per job id found in "
+       "`pipeline_events`.",
+       ("job_id", "VARCHAR", "Job."),
+       ("events", "BIGINT", "Events logged on the job, all stages."),
+       ("pitches", "BIGINT", "Pitch events."),
+       ("first_pitch_at", "DATE", "Date of the first pitch; NULL without one."),
+       ("first_mer_at", "DATE", "Date of the first MER; NULL without one."),
+       ("first_placement_at", "DATE", "Date of the first placement event; NULL without one.")),
+)
+
+ALL_TABLES: tuple[Table, ...] = CLEAN_TABLES + LINK_TABLES + AUDIT_TABLES + DERIVED_TABLES
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
@@ -241,7 +266,7 @@ def schema_markdown() -> str:
              "(all columns VARCHAR as read, plus `_row_number`, the record number, and `_extra`, the cells "
              "beyond the header of a record with too many fields).", ""]
     for group, tables in (("Clean tables", CLEAN_TABLES), ("Link tables", LINK_TABLES),
-                          ("Build bookkeeping", AUDIT_TABLES)):
+                          ("Build bookkeeping", AUDIT_TABLES), ("Derived tables", DERIVED_TABLES)):
         lines += [f"## {group}", ""]
         for t in tables:
             lines += [f"### `{t.name}`", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]

@@ -44,6 +44,7 @@ from core.io.layouts import (
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
 from core.link import link_all
+from core.metrics.derived import create_derived_tables
 from core.schema import ALL_TABLES, BO_INPUT_COLUMNS
 
 Progress = Callable[[str, float], None]
@@ -257,6 +258,10 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     if crm_info is not None:
         _owner_issues(b, crm_info.file)
     _teams_table(con)
+    b.step("precomputing per-activity and per-job facts", 0.9)
+    start = time.perf_counter()
+    create_derived_tables(con)
+    b.timing("derive", start)
     b.step("checking row accounts", 0.95)
     _check_accounts(con)
     return {"linking": linking}

@@ -9,6 +9,8 @@ import pandas as pd
 from scipy import stats
 
 from core.filters import SEGMENTS, Filters, where
+from core.metrics.common import memoized
+from core.metrics.derived import ACTIVITY_EFFORT_SELECT, derived_ready
 
 ECONOMICS_COLUMNS = ["client_id", "name", "sector", "employees", "jobs", "placements", "turnover", "refunds",
                      "effort_hours", "effort_cost", "net_profit", "avg_basket", "is_returning", "segment"]
@@ -29,28 +31,38 @@ JOBS_WITH_REPEAT = """(SELECT jr.*, COALESCE(jr.opened_at > fo.first_opened, FAL
                        FROM jobs jr LEFT JOIN (SELECT client_id, MIN(opened_at) AS first_opened
                                                FROM jobs GROUP BY 1) fo ON fo.client_id = jr.client_id)"""
 
-# Activities attributed to the job they are logged on; an activity with no job stands for itself:
-# its own staff member takes the place of the job's people, and it has no job type.
-ACTIVITIES_ATTRIBUTED = """(
-    SELECT a.activity_id, COALESCE(a.client_id, aj.client_id) AS client_id, a.job_id, a.activity_date,
-           COALESCE(a.minutes, 0) / 60.0 AS hours,
-           COALESCE(a.minutes, 0) / 60.0 * COALESCE(s.hourly_cost_eur, 0) AS cost,
-           CASE WHEN aj.job_id IS NULL THEN a.staff_id ELSE aj.sales_id END AS sales_id,
-           CASE WHEN aj.job_id IS NULL THEN a.staff_id ELSE aj.coach_id END AS coach_id,
-           aj.job_type
-    FROM activities a
-    LEFT JOIN jobs aj ON aj.job_id = a.job_id
-    LEFT JOIN staff s ON s.staff_id = a.staff_id)"""
+
+def activity_effort_sql(f: Filters, facts: bool = False) -> tuple[str, list[object]]:
+    """SQL of (client_id, hours, cost), one row per activity kept by `f`, and its parameters.
+
+    Activities are attributed as in `core.metrics.derived.ACTIVITY_EFFORT_SELECT` (an activity
+    follows the job it is logged on; one with no job follows its own staff member and has no
+    job type). The period applies to `activity_date`; team, salesperson, job type and segment
+    filters to the attributed people, job type and client.
+
+    Args:
+        f: the filters.
+        facts: read the build's `activity_effort` table (see `derived_ready`) instead
+            of attributing every activity again; both give the same rows.
+    """
+    source = "activity_effort" if facts else f"({ACTIVITY_EFFORT_SELECT})"
+    sql, params = where(f.period("x.activity_date"), f.jobs("x"))
+    return (f"SELECT x.client_id, COALESCE(x.minutes, 0) / 60.0 AS hours, x.cost FROM {source} x WHERE {sql}",
+            params)
 
 
-def economics_sql(f: Filters) -> tuple[str, list[object]]:
-    """The SQL of `client_economics` and its parameters (shared by other client analyses)."""
+def economics_sql(f: Filters, facts: bool = False) -> tuple[str, list[object]]:
+    """The SQL of `client_economics` and its parameters (shared by other client analyses).
+
+    `facts`: read the effort from the build's `activity_effort` table (pass
+    `derived_ready(con, "activity_effort")`); the answer is the same, only faster.
+    """
     # Segments rank every client of the period; the segment filter then only picks rows, so that
     # a client keeps its segment whether or not the view is narrowed to it.
     ranking = replace(f, segments=())
     jobs_sql, jobs_params = where(ranking.period("j.opened_at"), ranking.jobs("j"))
     plc_sql, plc_params = where(ranking.period("p.invoiced_at"), ranking.jobs("j"))
-    act_sql, act_params = where(ranking.period("x.activity_date"), ranking.jobs("x"))
+    act_sql, act_params = activity_effort_sql(ranking, facts)
     seg_sql, seg_params = Filters(segments=f.segments).jobs("b")
     sql = f"""
         WITH opened AS (
@@ -64,7 +76,7 @@ def economics_sql(f: Filters) -> tuple[str, list[object]]:
             WHERE {plc_sql} GROUP BY 1),
         effort AS (
             SELECT x.client_id, SUM(x.hours) AS effort_hours, SUM(x.cost) AS effort_cost
-            FROM {ACTIVITIES_ATTRIBUTED} x WHERE {act_sql} GROUP BY 1),
+            FROM ({act_sql}) x GROUP BY 1),
         ids AS (SELECT client_id FROM opened UNION SELECT client_id FROM invoiced
                 UNION SELECT client_id FROM effort),
         base AS (
@@ -131,8 +143,56 @@ def client_economics(con, f: Filters) -> pd.DataFrame:
         effort_hours, effort_cost, net_profit, avg_basket (NULL without placement),
         is_returning, segment; sorted by turnover, highest first.
     """
-    sql, params = economics_sql(f)
-    return con.execute(sql, params).df()[ECONOMICS_COLUMNS]
+    def compute() -> pd.DataFrame:
+        sql, params = economics_sql(f, derived_ready(con, "activity_effort"))
+        return con.execute(sql, params).df()[ECONOMICS_COLUMNS]
+
+    # Repeat business, segments, Pareto, drivers, time wasters, typology and churn all start from it.
+    return memoized(con, "client_economics", f, compute)
+
+
+def _client_money(con, f: Filters) -> pd.DataFrame:
+    """The money columns of `client_economics` alone, for the analyses that need nothing else.
+
+    Same clients, turnover and net profit as `client_economics` (same definitions and
+    filters), with the client's name and head count; jobs, returning clients and segments are
+    not computed, which makes it much faster.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        f: the global filters.
+
+    Returns:
+        client_id, name, employees, turnover, net_profit; one row per client of
+        `client_economics`, in no particular order.
+    """
+
+    def compute() -> pd.DataFrame:
+        # As in `client_economics`: computed without the segment filter, which then picks clients.
+        every = replace(f, segments=())
+        jobs_sql, jobs_params = where(every.period("j.opened_at"), every.jobs("j"))
+        plc_sql, plc_params = where(every.period("p.invoiced_at"), every.jobs("j"))
+        act_sql, act_params = activity_effort_sql(every, derived_ready(con, "activity_effort"))
+        seg_sql, seg_params = Filters(segments=f.segments).jobs("i")
+        return con.execute(f"""
+            WITH invoiced AS (
+                SELECT j.client_id, SUM(p.fee_eur) AS turnover,
+                       SUM(CASE WHEN p.guarantee_broken THEN p.fee_eur ELSE 0 END) AS refunds
+                FROM placements p JOIN jobs j ON j.job_id = p.job_id WHERE {plc_sql} GROUP BY 1),
+            effort AS (SELECT x.client_id, SUM(x.cost) AS effort_cost FROM ({act_sql}) x GROUP BY 1),
+            ids AS (SELECT j.client_id FROM jobs j WHERE {jobs_sql}
+                    UNION SELECT client_id FROM invoiced UNION SELECT client_id FROM effort)
+            SELECT i.client_id, c.name, c.employees, COALESCE(v.turnover, 0)::DOUBLE AS turnover,
+                   COALESCE(v.turnover, 0)::DOUBLE - COALESCE(v.refunds, 0)::DOUBLE
+                   - COALESCE(e.effort_cost, 0)::DOUBLE AS net_profit
+            FROM ids i LEFT JOIN clients c ON c.client_id = i.client_id
+            LEFT JOIN invoiced v ON v.client_id = i.client_id
+            LEFT JOIN effort e ON e.client_id = i.client_id
+            WHERE i.client_id IS NOT NULL AND {seg_sql}
+        """, plc_params + act_params + jobs_params + seg_params).df()
+
+    # Client lifetimes, clients at risk and the typology need only these columns.
+    return memoized(con, "client_money", f, compute)
 
 
 def repeat_business(con, f: Filters) -> pd.DataFrame:
@@ -228,13 +288,16 @@ def _driver_features(con, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     jobs_sql, params = where(f.period("j.opened_at"), f.jobs("j"))
     scope = f"SELECT j.job_id, j.client_id, j.job_type, j.seniority, j.fee_rate, j.salary_k, j.opened_at " \
             f"FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}"
+    ev = ("SELECT job_id, pitches, first_pitch_at AS first_pitch, first_mer_at AS first_mer "
+          "FROM job_events WHERE job_id IN (SELECT job_id FROM scope)"
+          if derived_ready(con, "job_events") else
+          "SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches, "
+          "MIN(e.event_date) FILTER (WHERE e.stage = 'pitch') AS first_pitch, "
+          "MIN(e.event_date) FILTER (WHERE e.stage = 'mer') AS first_mer "
+          "FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1")
     per_client = con.execute(f"""
         WITH scope AS ({scope}),
-        ev AS (SELECT e.job_id,
-                      COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches,
-                      MIN(e.event_date) FILTER (WHERE e.stage = 'pitch') AS first_pitch,
-                      MIN(e.event_date) FILTER (WHERE e.stage = 'mer') AS first_mer
-               FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1)
+        ev AS ({ev})
         -- Rounded: DuckDB's parallel float averages differ in the last bits from run to run,
         -- which would move the rank tests' ties and so the p-values.
         SELECT s.client_id, ROUND(AVG(s.fee_rate), 9) AS fee_rate, ROUND(AVG(s.salary_k), 9) AS salary_k,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.filters import Filters, where
-from core.metrics.clients import economics_sql
+from core.metrics.clients import client_economics
 
 COLUMNS = ["rank", "client_id", "name", "activity_hours", "pitches", "jobs_opened", "turnover", "net_profit",
            "effort_score", "return_score", "waste_score", "quadrant"]
@@ -40,21 +40,23 @@ def time_wasters(con, f: Filters) -> pd.DataFrame:
         rank, client_id, name, activity_hours, pitches, jobs_opened, turnover, net_profit,
         effort_score, return_score, waste_score, quadrant; rank 1 first.
     """
-    eco_sql, eco_params = economics_sql(f)
+    eco = client_economics(con, f)
     ev_sql, ev_params = where(f.period("e.event_date"), f.jobs("j"))
-    frame = con.execute(f"""
-        WITH eco AS ({eco_sql}),
-        pitched AS (SELECT j.client_id, COUNT(*) AS pitches
-                    FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
-                    WHERE e.stage = 'pitch' AND {ev_sql} GROUP BY 1)
-        SELECT eco.client_id, eco.name, eco.effort_hours AS activity_hours,
-               COALESCE(pitched.pitches, 0)::BIGINT AS pitches, eco.jobs AS jobs_opened,
-               eco.turnover, eco.net_profit
-        FROM eco LEFT JOIN pitched ON pitched.client_id = eco.client_id
-    """, eco_params + ev_params).df()
+    pitched = con.execute(f"""
+        SELECT j.client_id, COUNT(*) AS pitches
+        FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+        WHERE e.stage = 'pitch' AND {ev_sql} GROUP BY 1
+    """, ev_params).df()
+    frame = eco[["client_id", "name", "effort_hours", "jobs", "turnover", "net_profit"]].rename(
+        columns={"effort_hours": "activity_hours", "jobs": "jobs_opened"})
+    frame = frame.merge(pitched, on="client_id", how="left")
+    frame["pitches"] = frame["pitches"].fillna(0).astype("int64")
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS)
-    ranks = frame[list(EFFORT_MEASURES + RETURN_MEASURES)].rank(pct=True, method="average")
+    # Rounded: sums of hours and euros differ in the last bits with the order DuckDB adds them in,
+    # which would split equal clients into different ranks from one run (or plan) to the next.
+    measures = frame[list(EFFORT_MEASURES + RETURN_MEASURES)].astype(float).round(9)
+    ranks = measures.rank(pct=True, method="average")
     frame["effort_score"] = ranks[list(EFFORT_MEASURES)].mean(axis=1)
     frame["return_score"] = ranks[list(RETURN_MEASURES)].mean(axis=1)
     frame["waste_score"] = frame["effort_score"] - frame["return_score"]
@@ -63,7 +65,8 @@ def time_wasters(con, f: Filters) -> pd.DataFrame:
     frame["quadrant"] = np.select(
         [high_effort & ~high_return, high_effort & high_return, ~high_effort & high_return],
         list(QUADRANTS[:3]), default=QUADRANTS[3])
-    frame = frame.sort_values(["waste_score", "activity_hours", "client_id"],
+    frame["_hours"] = measures["activity_hours"]
+    frame = frame.sort_values(["waste_score", "_hours", "client_id"],
                               ascending=[False, False, True]).reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1, dtype="int64")
     return frame[COLUMNS]

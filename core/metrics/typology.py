@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from core.filters import Filters, where
-from core.metrics.clients import economics_sql
+from core.metrics.clients import _client_money
+from core.metrics.common import memoized
+from core.metrics.derived import derived_ready
 
 # Feature -> (words when the cluster is above average, words when below).
 FEATURES: dict[str, tuple[str, str]] = {
@@ -40,17 +45,25 @@ PROFILE_COLUMNS = ["cluster", "cluster_name", "clients", "fill_rate", "margin", 
 
 def _client_features(con, f: Filters) -> pd.DataFrame:
     """Per client with a job opened in the period: features, money, job outcomes and the days to fill."""
-    eco_sql, eco_params = economics_sql(f)
     jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
-    clients = con.execute(f"""
-        WITH eco AS ({eco_sql}),
-        scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
+    act_source, act_params = "activities", []
+    if derived_ready(con, "activity_effort"):
+        # An activity logged on a job carries that job's people and type there: filtering on them
+        # first keeps every activity of the jobs in scope and reads only their part of the table.
+        people_sql, act_params = where(replace(f, segments=()).jobs("x"))
+        act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
+    ev = ("SELECT job_id, pitches, first_placement_at AS first_placement FROM job_events "
+          "WHERE job_id IN (SELECT job_id FROM scope)"
+          if derived_ready(con, "job_events") else
+          "SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches, "
+          "MIN(e.event_date) FILTER (WHERE e.stage = 'placement') AS first_placement "
+          "FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1")
+    per_client = con.execute(f"""
+        WITH scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
                          j.opened_at, j.closed_at FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}),
-        ev AS (SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches,
-                      MIN(e.event_date) FILTER (WHERE e.stage = 'placement') AS first_placement
-               FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1),
+        ev AS ({ev}),
         act AS (SELECT a.job_id, SUM(COALESCE(a.minutes, 0)) / 60.0 AS hours
-                FROM activities a JOIN scope USING (job_id) GROUP BY 1),
+                FROM {act_source} a JOIN scope USING (job_id) GROUP BY 1),
         per_job AS (
             SELECT s.client_id, s.salary_k, s.fee_rate,
                    (s.seniority IN ('senior', 'executive'))::DOUBLE AS senior,
@@ -59,21 +72,21 @@ def _client_features(con, f: Filters) -> pd.DataFrame:
                    CASE WHEN s.status = 'filled'
                         THEN date_diff('day', s.opened_at, COALESCE(ev.first_placement, s.closed_at))
                    END::DOUBLE AS days_to_fill
-            FROM scope s LEFT JOIN ev USING (job_id) LEFT JOIN act USING (job_id)),
-        per_client AS (
-            SELECT client_id, COUNT(*)::BIGINT AS jobs_opened, AVG(salary_k) AS avg_salary_k,
-                   AVG(fee_rate) AS avg_fee_rate, AVG(senior) AS senior_share,
-                   SUM(pitches)::DOUBLE / COUNT(*) AS pitches_per_job,
-                   SUM(hours)::DOUBLE / COUNT(*) AS effort_hours_per_job,
-                   COUNT(*) FILTER (WHERE filled)::BIGINT AS filled_jobs,
-                   COUNT(*) FILTER (WHERE decided)::BIGINT AS decided_jobs,
-                   LIST(days_to_fill) FILTER (WHERE days_to_fill IS NOT NULL) AS fill_days
-            FROM per_job GROUP BY 1)
-        SELECT pc.*, eco.name, eco.employees::DOUBLE AS employees, eco.turnover, eco.net_profit
-        FROM per_client pc JOIN eco ON eco.client_id = pc.client_id
-        ORDER BY pc.client_id
-    """, eco_params + jobs_params).df()
-    return clients
+            FROM scope s LEFT JOIN ev USING (job_id) LEFT JOIN act USING (job_id))
+        SELECT client_id, COUNT(*)::BIGINT AS jobs_opened, AVG(salary_k) AS avg_salary_k,
+               AVG(fee_rate) AS avg_fee_rate, AVG(senior) AS senior_share,
+               SUM(pitches)::DOUBLE / COUNT(*) AS pitches_per_job,
+               SUM(hours)::DOUBLE / COUNT(*) AS effort_hours_per_job,
+               COUNT(*) FILTER (WHERE filled)::BIGINT AS filled_jobs,
+               COUNT(*) FILTER (WHERE decided)::BIGINT AS decided_jobs,
+               LIST(days_to_fill) FILTER (WHERE days_to_fill IS NOT NULL) AS fill_days
+        FROM per_job GROUP BY 1
+    """, jobs_params + act_params).df()
+    # Name, head count and money as in the client economics.
+    eco = _client_money(con, f)
+    eco["employees"] = eco["employees"].astype(float)
+    clients = per_client.merge(eco, on="client_id", how="inner")
+    return clients.sort_values("client_id", ignore_index=True)
 
 
 def _matrix(clients: pd.DataFrame) -> np.ndarray:
@@ -82,6 +95,31 @@ def _matrix(clients: pd.DataFrame) -> np.ndarray:
         x[name] = np.log1p(x[name].clip(lower=0))
     x = x.fillna(x.median()).fillna(0.0)
     return StandardScaler().fit_transform(x.to_numpy())
+
+
+def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette coefficient from pairwise distances, as `sklearn.metrics.silhouette_score`.
+
+    For each client: a = mean distance to the other members of its cluster, b = mean distance to
+    the members of the nearest other cluster, s = (b − a) / max(a, b) (0 in a cluster of one).
+    The per-cluster distance sums are one matrix product instead of scikit-learn's row-by-row
+    loop; they agree to the last bits, far below the 1e-12 that separates two values of k.
+    """
+    classes, codes = np.unique(labels, return_inverse=True)
+    n = len(codes)
+    if not 1 < len(classes) < n:
+        raise ValueError(f"the silhouette needs 2 to {n - 1} clusters, got {len(classes)}")
+    freqs = np.bincount(codes).astype(float)
+    members = np.zeros((n, len(classes)))
+    members[np.arange(n), codes] = 1.0
+    sums = distances @ members
+    own = sums[np.arange(n), codes]
+    sums[np.arange(n), codes] = np.inf
+    nearest = (sums / freqs).min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = own / (freqs[codes] - 1)
+        values = (nearest - own) / np.maximum(own, nearest)
+    return float(np.mean(np.nan_to_num(values)))
 
 
 def _choose_k(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,12 +133,15 @@ def _choose_k(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(z) > FIT_SAMPLE:
         fit = z[np.sort(np.random.default_rng(RANDOM_STATE).choice(len(z), FIT_SAMPLE, replace=False))]
     best: tuple[float, KMeans] | None = None
+    # The silhouette of every k is taken on the same clients (the sample silhouette_score draws with
+    # this random state), so their distances are computed once instead of once per k.
+    sample = check_random_state(RANDOM_STATE).permutation(len(fit))[:min(len(fit), SILHOUETTE_SAMPLE)]
     # One thread: on a shared machine, k-means' thread pool costs far more than it saves on small data.
     with threadpool_limits(limits=1):
+        distances = pairwise_distances(fit[sample])
         for k in range(K_RANGE[0], min(K_RANGE[1], distinct, len(fit) - 1) + 1):
             model = KMeans(n_clusters=k, n_init=4, random_state=RANDOM_STATE).fit(fit)
-            score = silhouette_score(fit, model.labels_, sample_size=min(len(fit), SILHOUETTE_SAMPLE),
-                                     random_state=RANDOM_STATE)
+            score = _silhouette(distances, model.labels_[sample])
             if best is None or score > best[0] + 1e-12:
                 best = (score, model)
         if best is None:
@@ -125,6 +166,11 @@ def _names(centres: np.ndarray) -> list[str]:
 
 
 def _fit(con, f: Filters) -> pd.DataFrame:
+    # Both the client list and the profiles need the fit: a page showing both fits once.
+    return memoized(con, "typology_fit", f, lambda: _fit_new(con, f))
+
+
+def _fit_new(con, f: Filters) -> pd.DataFrame:
     clients = _client_features(con, f)
     if clients.empty:
         return clients

@@ -1,6 +1,7 @@
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -14,6 +15,7 @@ from core.metrics.clients import (
     PARETO_COLUMNS,
     REPEAT_COLUMNS,
     SEGMENT_COLUMNS,
+    _client_money,
     client_economics,
     client_history,
     client_segments,
@@ -240,4 +242,30 @@ def test_demo_segment_drivers_are_the_same_on_every_run(demo_con):
     # Parallel float averages used to differ in the last bits, flipping rank ties and p-values.
     first = segment_drivers(demo_con, Filters())
     for _ in range(4):
+        assert segment_drivers(demo_con, Filters()).equals(first)
+
+
+@pytest.mark.demo
+@pytest.mark.parametrize("f", [Filters(), Filters(teams=("Lyon",)), Filters(job_types=("Developer",)),
+                               Filters(segments=("top", "large")), Filters(sales=("S01",), staff_role="coach"),
+                               Filters(date_from=date(2025, 11, 1), date_to=date(2026, 10, 31), teams=("Lyon",))])
+def test_client_money_is_client_economics_money(demo_con, f):
+    """Lifetimes, clients at risk and the typology read their money from a lighter query than
+    `client_economics`: the same clients and the same turnover and net profit."""
+    cols = ["client_id", "name", "employees", "turnover", "net_profit"]
+    expected = client_economics(demo_con, f)[cols].sort_values("client_id", ignore_index=True)
+    got = _client_money(demo_con, f).sort_values("client_id", ignore_index=True)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(got[cols], expected, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.demo
+def test_demo_drivers_identical_when_recomputed_from_scratch(demo_con):
+    """As above, with the shared client economics computed afresh each time (memo cleared)."""
+    from core.metrics.common import clear_memo
+
+    clear_memo()
+    first = segment_drivers(demo_con, Filters())
+    for _ in range(2):
+        clear_memo()
         assert segment_drivers(demo_con, Filters()).equals(first)

@@ -67,3 +67,18 @@ def test_demo_planted_time_wasters_on_top(demo_con, demo_truth):
     planted = set(demo_truth["time_wasters"])
     top = set(time_wasters(demo_con, Filters())["client_id"].head(max(10, len(planted) + 2)))
     assert len(planted & top) >= 0.75 * len(planted)
+
+
+def test_equal_effort_ties_whatever_the_sum_order():
+    """X logs 6 + 12 minutes, Y 18: 0.1 + 0.2 h is not 0.3 h in floating point, but it is the same
+    effort, so both share their ranks and scores and the client id orders them."""
+    con = warehouse({
+        "staff": [{"staff_id": "S1", "hourly_cost_eur": 30.0}],
+        "jobs": [{"job_id": c, "client_id": c, "opened_at": D, "sales_id": "S1"} for c in ("X", "Y")],
+        "activities": [{"activity_id": f"A{i}", "staff_id": "S1", "client_id": c, "job_id": c,
+                        "activity_date": D, "minutes": m}
+                       for i, (c, m) in enumerate((("Y", 18.0), ("X", 6.0), ("X", 12.0)))],
+    })
+    t = time_wasters(con, Y2024)
+    assert t["client_id"].tolist() == ["X", "Y"]
+    assert t["effort_score"].tolist() == [0.75, 0.75] and t["return_score"].tolist() == [0.75, 0.75]
