@@ -6,12 +6,13 @@ import streamlit as st
 
 from app.ui.health import linking_line, quality_line
 from app.ui.linking import client_review, coverage_table, owner_review, saved_decisions
+from app.ui.quality import quarantine_table
 from app.ui.state import cached, current_filters
 from app.ui.upload_step import upload_and_rebuild
 from app.ui.widgets import definition, empty_state, period_label, show_table
 from core.link.reconcile import reconciliation
 from core.metrics.common import has_bo, has_crm
-from core.metrics.quality import issues_by_rule, quality_summary, quarantined_rows
+from core.metrics.quality import issues_by_rule, quality_summary
 
 RECONCILIATION = {
     "won_without_placement": ("CRM deals won with no BO placement", ("amount",), ()),
@@ -35,11 +36,7 @@ def quality() -> None:
                "kept in the log; `flagged` = value kept or emptied, row kept; `quarantined` = row kept out of "
                "the analyses; `merged` = duplicate folded into the first record.", label="Definition: rules and actions")
     st.subheader("Quarantined rows")
-    rows = cached(quarantined_rows)
-    if rows.empty:
-        empty_state("No row was quarantined.")
-    else:
-        show_table(rows, key="data_quarantine", name="quarantined rows", height=320)
+    quarantine_table()
 
 
 def linking() -> None:
@@ -70,7 +67,8 @@ def reconcile() -> None:
         if frame is None or frame.empty:
             empty_state("Nothing to report for these filters.")
         else:
-            show_table(frame, money_cols=money_cols, pct_cols=pct_cols, key=f"data_{name}", name=name, height=300)
+            show_table(frame, money_cols=money_cols, pct_cols=pct_cols, key=f"data_{name}", name=name,
+                       height=300, preview=True)
 
 
 st.title("Data & linking")

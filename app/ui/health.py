@@ -32,12 +32,12 @@ def quality_line() -> str:
 
 def linking_line() -> str:
     """E.g. 'Linking: 93.1% of CRM deals and 95.0% of BO revenue linked; 14 company names to review.'"""
-    from core.link import coverage, review_queue
+    from core.link import coverage
+    from core.link.review import link_count
 
     cov = cached(coverage)
-    queue = cached(review_queue, status="review", kind="client")
     shares = dict(zip(cov["measure"], cov["after_review"]))
     parts = [f"{pct(shares[m])} of {what}" for m, what in (("deals", "CRM deals"), ("revenue", "BO revenue"))
              if m in shares]
     linked = f"{' and '.join(parts)} linked; " if parts else ""
-    return f"Linking: {linked}{count(len(queue))} company names to review."
+    return f"Linking: {linked}{count(cached(link_count, 'review', kind='client'))} company names to review."

@@ -89,7 +89,8 @@ def client_review() -> None:
     shown = queue[["crm_company", "deals", "amount", "candidate_1_name", "candidate_1_score", "reason"]].rename(
         columns={"crm_company": "CRM company", "candidate_1_name": "best candidate",
                  "candidate_1_score": "score"})
-    show_table(shown, money_cols=("amount",), key="data_review_queue", name="review queue", height=280)
+    show_table(shown, money_cols=("amount",), key="data_review_queue", name="review queue", height=280,
+               preview=True)
 
     names = queue["crm_company"].tolist()
     key = st.selectbox(f"Decide on one of the {len(names):,} names", names, key="data_review_name")
@@ -118,7 +119,7 @@ def owner_review() -> None:
     if open_items.empty:
         empty_state("Every CRM deal owner is resolved to a staff member.")
         return
-    show_table(open_items, key="data_owner_queue", name="owner review", height=240)
+    show_table(open_items, key="data_owner_queue", name="owner review", height=240, preview=True)
 
 
 def saved_decisions() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,10 @@ SEGMENT_COLOURS: dict[str, str] = {
 }
 
 MISSING = "—"
+
+# A longer table shows its first rows (with the total) when the page asks for a preview: drawing
+# and writing the CSV of tens of thousands of rows on every run costs seconds at a million deals.
+PREVIEW_ROWS = 1_000
 
 
 def _is_missing(x: object) -> bool:
@@ -101,24 +106,39 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "table"
 
 
-def download_button(frame: pd.DataFrame, name: str, key: str | None = None) -> None:
+def _csv_of(read: Callable[[], pd.DataFrame]) -> bytes:
+    return to_csv_bytes(read())
+
+
+def download_button(frame: pd.DataFrame, name: str, key: str | None = None,
+                    full: Callable[[], pd.DataFrame] | None = None, total: int | None = None) -> None:
     """A button that downloads exactly `frame` as CSV (formula triggers neutralised).
 
     Args:
         frame: the rows and columns shown on screen.
         name: what the table is; gives the file name (`crossview_<name>.csv`) and the label.
         key: widget key; defaults to one derived from `name`.
+        full: when `frame` is only the first rows of a longer table, reads the whole table (all
+            `total` rows); the CSV is then built from it when the button is clicked, so drawing the
+            page never pays for a large file nobody asked for.
+        total: the number of rows `full` returns.
     """
     slug = _slug(name)
+    data: bytes | Callable[[], bytes]
+    if full is None:
+        data, rows = to_csv_bytes(frame), f"{len(frame):,} rows as shown"
+    else:
+        # Streamlit calls it when the button is clicked.
+        data, rows = partial(_csv_of, full), f"all {len(frame) if total is None else total:,} rows"
     st.download_button(
         "Download CSV",
-        data=to_csv_bytes(frame),
+        data=data,
         file_name=f"crossview_{slug}.csv",
         mime="text/csv",
         key=key or f"download_{slug}",
         icon=":material/download:",
         on_click="ignore",
-        help=f"{name}: {len(frame):,} rows as shown, as CSV",
+        help=f"{name}: {rows}, as CSV",
     )
 
 
@@ -242,6 +262,9 @@ def show_table(
     name: str | None = None,
     height: int | str = "auto",
     selectable: bool = False,
+    preview: bool = False,
+    full: Callable[[], pd.DataFrame] | None = None,
+    total: int | None = None,
 ) -> list[int]:
     """A sortable, searchable table with money in €, fractions as %, and its CSV download.
 
@@ -251,11 +274,20 @@ def show_table(
         key: widget key (unique on the page); also names the downloaded file unless `name` is given.
         days_cols: columns in days.
         selectable: let the user pick one row.
+        preview: draw only the first `PREVIEW_ROWS` rows of a longer `df`; a caption gives the total
+            and the download still holds every row of `df` (its CSV is built when clicked).
+        full, total: `df` is already the first rows of a table of `total` rows: a caption says so and
+            the download holds the whole table, read by `full()` when the button is clicked.
 
     Returns:
         The positions (0-based, in `df`) of the selected rows; empty unless `selectable`.
     """
     money_cols, pct_cols, days_cols = set(money_cols), set(pct_cols), set(days_cols)
+    if preview and len(df) > PREVIEW_ROWS:
+        full, total, df = df.copy, len(df), df.head(PREVIEW_ROWS)
+    capped = full is not None and total is not None and total > len(df)
+    if capped:
+        st.caption(f"Showing the first {len(df):,} of {total:,} rows; the CSV download holds all {total:,}.")
     config: dict[str, Any] = {}
     for col in df.columns:
         label = header(col)
@@ -281,7 +313,7 @@ def show_table(
         on_select="rerun" if selectable else "ignore",
         selection_mode="single-row",
     )
-    download_button(df, name or key, key=f"{key}_download")
+    download_button(df, name or key, key=f"{key}_download", full=full if capped else None, total=total)
     if selectable:
         return list(event.selection.rows)
     return []

@@ -12,27 +12,36 @@ N_SHOWN = 3  # candidates shown per CRM company in the queue
 
 _STATUS_ORDER = "CASE status WHEN 'review' THEN 0 WHEN 'none' THEN 1 WHEN 'auto' THEN 2 ELSE 3 END"
 
+# The status filter comes first so that only the candidates of the names asked for are pivoted,
+# and deals are counted per company string before trimming: at a million deals, grouping the raw
+# strings then trimming the distinct ones is cheaper than trimming every deal.
 _CLIENT_QUEUE = f"""
-WITH usage AS (
-    SELECT trim(company) AS crm_company, count(*) AS deals, sum(amount) AS amount
-    FROM deals WHERE company IS NOT NULL GROUP BY 1
+WITH l AS (
+    SELECT * FROM client_links WHERE (? IS NULL OR status = ?)
+), raw_usage AS (
+    SELECT company, count(*) AS deals, sum(amount) AS amount
+    FROM deals WHERE company IS NOT NULL GROUP BY company
+), usage AS (
+    SELECT trim(company) AS crm_company, sum(deals)::BIGINT AS deals, sum(amount) AS amount
+    FROM raw_usage GROUP BY 1
 ), cand AS (
-    SELECT crm_company,
-           {", ".join(f"max(client_id) FILTER (WHERE rank = {i}) AS candidate_{i}_id, "
-                      f"max(client_name) FILTER (WHERE rank = {i}) AS candidate_{i}_name, "
-                      f"max(score) FILTER (WHERE rank = {i}) AS candidate_{i}_score"
+    SELECT k.crm_company,
+           {", ".join(f"max(k.client_id) FILTER (WHERE k.rank = {i}) AS candidate_{i}_id, "
+                      f"max(k.client_name) FILTER (WHERE k.rank = {i}) AS candidate_{i}_name, "
+                      f"max(k.score) FILTER (WHERE k.rank = {i}) AS candidate_{i}_score"
                       for i in range(1, N_SHOWN + 1))}
-    FROM link_candidates GROUP BY crm_company
+    FROM link_candidates k SEMI JOIN l ON l.crm_company = k.crm_company
+    WHERE k.rank <= {N_SHOWN}
+    GROUP BY k.crm_company
 )
 SELECT l.crm_company, l.status, l.client_id, c.name AS client_name, l.score, l.reason,
        coalesce(u.deals, 0) AS deals, u.amount,
        {", ".join(f"cand.candidate_{i}_id, cand.candidate_{i}_name, cand.candidate_{i}_score"
                   for i in range(1, N_SHOWN + 1))}
-FROM client_links l
+FROM l
 LEFT JOIN clients c ON c.client_id = l.client_id
 LEFT JOIN usage u ON u.crm_company = l.crm_company
 LEFT JOIN cand ON cand.crm_company = l.crm_company
-WHERE (? IS NULL OR l.status = ?)
 ORDER BY {_STATUS_ORDER.replace('status', 'l.status')}, deals DESC, l.crm_company
 """
 
@@ -89,32 +98,56 @@ def review_queue(con: duckdb.DuckDBPyConnection, status: str | None = None, kind
     return con.execute(sql, [status, status]).df()
 
 
+def link_count(con: duckdb.DuckDBPyConnection, status: str | None = None, kind: str = "client") -> int:
+    """Number of links of one kind, of one status or all: the rows `review_queue` returns for them.
+
+    One link per CRM company string (client), per deal (deal) or per CRM owner string (owner);
+    e.g. the company names waiting for a manager's review are `link_count(con, "review")`.
+
+    Args:
+        con: warehouse connection (read-only is fine).
+        status: keep only this status (`auto`, `review`, `none`, `override`), or None for all.
+        kind: `client`, `deal` or `owner`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    if status is not None and status not in LINK_STATUSES:
+        raise ValueError(f"status must be one of {LINK_STATUSES}")
+    table = {"client": "client_links", "deal": "deal_links", "owner": "owner_links"}[kind]
+    return int(con.execute(f"SELECT count(*) FROM {table} WHERE (? IS NULL OR status = ?)",
+                           [status, status]).fetchone()[0])
+
+
+# One pass per side. Deals are counted per company string before the join (cheaper than joining
+# every deal to the links); a placement counts as linked when its job has a link of that status
+# (the job's best status is 'auto' as soon as one of its deals is linked automatically).
 _COVERAGE = """
-WITH d AS (
-    SELECT d.amount, CASE WHEN cl.client_id IS NOT NULL THEN cl.status END AS cstatus
-    FROM deals d LEFT JOIN client_links cl ON cl.crm_company = trim(d.company)
+WITH usage AS (
+    SELECT company, count(*) AS deals, sum(amount) AS amount FROM deals GROUP BY company
+), d AS (
+    SELECT coalesce(sum(u.deals), 0)::DOUBLE AS deals, sum(u.amount) AS amount,
+           coalesce(sum(u.deals) FILTER (WHERE cl.status = 'auto'), 0) AS deals_auto,
+           coalesce(sum(u.deals) FILTER (WHERE cl.status IN ('auto', 'override')), 0) AS deals_after,
+           coalesce(sum(u.amount) FILTER (WHERE cl.status = 'auto'), 0) AS amount_auto,
+           coalesce(sum(u.amount) FILTER (WHERE cl.status IN ('auto', 'override')), 0) AS amount_after
+    FROM usage u LEFT JOIN client_links cl ON cl.crm_company = trim(u.company) AND cl.client_id IS NOT NULL
 ), r AS (
-    SELECT p.fee_eur, dl.status AS dstatus
-    FROM placements p
-    LEFT JOIN (SELECT job_id, min(status) AS status FROM deal_links
-               WHERE job_id IS NOT NULL AND status IN ('auto', 'override') GROUP BY job_id) dl USING (job_id)
+    SELECT sum(fee_eur) AS revenue,
+           coalesce(sum(fee_eur) FILTER (
+               WHERE job_id IN (SELECT job_id FROM deal_links WHERE status = 'auto')), 0) AS revenue_auto,
+           coalesce(sum(fee_eur) FILTER (
+               WHERE job_id IN (SELECT job_id FROM deal_links WHERE status IN ('auto', 'override'))), 0)
+               AS revenue_after
+    FROM placements
 )
 SELECT 'deals' AS measure, 'Share of CRM deals whose company is linked to a BO client' AS label,
-       (SELECT count(*) FROM d)::DOUBLE AS total,
-       (SELECT count(*) FILTER (WHERE cstatus = 'auto') FROM d) / nullif((SELECT count(*) FROM d), 0),
-       (SELECT count(*) FILTER (WHERE cstatus IN ('auto', 'override')) FROM d) / nullif((SELECT count(*) FROM d), 0)
+       deals AS total, deals_auto / nullif(deals, 0), deals_after / nullif(deals, 0) FROM d
 UNION ALL
 SELECT 'amount', 'Share of the CRM amount on deals whose company is linked',
-       (SELECT sum(amount) FROM d),
-       (SELECT coalesce(sum(amount) FILTER (WHERE cstatus = 'auto'), 0) FROM d) / nullif((SELECT sum(amount) FROM d), 0),
-       (SELECT coalesce(sum(amount) FILTER (WHERE cstatus IN ('auto', 'override')), 0) FROM d)
-           / nullif((SELECT sum(amount) FROM d), 0)
+       amount, amount_auto / nullif(amount, 0), amount_after / nullif(amount, 0) FROM d
 UNION ALL
 SELECT 'revenue', 'Share of BO revenue (placement fees) on jobs linked to a CRM deal',
-       (SELECT sum(fee_eur) FROM r),
-       (SELECT coalesce(sum(fee_eur) FILTER (WHERE dstatus = 'auto'), 0) FROM r) / nullif((SELECT sum(fee_eur) FROM r), 0),
-       (SELECT coalesce(sum(fee_eur) FILTER (WHERE dstatus IN ('auto', 'override')), 0) FROM r)
-           / nullif((SELECT sum(fee_eur) FROM r), 0)
+       revenue, revenue_auto / nullif(revenue, 0), revenue_after / nullif(revenue, 0) FROM r
 """
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.filters import LIFETIME_SEGMENT_SQL, Filters, where
 from core.metrics.common import wilson_interval
+from core.metrics.derived import derived_ready
 
 GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
 
@@ -39,6 +40,21 @@ def _ci(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
     frame["ci_low"] = low
     frame["ci_high"] = high
     return frame
+
+
+def _first_dates(con, stage: str, jobs_cte: str) -> str:
+    """SQL of (job_id, first date of a `stage` event) for the jobs of the CTE `jobs_cte`.
+
+    At a million jobs, the build's per-job summary (`job_events`) spares a pass over every event
+    of the stage; it is read only when complete, and gives the same dates.
+    """
+    column = {"pitch": "first_pitch_at", "placement": "first_placement_at"}[stage]
+    alias = {"pitch": "first_pitch", "placement": "placed_at"}[stage]
+    if derived_ready(con, "job_events"):
+        return (f"SELECT job_id, {column} AS {alias} FROM job_events "
+                f"WHERE job_id IN (SELECT job_id FROM {jobs_cte})")
+    return (f"SELECT job_id, MIN(event_date) AS {alias} FROM pipeline_events "
+            f"WHERE stage = '{stage}' AND job_id IN (SELECT job_id FROM {jobs_cte}) GROUP BY job_id")
 
 
 def funnel_overall(con, filters: Filters) -> pd.DataFrame:
@@ -160,9 +176,7 @@ def mer_to_placement_factors(con, filters: Filters) -> pd.DataFrame:
         bounds AS (
             SELECT MIN(event_date) + ((MAX(event_date) - MIN(event_date)) // 2)::INTEGER AS split_date
             FROM ev),
-        first_pitch AS (
-            SELECT job_id, MIN(event_date) AS first_pitch FROM pipeline_events
-            WHERE stage = 'pitch' AND job_id IN (SELECT job_id FROM ev) GROUP BY job_id),
+        first_pitch AS ({_first_dates(con, "pitch", "ev")}),
         seg AS ({LIFETIME_SEGMENT_SQL}),
         base AS (
             SELECT ev.stage,
@@ -321,6 +335,18 @@ _FILLS_SQL = """
     WHERE {cond} AND j.opened_at IS NOT NULL AND e.event_date IS NOT NULL
     GROUP BY j.job_id, j.job_type, j.opened_at
 """
+# The same rows from the build's per-job summary of the events (`job_events`), when it is complete.
+_FILLS_FROM_JOB_EVENTS_SQL = """
+    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type,
+           je.first_placement_at - j.opened_at AS days, je.first_placement_at AS placed_at
+    FROM jobs j JOIN job_events je ON je.job_id = j.job_id
+    WHERE {cond} AND j.opened_at IS NOT NULL AND je.first_placement_at IS NOT NULL
+"""
+
+
+def _fills_sql(con, cond: str) -> str:
+    """Filled jobs (restricted by `cond`) with their first placement date and the days from opening to it."""
+    return (_FILLS_FROM_JOB_EVENTS_SQL if derived_ready(con, "job_events") else _FILLS_SQL).format(cond=cond)
 
 
 def closing_duration(con, filters: Filters) -> pd.DataFrame:
@@ -339,7 +365,7 @@ def closing_duration(con, filters: Filters) -> pd.DataFrame:
     jcond, jparams = filters.jobs("j")
     pcond, pparams = filters.period("placed_at")
     return _df(con, f"""
-        WITH fills AS ({_FILLS_SQL.format(cond=jcond)})
+        WITH fills AS ({_fills_sql(con, jcond)})
         SELECT CASE WHEN GROUPING(job_type) = 1 THEN 'All' ELSE job_type END AS job_type,
                COUNT(*)::BIGINT AS jobs_filled, MEDIAN(days)::DOUBLE AS median_days,
                quantile_cont(days, 0.25) AS p25, quantile_cont(days, 0.75) AS p75
@@ -365,7 +391,7 @@ def closing_duration_distribution(con, filters: Filters) -> pd.DataFrame:
     jcond, jparams = filters.jobs("j")
     pcond, pparams = filters.period("placed_at")
     return _df(con, f"""
-        WITH fills AS ({_FILLS_SQL.format(cond=jcond)}),
+        WITH fills AS ({_fills_sql(con, jcond)}),
         b AS (SELECT job_type, LEAST(days // 30, 6) * 30 AS bucket_start_days
               FROM fills WHERE days >= 0 AND {pcond}),
         agg AS (
@@ -401,9 +427,7 @@ def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
             SELECT j.job_id, j.status, j.opened_at,
                    CASE WHEN COALESCE(j.is_repeat, FALSE) THEN 'repeat' ELSE 'new' END AS job_kind
             FROM jobs j WHERE {cond}),
-        placed AS (
-            SELECT job_id, MIN(event_date) AS placed_at FROM pipeline_events
-            WHERE stage = 'placement' AND job_id IN (SELECT job_id FROM jb) GROUP BY job_id),
+        placed AS ({_first_dates(con, "placement", "jb")}),
         fee AS (
             SELECT job_id, SUM(fee_eur) AS fee FROM placements
             WHERE job_id IN (SELECT job_id FROM jb) GROUP BY job_id),

@@ -7,6 +7,7 @@ import pandas as pd
 from core.filters import Filters, where
 from core.metrics.clients import economics_sql
 from core.metrics.common import has_bo
+from core.metrics.derived import derived_ready
 from core.metrics.pipeline import crm_headline, headline_frame
 
 BO_MEASURES = (
@@ -35,7 +36,8 @@ def _churned(con, filters: Filters) -> int | None:
 
 
 def _bo_values(con, filters: Filters) -> dict[str, float | None]:
-    eco_sql, eco_params = economics_sql(filters)
+    # The build's attributed activities, when this warehouse has them, spare a pass over every activity.
+    eco_sql, eco_params = economics_sql(filters, derived_ready(con, "activity_effort"))
     turnover, net_profit, placements = con.execute(
         f"SELECT SUM(turnover), SUM(net_profit), SUM(placements) FROM ({eco_sql})", eco_params).fetchone()
     jobs_sql, jobs_params = where(filters.period("j.opened_at"), filters.jobs("j"))

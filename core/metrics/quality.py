@@ -35,12 +35,22 @@ def issues_by_rule(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         GROUP BY source, file, rule, action ORDER BY source, file, rows DESC, rule, action""").df()
 
 
-def quarantined_rows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def quarantined_rows(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
     """The rows kept out of the clean tables, with the rule, the reason and the raw row (JSON).
+
+    Args:
+        con: warehouse connection (read-only is fine).
+        limit: only the first `limit` rows in file order (a preview), or every row when None.
 
     Returns:
         DataFrame[source, file, row_number, record_id, rule, reason, raw], in file order.
     """
+    # LIMIT NULL keeps every row; a preview reads only its rows (a top-N, not a sort of all).
     return con.execute("""
         SELECT source, file, row_number, record_id, rule, reason, raw FROM quarantine
-        ORDER BY source, file, row_number""").df()
+        ORDER BY source, file, row_number LIMIT ?""", [limit]).df()
+
+
+def quarantined_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Number of rows kept out of the clean tables, all files together (the rows of `quarantined_rows`)."""
+    return int(con.execute("SELECT count(*) FROM quarantine").fetchone()[0])

@@ -15,7 +15,7 @@ from core.link import coverage, review_queue
 from core.link.reconcile import reconciliation
 from core.metrics.common import as_of
 from core.metrics.quality import issues_by_rule, quality_summary, quarantined_rows
-from tests.app.pages_support import assert_table, busiest_salesperson_month, custom_period, open_page
+from tests.app.pages_support import assert_table, busiest_salesperson_month, custom_period, open_page, table
 from tests.app.conftest import GENERIC_CRM, GENERIC_MAPPING, assert_no_exception, last_12_months
 
 
@@ -72,6 +72,68 @@ def test_reconciliation_default_and_narrow_filters(app, make_app, demo_db, demo_
         assert any(h.endswith(f"({len(frame):,})") for h in headers), name
     assert_table(at, "data_crm_completeness_by_sales", narrow["crm_completeness_by_sales"])
     assert narrow["crm_completeness_by_sales"]["jobs"].sum() > 0
+
+
+@pytest.mark.demo
+def test_long_tables_show_their_first_rows_and_download_every_row(app, demo_con, monkeypatch) -> None:
+    from app.ui import widgets
+    from core.csvsafe import to_csv_bytes
+
+    # The demo's tables are short: a preview of 5 rows makes them "long".
+    monkeypatch.setattr(widgets, "PREVIEW_ROWS", 5)
+    readers = {}
+    draw = widgets.download_button
+
+    def spy(frame, name, key=None, full=None, total=None):
+        if full is not None:
+            readers[key] = (full, total)
+        draw(frame, name, key=key, full=full, total=total)
+
+    monkeypatch.setattr(widgets, "download_button", spy)
+    at = open_data_page(app)
+    captions = [c.value for c in at.caption]
+    helps = {b.key: b.help for b in at.download_button}
+
+    quarantine = quarantined_rows(demo_con)
+    pd.testing.assert_frame_equal(table(at, "data_quarantine").reset_index(drop=True), quarantine.head(5),
+                                  check_dtype=False)
+    assert f"Showing the first 5 of {len(quarantine):,} rows; the CSV download holds all {len(quarantine):,}." \
+        in captions
+    read, total = readers["data_quarantine_download"]
+    assert total == len(quarantine) and f"all {len(quarantine):,} rows" in helps["data_quarantine_download"]
+    assert widgets._csv_of(read) == to_csv_bytes(quarantine)
+
+    queue = review_queue(demo_con, status="review", kind="client")
+    assert len(table(at, "data_review_queue")) == 5
+    read, total = readers["data_review_queue_download"]
+    assert read()["CRM company"].tolist() == queue["crm_company"].tolist() and total == len(queue)
+    assert at.selectbox(key="data_review_name").options == queue["crm_company"].tolist()
+
+    # Reconciliation: the headers count every row, the tables show the first 5.
+    sections = reconciliation(demo_con, last_12_months(as_of(demo_con)))
+    headers = [h.value for h in at.subheader]
+    for name, frame in sections.items():
+        assert any(h.endswith(f"({len(frame):,})") for h in headers), name
+        if len(frame) > 5:
+            pd.testing.assert_frame_equal(table(at, f"data_{name}").reset_index(drop=True), frame.head(5),
+                                          check_dtype=False)
+            read, total = readers[f"data_{name}_download"]
+            pd.testing.assert_frame_equal(read(), frame, check_dtype=False)
+    assert any(len(frame) > 5 for frame in sections.values())
+
+
+def test_a_table_without_preview_downloads_exactly_what_is_shown(monkeypatch) -> None:
+    from app.ui import widgets
+    from core.csvsafe import to_csv_bytes
+
+    captured = {}
+    monkeypatch.setattr(widgets.st, "download_button", lambda label, data, **kw: captured.update(data=data, **kw))
+    frame = pd.DataFrame({"name": ["=1+1", "Acme"]})
+    widgets.download_button(frame, "rows", full=lambda: pd.concat([frame, frame]), total=4)
+    assert callable(captured["data"]) and captured["data"]() == to_csv_bytes(pd.concat([frame, frame]))
+    assert captured["help"] == "rows: all 4 rows, as CSV"
+    widgets.download_button(frame, "rows")
+    assert captured["data"] == to_csv_bytes(frame) and captured["help"] == "rows: 2 rows as shown, as CSV"
 
 
 @pytest.mark.demo

@@ -118,3 +118,17 @@ def test_crm_only_shows_the_crm_headline(make_app, crm_only_db) -> None:
         won = crm_headline(con, Filters()).set_index("measure").loc["won", "value"]
     assert won == 1
     assert not any(link.proto.label.startswith("Linking:") for link in at.get("page_link"))
+
+
+@pytest.mark.demo
+def test_data_health_line_counts_the_names_to_review(app, demo_con) -> None:
+    from core.link import coverage, review_queue
+
+    at = app.run()
+    assert_no_exception(at)
+    labels = [link.proto.label for link in at.get("page_link")]
+    shares = coverage(demo_con).set_index("measure")["after_review"]
+    queue = review_queue(demo_con, status="review", kind="client")
+    assert len(queue) > 0
+    assert (f"Linking: {pct(shares['deals'])} of CRM deals and {pct(shares['revenue'])} of BO revenue linked; "
+            f"{count(len(queue))} company names to review.") in labels, labels

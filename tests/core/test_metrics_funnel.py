@@ -286,3 +286,22 @@ def test_team_rates_sum_salespeople_and_rank_by_interval():
     assert teams["pitches"].tolist() == [100, 1, 0] and teams["mers"].tolist() == [60, 1, 0]
     assert teams["ci_low"][0] == pytest.approx(_wilson(60, 100)[0])
     assert pd.isna(teams["pitch_to_mer_rate"][2])
+
+
+def test_first_dates_from_the_builds_job_events_give_the_same_answers(con):
+    from core.metrics.derived import create_derived_tables, derived_ready
+
+    views = (ALL, Filters(date_from=date(2023, 1, 1), date_to=date(2023, 12, 31)), Filters(teams=("North",)),
+             Filters(staff_role="coach", teams=("North",)))
+    fns = (funnel.mer_to_placement_factors, funnel.closing_duration, funnel.closing_duration_distribution,
+           funnel.new_vs_repeat)
+    before = [fn(con, f) for fn in fns for f in views]
+    assert not derived_ready(con, "job_events")
+    create_derived_tables(con)
+    assert derived_ready(con, "job_events")
+    for expected, got in zip(before, [fn(con, f) for fn in fns for f in views]):
+        pd.testing.assert_frame_equal(got, expected)
+    # The first placement is read from job_events: moving J1's there moves its closing duration.
+    con.execute("UPDATE job_events SET first_placement_at = first_placement_at + 10 WHERE job_id = 'J1'")
+    dev = funnel.closing_duration(con, ALL).set_index("job_type").loc["Dev", "median_days"]
+    assert dev == before[4].set_index("job_type").loc["Dev", "median_days"] + 10

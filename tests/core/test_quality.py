@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.metrics.quality import issues_by_rule, quality_summary, quarantined_rows
+from core.metrics.quality import issues_by_rule, quality_summary, quarantined_count, quarantined_rows
 from tests.helpers import warehouse
 
 
@@ -46,3 +46,24 @@ def test_quarantined_rows():
     frame = quarantined_rows(_con())
     assert frame.values.tolist() == [["bo", "jobs.csv", 1, "j9", "invalid.orphan", "client missing",
                                       '{"job_id": "j9"}']]
+
+
+def _quarantine(rows: list[tuple[str, str, int]]):
+    return warehouse({"quarantine": [
+        {"source": source, "file": file, "row_number": n, "record_id": f"r{n}", "rule": "invalid.orphan",
+         "reason": "missing", "raw": "{}"} for source, file, n in rows]})
+
+
+def test_quarantined_rows_preview_is_the_first_rows_in_file_order():
+    con = _quarantine([("crm", "deals.csv", 3), ("bo", "jobs.csv", 9), ("bo", "jobs.csv", 2),
+                       ("bo", "clients.csv", 5)])
+    order = [["bo", "clients.csv", 5], ["bo", "jobs.csv", 2], ["bo", "jobs.csv", 9], ["crm", "deals.csv", 3]]
+    assert quarantined_rows(con)[["source", "file", "row_number"]].values.tolist() == order
+    assert quarantined_rows(con, limit=2)[["source", "file", "row_number"]].values.tolist() == order[:2]
+    assert quarantined_rows(con, limit=10).shape == (4, 7)
+    assert quarantined_rows(con, limit=0).columns.tolist() == quarantined_rows(con).columns.tolist()
+    assert quarantined_count(con) == 4
+
+
+def test_quarantined_count_of_an_empty_quarantine():
+    assert quarantined_count(_quarantine([])) == 0
