@@ -12,7 +12,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,11 +121,8 @@ class _Build:
 
     def read(self, path: Path, table: str, known: set[str]) -> ReadInfo:
         start = time.perf_counter()
-        # Hashed on a second thread while the file is read (hashlib releases the GIL).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(_sha256, path)
-            info = load_raw(self.con, path, table, known, temp_dir=self.temp_dir)
-            self.log.append((info.file, "checksum", "sha256", None, digest.result()))
+        info = load_raw(self.con, path, table, known, temp_dir=self.temp_dir)
+        self.log.append((info.file, "checksum", "sha256", None, _sha256(path)))
         for name, value in (("kind", info.kind), ("encoding", info.encoding), ("delimiter", info.delimiter),
                             ("sheet", info.sheet), ("header_line", str(info.header_line)), ("parser", info.parser)):
             if value is not None:

@@ -270,31 +270,32 @@ def _duckdb_csv(con, source: Path, table: str, info: ReadInfo, latin1: bool = Fa
     n = len(info.columns)
     slots = {f"c{i}": "VARCHAR" for i in range(n + EXTRA_SLOTS)}
     encoding = ", encoding = 'latin-1'" if latin1 else ""
+    for parallel in (True, False):
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv(?, delim = ?, quote = '\"', "
+                "escape = '\"', header = false, skip = ?, columns = ?, null_padding = true, "
+                f"auto_detect = false, parallel = ?, max_line_size = 16777216{encoding})",
+                [str(source), info.delimiter, info.header_line, slots, parallel])
+            break
+        except duckdb.Error as err:
+            if not parallel or "parallel" not in str(err):
+                raise
     cols = ", ".join(f"c{i} AS {_q(c)}" for i, c in enumerate(info.columns))
     extra = ", ".join(f"c{i}" for i in range(n, n + EXTRA_SLOTS))
     # A blank record: every field empty (DuckDB reads empty fields as NULL), or only spaces in a one-field line.
     not_blank = (f"COALESCE({', '.join(f'c{i}' for i in range(1, n + EXTRA_SLOTS))}) IS NOT NULL "
                  "OR NULLIF(TRIM(c0), '') IS NOT NULL")
-    # Record numbers follow file order (the reader's ordinality), read straight into the table.
-    for parallel in (True, False):
-        try:
-            con.execute(
-                f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(ordinality AS BIGINT) AS _row_number, {cols}, "
-                f"NULLIF(CONCAT_WS(?, {extra}), '') AS _extra FROM read_csv(?, delim = ?, quote = '\"', "
-                "escape = '\"', header = false, skip = ?, columns = ?, null_padding = true, "
-                f"auto_detect = false, parallel = ?, max_line_size = 16777216{encoding}) WITH ORDINALITY "
-                f"WHERE {not_blank}",
-                [info.delimiter, str(source), info.delimiter, info.header_line, slots, parallel])
-            break
-        except duckdb.Error as err:
-            if not parallel or "parallel" not in str(err):
-                raise
-    rows, last = con.execute(f"SELECT COUNT(*), MAX(_row_number) FROM {table}").fetchone()
-    if rows and last != rows:
-        # Blank lines were dropped: number the records again, without gaps.
+    # Record numbers follow file order, which is the insertion order: no sort unless blank lines were dropped.
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(rowid + 1 AS BIGINT) AS _row_number, {cols}, "
+        f"NULLIF(CONCAT_WS(?, {extra}), '') AS _extra FROM _read WHERE {not_blank}", [info.delimiter])
+    read = con.execute("SELECT COUNT(*) FROM _read").fetchone()[0]
+    if con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] != read:
         names = ", ".join(_q(c) for c in info.columns)
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT ROW_NUMBER() OVER (ORDER BY _row_number) "
                     f"AS _row_number, {names}, _extra FROM {table} ORDER BY _row_number")
+    con.execute("DROP TABLE _read")
     info.rows = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     info.parser = "duckdb"
 
