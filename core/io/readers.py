@@ -247,7 +247,9 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
         except duckdb.Error:
             pass  # the re-encoded copy below gets the reader's usual chances
     source, tmp = path, None
-    if encoding != "utf-8":
+    # A UTF-8 byte order mark sits on the first line, which is always skipped (title or header row):
+    # such a file is read as it is, without a re-encoded copy.
+    if encoding not in ("utf-8", "utf-8-sig"):
         fd, name = tempfile.mkstemp(suffix=".csv", dir=temp_dir)
         source = tmp = Path(name)
         decoder = (codecs.getincrementaldecoder("utf-8")(errors="crossview_cp1252") if encoding == "mixed"
