@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import re
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -173,6 +174,7 @@ class _Scan:
     encoding: str
     quotes: int  # number of `"` characters
     c1: bool  # a byte 0x80-0x9F somewhere (only tracked when the file is not UTF-8 or mixed)
+    c1_end: int = 0  # offset just past the last such byte
 
 
 def _scan(path: Path) -> _Scan:
@@ -181,13 +183,14 @@ def _scan(path: Path) -> _Scan:
     Same decision as `detect_encoding`, made chunk by chunk: UTF-8 when every chunk decodes,
     `mixed` when some non-ASCII text is valid UTF-8 and some is not, else cp1252 (latin-1 when
     bytes undefined in cp1252 occur). Also whether any byte 0x80-0x9F occurs: the only bytes
-    that cp1252 and latin-1 decode differently.
+    that cp1252 and latin-1 decode differently, and where the last of them ends.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok, valid_multibyte, undefined, quotes = True, False, False, 0
-    c1 = False
+    c1_end, offset = 0, 0
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
+            offset += len(chunk)
             quotes += chunk.count(b'"')
             if utf8_ok:
                 try:
@@ -201,7 +204,8 @@ def _scan(path: Path) -> _Scan:
                 continue
             # The byte tests only need the few non-ASCII bytes: search those, not the whole chunk.
             high = chunk.translate(None, _ASCII_BYTES)
-            c1 = c1 or C1_BYTES.search(high) is not None
+            if C1_BYTES.search(high) is not None:
+                c1_end = offset - C1_BYTES.search(chunk[::-1]).start()
             undefined = undefined or CP1252_UNDEFINED.search(high) is not None
             if not valid_multibyte:
                 # Some valid multibyte UTF-8 other than U+FFFD: what detect_encoding counts, and
@@ -213,7 +217,7 @@ def _scan(path: Path) -> _Scan:
         encoding = "mixed"
     else:
         encoding = "latin-1" if undefined else "cp1252"
-    return _Scan(encoding, quotes, c1)
+    return _Scan(encoding, quotes, c1_end > 0, c1_end)
 
 
 def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | None) -> ReadInfo | None:
@@ -238,14 +242,28 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
         raise _fail(path, "is not a text file (it contains binary data).",
                     fix="Upload the CSV or XLSX export itself.")
     info = _sniffed(path, text, known, encoding)
-    if encoding == "cp1252" and not scan.c1:
+    data_start = _after_line(head, info.header_line)
+    if encoding == "cp1252" and (not scan.c1 or (data_start is not None and scan.c1_end <= data_start)):
         # Without bytes 0x80-0x9F, cp1252 text is latin-1 text, which DuckDB decodes itself (it
-        # refuses those bytes): no re-encoded copy to write and read back.
+        # refuses those bytes): no re-encoded copy to write and read back. When they are only in
+        # the title rows above the data (`Export — 31/10`), DuckDB reads a byte copy of the data.
+        tmp = None
         try:
-            _duckdb_csv(con, path, table, info, latin1=True)
+            if scan.c1:
+                fd, name = tempfile.mkstemp(suffix=".csv", dir=temp_dir)
+                tmp = Path(name)
+                with path.open("rb") as src, open(fd, "wb") as dst:
+                    src.seek(data_start)
+                    shutil.copyfileobj(src, dst, CHUNK)
+                _duckdb_csv(con, tmp, table, info, latin1=True, skip=0)
+            else:
+                _duckdb_csv(con, path, table, info, latin1=True)
             return info
         except duckdb.Error:
             pass  # the re-encoded copy below gets the reader's usual chances
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
     source, tmp = path, None
     # A UTF-8 byte order mark sits on the first line, which is always skipped (title or header row):
     # such a file is read as it is, without a re-encoded copy.
@@ -267,8 +285,23 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
             tmp.unlink(missing_ok=True)
 
 
-def _duckdb_csv(con, source: Path, table: str, info: ReadInfo, latin1: bool = False) -> None:
-    """Parse a UTF-8 (or, with `latin1`, latin-1) CSV with DuckDB's reader into the raw table."""
+def _after_line(head: bytes, line: int) -> int | None:
+    """Offset just past the `line`-th line of a file's first bytes (None when they hold fewer lines)."""
+    end = 0
+    for _ in range(line):
+        found = head.find(b"\n", end)
+        if found < 0:
+            return None
+        end = found + 1
+    return end
+
+
+def _duckdb_csv(con, source: Path, table: str, info: ReadInfo, latin1: bool = False,
+                skip: int | None = None) -> None:
+    """Parse a UTF-8 (or, with `latin1`, latin-1) CSV with DuckDB's reader into the raw table.
+
+    `skip`: lines above the data in `source` (default: down to the header found by the sniffer).
+    """
     n = len(info.columns)
     slots = {f"c{i}": "VARCHAR" for i in range(n + EXTRA_SLOTS)}
     encoding = ", encoding = 'latin-1'" if latin1 else ""
@@ -278,7 +311,7 @@ def _duckdb_csv(con, source: Path, table: str, info: ReadInfo, latin1: bool = Fa
                 "CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv(?, delim = ?, quote = '\"', "
                 "escape = '\"', header = false, skip = ?, columns = ?, null_padding = true, "
                 f"auto_detect = false, parallel = ?, max_line_size = 16777216{encoding})",
-                [str(source), info.delimiter, info.header_line, slots, parallel])
+                [str(source), info.delimiter, info.header_line if skip is None else skip, slots, parallel])
             break
         except duckdb.Error as err:
             if not parallel or "parallel" not in str(err):

@@ -253,6 +253,28 @@ def test_large_cp1252_file_read_as_latin1_same_result(tmp_path, monkeypatch):
     assert big["title"].iloc[-1] == "Développeur « 299 » ÿ"
 
 
+def test_large_cp1252_file_with_cp1252_only_bytes_in_its_title_row_is_read_as_latin1(tmp_path, monkeypatch):
+    """Bytes 0x80-0x9F only in the title row above the header: DuckDB reads a byte copy of the data
+    as latin-1 (no re-encoding), with the same rows and record numbers."""
+    from core.io import readers
+
+    rows = "".join(f"{i};c{i};Développeur « {i} »\n" for i in range(300))
+    text = "Export activités — généré le 31/10/2026\r\njob_id;client_id;title\r\n" + rows.replace("\n", "\r\n")
+    path = _write(tmp_path, "big.csv", text.encode("cp1252"))
+    small, small_info = read_table(path, JOBS)
+    monkeypatch.setattr(readers, "LARGE_FILE", 100)
+    monkeypatch.setattr(readers, "CHUNK", 37)
+    calls = []
+    original = readers._duckdb_csv
+    monkeypatch.setattr(readers, "_duckdb_csv", lambda *a, **k: calls.append(k) or original(*a, **k))
+    big, big_info = read_table(path, JOBS)
+    assert calls == [{"latin1": True, "skip": 0}]
+    assert big_info.encoding == small_info.encoding == "cp1252" and big_info.header_line == 2
+    assert big.equals(small) and len(big) == 300
+    assert big["_row_number"].tolist() == list(range(1, 301))
+    assert big["title"].iloc[-1] == "Développeur « 299 »"
+
+
 def test_large_cp1252_file_with_cp1252_only_bytes_in_data_is_re_encoded(tmp_path, monkeypatch):
     from core.io import readers
 
