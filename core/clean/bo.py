@@ -194,8 +194,8 @@ def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main
         return
     for c in dates:
         where = f"{q(c + '__d')} > CAST(? AS DATE)"
-        fc.log("time_order.future_date", "flagged", c, where, q(c + "__d"), frm=frm, params=[limit])
-        con.execute(f"UPDATE {frm} SET {q(c + '__d')} = NULL WHERE {where}", [limit])
+        if fc.log("time_order.future_date", "flagged", c, where, q(c + "__d"), frm=frm, params=[limit]):
+            con.execute(f"UPDATE {frm} SET {q(c + '__d')} = NULL WHERE {where}", [limit])
 
 
 def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, layout: Layout) -> FileCleaner:
@@ -246,8 +246,8 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
 
 def _value_rule(fc: FileCleaner, rule: str, action: str, col: str, where: str, new: str) -> None:
     """Log then apply a value rule on `_t` (`new` is the SQL of the new value, NULL to flag)."""
-    fc.log(rule, action, col.split("__")[0], where, q(col), new, frm="_t")
-    fc.con.execute(f"UPDATE _t SET {q(col)} = {new} WHERE {where}")
+    if fc.log(rule, action, col.split("__")[0], where, q(col), new, frm="_t"):
+        fc.con.execute(f"UPDATE _t SET {q(col)} = {new} WHERE {where}")
 
 
 def _rules_staff(con, fc: FileCleaner) -> None:

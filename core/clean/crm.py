@@ -26,8 +26,8 @@ NUMBERS = ("amount", "probability")
 
 def _value_rule(fc: FileCleaner, rule: str, action: str, column: str, field: str, where: str, new: str,
                 original: str | None = None) -> None:
-    fc.log(rule, action, column, where, original or q(field), new, frm="_t")
-    fc.con.execute(f"UPDATE _t SET {q(field)} = {new} WHERE {where}")
+    if fc.log(rule, action, column, where, original or q(field), new, frm="_t"):
+        fc.con.execute(f"UPDATE _t SET {q(field)} = {new} WHERE {where}")
 
 
 def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) -> FileCleaner:
@@ -69,8 +69,8 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
     if limit is not None:
         for col in ("created_at", "closed_at"):
             where = f'"{col}__d" > CAST(? AS DATE)'
-            fc.log("time_order.future_date", "flagged", col, where, f'"{col}__d"', frm="_t", params=[limit])
-            con.execute(f'UPDATE _t SET "{col}__d" = NULL WHERE {where}', [limit])
+            if fc.log("time_order.future_date", "flagged", col, where, f'"{col}__d"', frm="_t", params=[limit]):
+                con.execute(f'UPDATE _t SET "{col}__d" = NULL WHERE {where}', [limit])
     fc.quarantine("missing.created_at", "no readable creation date", '"created_at__d" IS NULL', "_t",
                   column="created_at", original='"created_at"')
     fc.quarantine("invalid.unknown_stage", "stage label not recognised (add it to the mapping file's stages)",
