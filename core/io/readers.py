@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 import shutil
@@ -66,6 +67,7 @@ class ReadInfo:
     header_score: int = 0
     parser: str = "duckdb"
     notes: list[str] = field(default_factory=list)
+    sha256: str | None = None  # of the file's bytes, when reading went through all of them
 
 
 def _q(name: str) -> str:
@@ -121,6 +123,7 @@ def _load_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | Non
         if info is not None:
             return info
     data = path.read_bytes()
+    checksum = hashlib.sha256(data).hexdigest()
     encoding = detect_encoding(data)
     try:
         text = decode(data, encoding)
@@ -133,6 +136,7 @@ def _load_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | Non
     del data
     text = text.lstrip("\ufeff")
     info = _sniffed(path, text, known, encoding)
+    info.sha256 = checksum
     if text.count('"') % 2 == 0:
         source, tmp = path, None
         if encoding != "utf-8":
@@ -175,6 +179,7 @@ class _Scan:
     quotes: int  # number of `"` characters
     c1: bool  # a byte 0x80-0x9F somewhere (only tracked when the file is not UTF-8 or mixed)
     c1_end: int = 0  # offset just past the last such byte
+    sha256: str = ""  # of the whole file
 
 
 def _scan(path: Path) -> _Scan:
@@ -188,8 +193,10 @@ def _scan(path: Path) -> _Scan:
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok, valid_multibyte, undefined, quotes = True, False, False, 0
     c1_end, offset = 0, 0
+    digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
             offset += len(chunk)
             quotes += chunk.count(b'"')
             if utf8_ok:
@@ -217,7 +224,7 @@ def _scan(path: Path) -> _Scan:
         encoding = "mixed"
     else:
         encoding = "latin-1" if undefined else "cp1252"
-    return _Scan(encoding, quotes, c1_end > 0, c1_end)
+    return _Scan(encoding, quotes, c1_end > 0, c1_end, digest.hexdigest())
 
 
 def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | None) -> ReadInfo | None:
@@ -242,6 +249,7 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
         raise _fail(path, "is not a text file (it contains binary data).",
                     fix="Upload the CSV or XLSX export itself.")
     info = _sniffed(path, text, known, encoding)
+    info.sha256 = scan.sha256
     data_start = _after_line(head, info.header_line)
     if encoding == "cp1252" and (not scan.c1 or (data_start is not None and scan.c1_end <= data_start)):
         # Without bytes 0x80-0x9F, cp1252 text is latin-1 text, which DuckDB decodes itself (it

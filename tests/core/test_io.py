@@ -259,7 +259,8 @@ def test_large_cp1252_file_with_cp1252_only_bytes_in_its_title_row_is_read_as_la
     from core.io import readers
 
     rows = "".join(f"{i};c{i};Développeur « {i} »\n" for i in range(300))
-    text = "Export activités — généré le 31/10/2026\r\njob_id;client_id;title\r\n" + rows.replace("\n", "\r\n")
+    title = "Export activités — généré le 31/10/2026\r\n"
+    text = title + "job_id;client_id;title\r\n" + rows.replace("\n", "\r\n")
     path = _write(tmp_path, "big.csv", text.encode("cp1252"))
     small, small_info = read_table(path, JOBS)
     monkeypatch.setattr(readers, "LARGE_FILE", 100)
@@ -288,3 +289,18 @@ def test_large_cp1252_file_with_cp1252_only_bytes_in_data_is_re_encoded(tmp_path
     big, _ = read_table(path, JOBS)
     assert calls == [{}]
     assert big.equals(small) and big["title"].iloc[-1] == "Chargé — €"
+
+
+def test_the_reader_hashes_the_bytes_it_reads(tmp_path, monkeypatch):
+    import hashlib
+
+    from core.io import readers
+
+    rows = "".join(f"{i};c{i};Chargé {i}\n" for i in range(300))
+    data = ("Titre\njob_id;client_id;title\n" + rows).encode("cp1252")
+    path = _write(tmp_path, "big.csv", data)
+    _, small_info = read_table(path, JOBS)
+    monkeypatch.setattr(readers, "LARGE_FILE", 100)
+    monkeypatch.setattr(readers, "CHUNK", 37)
+    _, big_info = read_table(path, JOBS)
+    assert small_info.sha256 == big_info.sha256 == hashlib.sha256(data).hexdigest()

@@ -235,3 +235,14 @@ def test_missing_bo_files_and_columns(tmp_path):
         build(crm=None, bo=bo, db=tmp_path / "w.duckdb")
     assert "jobs.csv" in str(err.value) and "client_id" in str(err.value) and "'client'" in str(err.value)
     assert set(BO_INPUT_COLUMNS) >= {"jobs"}
+
+
+def test_build_log_holds_each_input_file_sha256(tmp_path):
+    import hashlib
+
+    crm, bo = write_inputs(tmp_path)
+    build(crm=crm, bo=bo, db=tmp_path / "w.duckdb")
+    with connect(tmp_path / "w.duckdb") as con:
+        logged = dict(con.execute("SELECT file, text FROM build_log WHERE kind = 'checksum'").fetchall())
+    files = [crm, *sorted(p for p in bo.iterdir() if p.suffix == ".csv")]
+    assert logged == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
