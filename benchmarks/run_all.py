@@ -86,6 +86,7 @@ def _when(f: dict) -> str:
 def build_section(f: dict) -> list[str]:
     rows = f.get("rows_written") or {}
     ratio, naive = f["clean_s"] / f["bare_s"], f["naive_extrapolated_s"] / f["clean_s"]
+    derive = f.get("derive_s") or 0.0
     return [f"## Build at scale {f['scale']:g}", "", _when(f) + " `python benchmarks/build_bench.py --scale "
             f"{f['scale']:g} --keep`.", "", *_table([
                 _row("CRM deals", f"{rows.get('deals', 0):,}", "≥ 1,000,000", rows.get("deals", 0) >= 1_000_000),
@@ -94,9 +95,11 @@ def build_section(f: dict) -> list[str]:
                 _row("build wall time (read, clean, link, load)", f"{f['build_s']:.1f} s", "≤ 90 s",
                      f["build_s"] <= 90),
                 _row("build peak memory", f"{f['build_peak_gb']:.2f} GB", "≤ 6 GB", f["build_peak_gb"] <= 6),
-                _row("build without linking", f"{f['clean_s']:.1f} s"),
+                _row("build without linking or derived tables (read, clean, load)", f"{f['clean_s']:.1f} s"),
                 _row("bare DuckDB read_csv of the same files", f"{f['bare_s']:.1f} s"),
-                _row("build without linking / bare read", f"{ratio:.1f}x", "≤ 3x", ratio <= 3),
+                _row("read, clean, load / bare read", f"{ratio:.2f}x", "≤ 3x", ratio <= 3),
+                _row("derived analytics tables (their step in the full build)", f"{derive:.1f} s"),
+                _row("read, clean, load and derived tables / bare read", f"{(f['clean_s'] + derive) / f['bare_s']:.2f}x"),
                 _row(f"naive pandas cleaning ({f['naive_rows']:,} rows timed, extrapolated)",
                      f"{f['naive_extrapolated_s']:.0f} s"),
                 _row("naive pandas / ours (without linking)", f"{naive:.1f}x", "≥ 5x", naive >= 5)])]
