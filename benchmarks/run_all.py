@@ -92,7 +92,7 @@ def build_section(f: dict) -> list[str]:
                 _row("CRM deals", f"{rows.get('deals', 0):,}", "≥ 1,000,000", rows.get("deals", 0) >= 1_000_000),
                 _row("pipeline events", f"{rows.get('pipeline_events', 0):,}", "≥ 5,000,000",
                      rows.get("pipeline_events", 0) >= 5_000_000),
-                _row("build wall time (read, clean, link, load)", f"{f['build_s']:.1f} s", "≤ 90 s",
+                _row("build wall time (read, clean, link, derived tables, load)", f"{f['build_s']:.1f} s", "≤ 90 s",
                      f["build_s"] <= 90),
                 _row("build peak memory", f"{f['build_peak_gb']:.2f} GB", "≤ 6 GB", f["build_peak_gb"] <= 6),
                 _row("build without linking or derived tables (read, clean, load)", f"{f['clean_s']:.1f} s"),
