@@ -233,20 +233,27 @@ def test_large_file_path_streams_same_result(tmp_path, monkeypatch, encoding):
     assert big["title"].iloc[-1] == ("Chargé €" if encoding == "mixed" else "Développeur € 299")
 
 
-def test_large_cp1252_file_read_as_latin1_same_result(tmp_path, monkeypatch):
-    """A large cp1252 file holding no byte 0x80-0x9F is decoded by DuckDB as latin-1: same rows
-    as the re-encoding path."""
+def _small_then_large(path, monkeypatch):
+    """`read_table` of a file by the in-memory path, then by the large-file path (in 37-byte
+    chunks), and the keyword arguments of each DuckDB parse the large path made."""
     from core.io import readers
 
-    rows = "".join(f"{i};c{i};Développeur « {i} » ÿ\n" for i in range(300))
-    path = _write(tmp_path, "big.csv", ("Export activités\njob_id;client_id;title\n" + rows).encode("cp1252"))
-    small, small_info = read_table(path, JOBS)
+    small = read_table(path, JOBS)
     monkeypatch.setattr(readers, "LARGE_FILE", 100)
     monkeypatch.setattr(readers, "CHUNK", 37)
     calls = []
     original = readers._duckdb_csv
     monkeypatch.setattr(readers, "_duckdb_csv", lambda *a, **k: calls.append(k) or original(*a, **k))
-    big, big_info = read_table(path, JOBS)
+    return small, read_table(path, JOBS), calls
+
+
+def test_large_cp1252_file_read_as_latin1_same_result(tmp_path, monkeypatch):
+    """A large cp1252 file holding no byte 0x80-0x9F is decoded by DuckDB as latin-1: same rows
+    as the re-encoding path."""
+
+    rows = "".join(f"{i};c{i};Développeur « {i} » ÿ\n" for i in range(300))
+    path = _write(tmp_path, "big.csv", ("Export activités\njob_id;client_id;title\n" + rows).encode("cp1252"))
+    (small, small_info), (big, big_info), calls = _small_then_large(path, monkeypatch)
     assert calls == [{"latin1": True}]
     assert big_info.encoding == small_info.encoding == "cp1252"
     assert big.equals(small) and len(big) == 300
@@ -256,19 +263,12 @@ def test_large_cp1252_file_read_as_latin1_same_result(tmp_path, monkeypatch):
 def test_large_cp1252_file_with_cp1252_only_bytes_in_its_title_row_is_read_as_latin1(tmp_path, monkeypatch):
     """Bytes 0x80-0x9F only in the title row above the header: DuckDB reads a byte copy of the data
     as latin-1 (no re-encoding), with the same rows and record numbers."""
-    from core.io import readers
 
     rows = "".join(f"{i};c{i};Développeur « {i} »\n" for i in range(300))
     title = "Export activités — généré le 31/10/2026\r\n"
     text = title + "job_id;client_id;title\r\n" + rows.replace("\n", "\r\n")
     path = _write(tmp_path, "big.csv", text.encode("cp1252"))
-    small, small_info = read_table(path, JOBS)
-    monkeypatch.setattr(readers, "LARGE_FILE", 100)
-    monkeypatch.setattr(readers, "CHUNK", 37)
-    calls = []
-    original = readers._duckdb_csv
-    monkeypatch.setattr(readers, "_duckdb_csv", lambda *a, **k: calls.append(k) or original(*a, **k))
-    big, big_info = read_table(path, JOBS)
+    (small, small_info), (big, big_info), calls = _small_then_large(path, monkeypatch)
     assert calls == [{"latin1": True, "skip": 0}]
     assert big_info.encoding == small_info.encoding == "cp1252" and big_info.header_line == 2
     assert big.equals(small) and len(big) == 300
@@ -277,16 +277,10 @@ def test_large_cp1252_file_with_cp1252_only_bytes_in_its_title_row_is_read_as_la
 
 
 def test_large_cp1252_file_with_cp1252_only_bytes_in_data_is_re_encoded(tmp_path, monkeypatch):
-    from core.io import readers
 
     rows = "".join(f"{i};c{i};Développeur {i}\n" for i in range(300)) + "300;c300;Chargé — €\n"
     path = _write(tmp_path, "big.csv", ("Export activités — 2026\njob_id;client_id;title\n" + rows).encode("cp1252"))
-    small, _ = read_table(path, JOBS)
-    monkeypatch.setattr(readers, "LARGE_FILE", 100)
-    calls = []
-    original = readers._duckdb_csv
-    monkeypatch.setattr(readers, "_duckdb_csv", lambda *a, **k: calls.append(k) or original(*a, **k))
-    big, _ = read_table(path, JOBS)
+    (small, _), (big, _), calls = _small_then_large(path, monkeypatch)
     assert calls == [{}]
     assert big.equals(small) and big["title"].iloc[-1] == "Chargé — €"
 
@@ -294,13 +288,9 @@ def test_large_cp1252_file_with_cp1252_only_bytes_in_data_is_re_encoded(tmp_path
 def test_the_reader_hashes_the_bytes_it_reads(tmp_path, monkeypatch):
     import hashlib
 
-    from core.io import readers
 
     rows = "".join(f"{i};c{i};Chargé {i}\n" for i in range(300))
     data = ("Titre\njob_id;client_id;title\n" + rows).encode("cp1252")
     path = _write(tmp_path, "big.csv", data)
-    _, small_info = read_table(path, JOBS)
-    monkeypatch.setattr(readers, "LARGE_FILE", 100)
-    monkeypatch.setattr(readers, "CHUNK", 37)
-    _, big_info = read_table(path, JOBS)
+    (_, small_info), (_, big_info), _ = _small_then_large(path, monkeypatch)
     assert small_info.sha256 == big_info.sha256 == hashlib.sha256(data).hexdigest()
