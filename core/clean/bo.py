@@ -139,8 +139,8 @@ def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
                 named.append(key)
             distinct, v, on = q(src[0]), "cv_null(cv_trim(k))", key
         else:
-            cells = ", ".join(f"cv_nz({q(c)})" for c in src) or "CAST(NULL AS VARCHAR)"
-            distinct, v, on = f"COALESCE({cells}, NULL)", "k", q(d.column)
+            staged = f"COALESCE({', '.join(f'cv_nz({q(c)})' for c in src)})" if src else "CAST(NULL AS VARCHAR)"
+            distinct, v, on = staged, "k", q(d.column)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _d{i} AS SELECT k, {d.value} AS value FROM "
                     f"(SELECT k, {v} AS v FROM (SELECT DISTINCT {distinct} AS k FROM {fc.raw}))", list(d.params))
         typed.append(f"COALESCE(_d{i}.value, {d.default}) AS {q(d.target)}")

@@ -171,3 +171,18 @@ def test_future_dates_and_month_first_column(tmp_path):
             date(2024, 1, 6), date(2024, 1, 13))
         orders = dict(c.execute("SELECT name, text FROM build_log WHERE name LIKE 'date_order.%'").fetchall())
         assert orders["date_order.closed_at"] == "month-first (a second part > 12)"
+
+
+def test_pipedrive_close_date_from_won_or_lost_time(tmp_path):
+    """Two exported columns feed closed_at: the won time of a won deal, the lost time of a lost one."""
+    lines = ["Deal - ID,Deal - Title,Deal - Organization,Deal - Value,Deal - Status,Deal - Owner,"
+             "Deal - Deal created,Deal - Won time,Deal - Lost time",
+             "1,Dev,Acme,12 000,won,Ann,2024-01-05,2024-02-01 10:00,",
+             "2,Ops,Beta,9000,lost,Ann,2024-01-06,,2024-03-04 09:30",
+             "3,Data,Gamma,8000,lost,Ann,2024-01-07, ,N/A"]
+    (tmp_path / "pipedrive.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build(crm=tmp_path / "pipedrive.csv", bo=None, db=tmp_path / "w.duckdb")
+    with connect(tmp_path / "w.duckdb") as c:
+        got = c.execute("SELECT deal_id, stage, amount, closed_at FROM deals ORDER BY deal_id").fetchall()
+    assert got == [("1", "won", 12000.0, date(2024, 2, 1)), ("2", "lost", 9000.0, date(2024, 3, 4)),
+                   ("3", "lost", 8000.0, None)]
