@@ -68,9 +68,15 @@ def cmd_links(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from core.csvsafe import to_csv_bytes
     from core.link.reconcile import reconciliation
+    from core.metrics.common import has_bo, has_crm
     from core.warehouse import connect
 
     with connect(Path(args.db)) as con:
+        missing = [name for name, present in (("CRM", has_crm(con)), ("back-office", has_bo(con))) if not present]
+        if missing:
+            # Without both sides every won deal would be listed as "without placement".
+            raise UserError(f"Reconciliation compares the CRM with the back office, and this warehouse holds "
+                            f"no {' and no '.join(missing)} export. Build it with both --crm and --bo.")
         sections = reconciliation(con, _filters(con, args))
     for title, frame in sections.items():
         print(f"# {title} ({len(frame)} rows)")

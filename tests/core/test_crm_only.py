@@ -337,3 +337,11 @@ def test_demo_crm_same_through_hubspot_and_mapped_layout(tmp_path, demo_dir):
     assert reports[0][0]["deals"] > 3000 and reports[0][0]["won"] > 0 and reports[0][0]["top_accounts"]
     pd.testing.assert_frame_equal(deals[0], deals[1])
     assert accounts[0] == accounts[1]
+
+
+def test_reconcile_refuses_a_crm_only_warehouse(db, capsys):
+    from core.__main__ import main
+
+    assert main(["reconcile", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "no back-office export" in err and "--bo" in err
