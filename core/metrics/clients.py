@@ -10,7 +10,7 @@ from scipy import stats
 
 from core.filters import SEGMENTS, Filters, where
 from core.metrics.common import memoized
-from core.metrics.derived import ACTIVITY_EFFORT_SELECT, derived_ready
+from core.metrics.derived import ACTIVITY_EFFORT_SELECT, derived_ready, job_events_sql
 
 ECONOMICS_COLUMNS = ["client_id", "name", "sector", "employees", "jobs", "placements", "turnover", "refunds",
                      "effort_hours", "effort_cost", "net_profit", "avg_basket", "is_returning", "segment"]
@@ -289,12 +289,7 @@ def _driver_features(con, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     scope = f"SELECT j.job_id, j.client_id, j.job_type, j.seniority, j.fee_rate, j.salary_k, j.opened_at " \
             f"FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}"
     ev = ("SELECT job_id, pitches, first_pitch_at AS first_pitch, first_mer_at AS first_mer "
-          "FROM job_events WHERE job_id IN (SELECT job_id FROM scope)"
-          if derived_ready(con, "job_events") else
-          "SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches, "
-          "MIN(e.event_date) FILTER (WHERE e.stage = 'pitch') AS first_pitch, "
-          "MIN(e.event_date) FILTER (WHERE e.stage = 'mer') AS first_mer "
-          "FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1")
+          f"FROM ({job_events_sql(con, 'scope')})")
     per_client = con.execute(f"""
         WITH scope AS ({scope}),
         ev AS ({ev})

@@ -25,12 +25,13 @@ ACTIVITY_EFFORT_SELECT = """
     LEFT JOIN staff s ON s.staff_id = a.staff_id"""
 
 
-JOB_EVENTS_SELECT = """
+_JOB_EVENTS = """
     SELECT e.job_id, COUNT(*) AS events, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches,
            MIN(e.event_date) FILTER (WHERE e.stage = 'pitch') AS first_pitch_at,
            MIN(e.event_date) FILTER (WHERE e.stage = 'mer') AS first_mer_at,
            MIN(e.event_date) FILTER (WHERE e.stage = 'placement') AS first_placement_at
-    FROM pipeline_events e GROUP BY 1"""
+    FROM pipeline_events e {where} GROUP BY 1"""
+JOB_EVENTS_SELECT = _JOB_EVENTS.format(where="")
 
 # Each derived table, the rows it is made from, and its ORDER BY (so that the filters the
 # analyses use most, team and period, skip the parts of the table they do not need).
@@ -83,3 +84,19 @@ def derived_ready(con, name: str) -> bool:
         return False
     done, source = _COMPLETE[name]
     return con.execute(f"SELECT ({done}) = ({source})").fetchone()[0]
+
+
+def job_events_sql(con, jobs_cte: str) -> str:
+    """SQL of the `job_events` rows of the jobs in the CTE `jobs_cte` (a CTE with a job_id column).
+
+    Read from the build's table when it is complete (`derived_ready`), else summed up from
+    `pipeline_events` the same way: the rows are the same, only slower to get.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+        jobs_cte: name of a CTE of the calling query, from a fixed set in the code.
+    """
+    scope = f"job_id IN (SELECT job_id FROM {jobs_cte})"
+    if derived_ready(con, "job_events"):
+        return f"SELECT * FROM job_events WHERE {scope}"
+    return _JOB_EVENTS.format(where=f"WHERE e.{scope}")

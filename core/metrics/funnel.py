@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.filters import LIFETIME_SEGMENT_SQL, Filters, where
 from core.metrics.common import wilson_interval
-from core.metrics.derived import derived_ready
+from core.metrics.derived import derived_ready, job_events_sql
 
 GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
 
@@ -50,11 +50,7 @@ def _first_dates(con, stage: str, jobs_cte: str) -> str:
     """
     column = {"pitch": "first_pitch_at", "placement": "first_placement_at"}[stage]
     alias = {"pitch": "first_pitch", "placement": "placed_at"}[stage]
-    if derived_ready(con, "job_events"):
-        return (f"SELECT job_id, {column} AS {alias} FROM job_events "
-                f"WHERE job_id IN (SELECT job_id FROM {jobs_cte})")
-    return (f"SELECT job_id, MIN(event_date) AS {alias} FROM pipeline_events "
-            f"WHERE stage = '{stage}' AND job_id IN (SELECT job_id FROM {jobs_cte}) GROUP BY job_id")
+    return f"SELECT job_id, {column} AS {alias} FROM ({job_events_sql(con, jobs_cte)})"
 
 
 def funnel_overall(con, filters: Filters) -> pd.DataFrame:

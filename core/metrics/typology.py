@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
 from core.metrics.common import memoized
-from core.metrics.derived import derived_ready
+from core.metrics.derived import derived_ready, job_events_sql
 
 # Feature -> (words when the cluster is above average, words when below).
 FEATURES: dict[str, tuple[str, str]] = {
@@ -52,12 +52,7 @@ def _client_features(con, f: Filters) -> pd.DataFrame:
         # first keeps every activity of the jobs in scope and reads only their part of the table.
         people_sql, act_params = where(replace(f, segments=()).jobs("x"))
         act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
-    ev = ("SELECT job_id, pitches, first_placement_at AS first_placement FROM job_events "
-          "WHERE job_id IN (SELECT job_id FROM scope)"
-          if derived_ready(con, "job_events") else
-          "SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitches, "
-          "MIN(e.event_date) FILTER (WHERE e.stage = 'placement') AS first_placement "
-          "FROM pipeline_events e JOIN scope USING (job_id) GROUP BY 1")
+    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_events_sql(con, 'scope')})"
     per_client = con.execute(f"""
         WITH scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
                          j.opened_at, j.closed_at FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}),
