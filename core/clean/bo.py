@@ -194,8 +194,7 @@ def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main
         return
     for c in dates:
         where = f"{q(c + '__d')} > CAST(? AS DATE)"
-        if fc.log("time_order.future_date", "flagged", c, where, q(c + "__d"), frm=frm, params=[limit]):
-            con.execute(f"UPDATE {frm} SET {q(c + '__d')} = NULL WHERE {where}", [limit])
+        fc.change("time_order.future_date", "flagged", c, c + "__d", where, "NULL", frm=frm, params=[limit])
 
 
 def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, layout: Layout) -> FileCleaner:
@@ -244,23 +243,18 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
     return finish(con, fc, table, spec)
 
 
-def _value_rule(fc: FileCleaner, rule: str, action: str, col: str, where: str, new: str) -> None:
-    """Log then apply a value rule on `_t` (`new` is the SQL of the new value, NULL to flag)."""
-    if fc.log(rule, action, col.split("__")[0], where, q(col), new, frm="_t"):
-        fc.con.execute(f"UPDATE _t SET {q(col)} = {new} WHERE {where}")
-
-
 def _rules_staff(con, fc: FileCleaner) -> None:
     pass
 
 
 def _rules_jobs(con, fc: FileCleaner) -> None:
-    _value_rule(fc, "outlier.salary_in_euros", "fixed", "salary_k__n", '"salary_k__n" > 1000', '"salary_k__n" / 1000')
-    _value_rule(fc, "invalid.fee_rate_percent", "fixed", "fee_rate__n",
+    fc.change("outlier.salary_in_euros", "fixed", "salary_k", "salary_k__n", '"salary_k__n" > 1000',
+              '"salary_k__n" / 1000')
+    fc.change("invalid.fee_rate_percent", "fixed", "fee_rate", "fee_rate__n",
                 '"fee_rate__n" > 1 AND "fee_rate__n" <= 100', '"fee_rate__n" / 100')
-    _value_rule(fc, "invalid.fee_rate_range", "flagged", "fee_rate__n",
+    fc.change("invalid.fee_rate_range", "flagged", "fee_rate", "fee_rate__n",
                 '"fee_rate__n" <= 0 OR "fee_rate__n" > 100', "NULL")
-    _value_rule(fc, "time_order.closed_before_opened", "flagged", "closed_at__d",
+    fc.change("time_order.closed_before_opened", "flagged", "closed_at", "closed_at__d",
                 '"closed_at__d" < "opened_at__d"', "NULL")
 
 
@@ -273,11 +267,11 @@ def _rules_events(con, fc: FileCleaner) -> None:
 
 
 def _rules_placements(con, fc: FileCleaner) -> None:
-    _value_rule(fc, "invalid.negative_fee", "fixed", "fee_eur__n", '"fee_eur__n" < 0', 'abs("fee_eur__n")')
+    fc.change("invalid.negative_fee", "fixed", "fee_eur", "fee_eur__n", '"fee_eur__n" < 0', 'abs("fee_eur__n")')
 
 
 def _rules_activities(con, fc: FileCleaner) -> None:
-    _value_rule(fc, "invalid.negative_minutes", "flagged", "minutes__n",
+    fc.change("invalid.negative_minutes", "flagged", "minutes", "minutes__n",
                 '"minutes__n" <= 0 OR "minutes__n" > 1440', "NULL")
 
 

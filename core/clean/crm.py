@@ -24,12 +24,6 @@ DATES = ("created_at", "closed_at", "expected_close_at", "updated_at")
 NUMBERS = ("amount", "probability")
 
 
-def _value_rule(fc: FileCleaner, rule: str, action: str, column: str, field: str, where: str, new: str,
-                original: str | None = None) -> None:
-    if fc.log(rule, action, column, where, original or q(field), new, frm="_t"):
-        fc.con.execute(f"UPDATE _t SET {q(field)} = {new} WHERE {where}")
-
-
 def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) -> FileCleaner:
     """Clean the CRM export in `raw_deals` into `deals`; returns the file's cleaner."""
     fc = FileCleaner(con, "crm", info, "raw_deals", "deals", q("deal_id"))
@@ -69,8 +63,7 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
     if limit is not None:
         for col in ("created_at", "closed_at"):
             where = f'"{col}__d" > CAST(? AS DATE)'
-            if fc.log("time_order.future_date", "flagged", col, where, f'"{col}__d"', frm="_t", params=[limit]):
-                con.execute(f'UPDATE _t SET "{col}__d" = NULL WHERE {where}', [limit])
+            fc.change("time_order.future_date", "flagged", col, f"{col}__d", where, "NULL", params=[limit])
     fc.quarantine("missing.created_at", "no readable creation date", '"created_at__d" IS NULL', "_t",
                   column="created_at", original='"created_at"')
     fc.quarantine("invalid.unknown_stage", "stage label not recognised (add it to the mapping file's stages)",
@@ -79,24 +72,24 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
            "\"stage__orig\" NOT IN ('open', 'won', 'lost')", '"stage__orig"', '"stage__l"', frm="_t")
 
     # Amounts.
-    _value_rule(fc, "invalid.negative_amount", "fixed", "amount", "amount__n", '"amount__n" < 0', 'abs("amount__n")')
-    _value_rule(fc, "outlier.amount_in_k", "fixed", "amount", "amount__n", '"amount__k" AND "amount__n" IS NOT NULL',
+    fc.change("invalid.negative_amount", "fixed", "amount", "amount__n", '"amount__n" < 0', 'abs("amount__n")')
+    fc.change("outlier.amount_in_k", "fixed", "amount", "amount__n", '"amount__k" AND "amount__n" IS NOT NULL',
                 '"amount__n" * 1000', original='"amount"')
-    _value_rule(fc, "outlier.amount_in_k", "fixed", "amount", "amount__n",
+    fc.change("outlier.amount_in_k", "fixed", "amount", "amount__n",
                 'NOT "amount__k" AND "amount__n" > 0 AND "amount__n" < 1000', '"amount__n" * 1000')
     median = con.execute("SELECT median(amount__n) FROM _t WHERE stage__l = 'won' AND amount__n > 0").fetchone()[0]
     if median:
-        _value_rule(fc, "outlier.amount_extreme", "flagged", "amount", "amount__n",
+        fc.change("outlier.amount_extreme", "flagged", "amount", "amount__n",
                     f'"amount__n" > {float(median) * EXTREME_FACTOR!r}', "NULL")
     con.execute('UPDATE _t SET "probability__n" = "probability__n" / 100 WHERE "probability__n" > 1')
 
     # Close dates.
-    _value_rule(fc, "missing.closed_at", "fixed", "closed_at", "closed_at__d",
+    fc.change("missing.closed_at", "fixed", "closed_at", "closed_at__d",
                 "\"stage__l\" IN ('won', 'lost') AND \"closed_at__d\" IS NULL AND \"updated_at__d\" IS NOT NULL",
                 '"updated_at__d"', original='"closed_at"')
     fc.log("missing.closed_at", "flagged", "closed_at",
            "\"stage__l\" IN ('won', 'lost') AND \"closed_at__d\" IS NULL", '"closed_at"', frm="_t")
-    _value_rule(fc, "time_order.closed_before_created", "flagged", "closed_at", "closed_at__d",
+    fc.change("time_order.closed_before_created", "flagged", "closed_at", "closed_at__d",
                 '"closed_at__d" < "created_at__d"', "NULL")
     fc.log("missing.won_amount", "flagged", "amount", "\"stage__l\" = 'won' AND \"amount__n\" IS NULL", '"amount"',
            frm="_t")

@@ -72,6 +72,19 @@ class FileCleaner:
         self._count(rule, n)
         return n
 
+    def change(self, rule: str, action: str, column: str, field: str, where: str, new: str,
+               original: str | None = None, frm: str = "_t", params: list | None = None) -> int:
+        """Log the rows of `frm` matching `where`, then set their `field` to `new` (SQL; NULL flags).
+
+        Args:
+            column: the file's column named in the log; field: the working column changed.
+            original: SQL of the logged original value (default: the field's value).
+        """
+        n = self.log(rule, action, column, where, original or q(field), new, frm=frm, params=params)
+        if n:
+            self.con.execute(f"UPDATE {frm} SET {q(field)} = {new} WHERE {where}", params or [])
+        return n
+
     def quarantine(self, rule: str, reason: str, where: str, frm: str, column: str | None = None,
                    original: str = "NULL", params: list | None = None) -> int:
         """Quarantine the rows of `frm` matching `where` and drop them from `frm` (so no later rule sees them)."""
