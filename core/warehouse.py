@@ -311,7 +311,8 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     b.timing("derive", start)
     b.step("checking row accounts", 0.95)
     _check_accounts(con)
-    con.executemany("INSERT INTO rule_effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.effects)
+    if b.effects:
+        con.executemany("INSERT INTO rule_effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.effects)
     return {"linking": linking, "unknown_stages": unknown_stages}
 
 

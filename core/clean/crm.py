@@ -246,14 +246,15 @@ def extreme_amounts(con: duckdb.DuckDBPyConnection, fc: FileCleaner) -> None:
 
 
 def merge_reentered(con: duckdb.DuckDBPyConnection, fc: FileCleaner) -> None:
-    """duplicate.reentered_deal: the same deal typed again under another id, merged into the earliest.
+    """duplicate.reentered_deal: the same deal typed again under another id, merged into one entry.
 
     Candidates: same normalised company, deal name and owner, each created within 14 days of the
-    previous one. Evidence test: the entries do not contradict each other: the closed ones share
-    one outcome, and they have at most one distinct amount and one distinct close date (two won
-    deals of 609 and 547 are two deals); a close date filled by missing.closed_at is a guess, not
-    compared. A group that contradicts itself is left as it is. The kept
-    deal's empty amount, close date and open stage are filled from the later entries.
+    previous one. Evidence test: the entries do not contradict each other: at most one of them is
+    closed (a won or lost entry records a decision; two decisions are two deals, e.g. two won deals
+    of 609 and 547 for the same account 8 days apart), they have at most one distinct amount and
+    one distinct close date as exported. A re-entry is the copy left open beside the real deal. A
+    group that contradicts itself is left as it is. The kept entry is the closed one, else the
+    earliest; its empty amount is filled from the others (they agree, so there is one to take).
     """
     if "duplicate.reentered_deal" in fc.off:
         return
@@ -273,37 +274,30 @@ def merge_reentered(con: duckdb.DuckDBPyConnection, fc: FileCleaner) -> None:
             SELECT *, CASE WHEN created - LAG(created) OVER w <= {REENTRY_DAYS} THEN 0 ELSE 1 END AS starts
             FROM shared WINDOW w AS (PARTITION BY kc, kn, ko ORDER BY created, rn)
         ), c AS (
-            SELECT *, SUM(starts) OVER (PARTITION BY kc, kn, ko ORDER BY created, rn
-                                        ROWS UNBOUNDED PRECEDING) AS cluster
-            FROM g
+            SELECT g.*, SUM(g.starts) OVER (PARTITION BY g.kc, g.kn, g.ko ORDER BY g.created, g.rn
+                                            ROWS UNBOUNDED PRECEDING) AS cluster,
+                   t.stage__l IN ('won', 'lost') AS closed, t.amount__n AS amount,
+                   CASE WHEN f.rn IS NULL THEN t.closed_at__d END AS close_date
+            FROM g JOIN _t t ON t.rn = g.rn
+                 -- a close date filled by missing.closed_at is a guess, not compared
+                 LEFT JOIN (SELECT row_number AS rn FROM data_issues WHERE file = ? AND rule = 'missing.closed_at'
+                            AND action = 'fixed') f ON f.rn = g.rn
         )
-        SELECT c.rn, c.deal_id,
-               FIRST(c.rn) OVER w AS kept_rn, COUNT(*) OVER w AS size,
-               COUNT(DISTINCT t.stage__l) FILTER (WHERE t.stage__l IN ('won', 'lost'))
-                   OVER (PARTITION BY c.kc, c.kn, c.ko, c.cluster) AS outcomes,
-               COUNT(DISTINCT t.amount__n) OVER (PARTITION BY c.kc, c.kn, c.ko, c.cluster) AS amounts,
-               COUNT(DISTINCT CASE WHEN f.rn IS NULL THEN t.closed_at__d END)
-                   OVER (PARTITION BY c.kc, c.kn, c.ko, c.cluster) AS close_dates
-        FROM c JOIN _t t ON t.rn = c.rn
-             LEFT JOIN (SELECT row_number AS rn FROM data_issues WHERE file = ? AND rule = 'missing.closed_at'
-                        AND action = 'fixed') f ON f.rn = c.rn
-        WINDOW w AS (PARTITION BY c.kc, c.kn, c.ko, c.cluster ORDER BY c.created, c.rn
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)""", [fc.file])
-    con.execute("DELETE FROM _re WHERE size < 2 OR outcomes > 1 OR amounts > 1 OR close_dates > 1")
+        SELECT rn, deal_id,
+               FIRST(rn) OVER (PARTITION BY kc, kn, ko, cluster ORDER BY closed DESC, created, rn) AS kept_rn,
+               COUNT(*) OVER p AS size, COUNT(*) FILTER (WHERE closed) OVER p AS closed,
+               COUNT(DISTINCT amount) OVER p AS amounts, COUNT(DISTINCT close_date) OVER p AS close_dates
+        FROM c WINDOW p AS (PARTITION BY kc, kn, ko, cluster)""", [fc.file])
+    con.execute("DELETE FROM _re WHERE size < 2 OR closed > 1 OR amounts > 1 OR close_dates > 1")
     if not con.execute("SELECT COUNT(*) FROM _re").fetchone()[0]:
         return
-    # Fill the kept deal's empty amount / close date / open stage from the later entries (they agree
-    # on outcome, amount and close date, so there is one value to take).
+    # The kept entry's empty amount / close date from the others (they agree: one value to take).
     con.execute("""
-        UPDATE _t SET amount__n = COALESCE(_t.amount__n, f.amount), closed_at__d = COALESCE(_t.closed_at__d, f.closed),
-               stage__l = CASE WHEN _t.stage__l = 'open' AND f.stage IS NOT NULL THEN f.stage ELSE _t.stage__l END,
-               stage_detail__l = CASE WHEN _t.stage__l = 'open' AND f.stage IS NOT NULL THEN NULL
-                                      ELSE _t.stage_detail__l END
+        UPDATE _t SET amount__n = COALESCE(_t.amount__n, f.amount), closed_at__d = COALESCE(_t.closed_at__d, f.closed)
         FROM (SELECT r.kept_rn,
                      FIRST(t.amount__n ORDER BY t.created_at__d, t.rn) FILTER (WHERE t.amount__n IS NOT NULL) AS amount,
                      FIRST(t.closed_at__d ORDER BY t.created_at__d, t.rn) FILTER (WHERE t.closed_at__d IS NOT NULL)
-                         AS closed,
-                     FIRST(t.stage__l) FILTER (WHERE t.stage__l IN ('won', 'lost')) AS stage
+                         AS closed
               FROM _re r JOIN _t t ON t.rn = r.rn WHERE r.rn <> r.kept_rn GROUP BY r.kept_rn) f
         WHERE _t.rn = f.kept_rn""")
     con.execute("CREATE OR REPLACE TEMP TABLE _hit AS SELECT r.rn, r.deal_id AS record_id, k.deal_id AS kept "
