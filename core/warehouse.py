@@ -62,7 +62,7 @@ EFFECT_KEYS = ("source", "file", "step", "rule", "status", "rows", "deals_before
                "won_amount_before", "won_amount_after", "win_rate_before", "win_rate_after")
 
 
-class MostlyQuarantined(UserError):
+class MostlyQuarantined(InputFileError):
     """More than half of the deals were quarantined and the user did not confirm it."""
 
 
@@ -216,11 +216,13 @@ def _check_quarantined(con: duckdb.DuckDBPyConnection, fc: FileCleaner, confirme
         return labels
     why = "; ".join(f"{rule} {n:,}" for rule, n in by_rule)
     unknown = ", ".join(f"'{x['label']}' ({x['rows']:,})" for x in labels)
+    confirm = (f"confirm with --allow-quarantine (or \"rules\": {{\"{QUARANTINE_CHECK}\": \"off\"}} in the "
+               "mapping file)")
     raise MostlyQuarantined(
-        f"{fc.file}: {quarantined:,} of {rows_in:,} deals would be quarantined ({why})."
-        + (f" Stage labels not recognised: {unknown}." if labels else "")
-        + " Map these labels to open, won, lost or leave out in the mapping file's \"stages\", or confirm "
-        f"with --allow-quarantine (or \"rules\": {{\"{QUARANTINE_CHECK}\": \"off\"}} in the mapping file).")
+        fc.file, f"{quarantined:,} of {rows_in:,} deals would be quarantined ({why})."
+        + (f" Stage labels not recognised: {unknown}." if labels else ""),
+        fix=(f"Map these labels to open, won, lost or leave out in the mapping file's \"stages\", or {confirm}."
+             if labels else f"See docs/data-quality.md for each rule, or {confirm}."))
 
 
 def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Path | None,

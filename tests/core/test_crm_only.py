@@ -232,11 +232,19 @@ def test_bo_keys_present_and_empty(con, db, raw):
         if key not in ("data_quality", "links", "crm"):
             assert _is_empty(report[key]), key
     assert report["segments"] == {"top": [], "large": [], "medium": []}
-    assert report["data_quality"] == {
-        "accounts.csv": {"rows_in": 24, "clean": 24, "quarantined": 0, "duplicates": 0},
-        "opportunities.csv": {"rows_in": len(raw), "clean": len(raw), "quarantined": 0, "duplicates": 0},
-        "teams.csv": {"rows_in": 8, "clean": 8, "quarantined": 0, "duplicates": 0},
+    quality = report["data_quality"]
+    rules = quality["opportunities.csv"].pop("rules")
+    assert quality == {
+        "accounts.csv": {"rows_in": 24, "clean": 24, "quarantined": 0, "duplicates": 0, "rules": [],
+                         "unknown_stages": []},
+        "opportunities.csv": {"rows_in": len(raw), "clean": len(raw), "quarantined": 0, "duplicates": 0,
+                              "unknown_stages": []},
+        "teams.csv": {"rows_in": 8, "clean": 8, "quarantined": 0, "duplicates": 0, "rules": [],
+                      "unknown_stages": []},
     }
+    # The one rule that touched rows flags the prospects without creation date: totals unchanged.
+    assert [(r["rule"], r["rows"], r["deals_before"], r["deals_after"]) for r in rules] == [
+        ("missing.created_at", 3, len(raw), len(raw))]
     assert int((raw["engage_date"] == "").sum()) == 3
 
 
