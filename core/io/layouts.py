@@ -284,7 +284,7 @@ def _parse_mapping(path: Path, text: str) -> object:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
             if _depth(data) > MAPPING_MAX_DEPTH:
-                raise _MappingProblem(f"is nested more than {MAPPING_MAX_DEPTH} levels deep", None,
+                raise _MappingProblem(f"is nested more than {MAPPING_MAX_DEPTH} levels deep", 1,
                                       "A mapping file has sections (crm, stages...) holding field: header pairs.")
             return data
         return yaml.load(text, Loader=_MappingLoader)  # noqa: S506 - a SafeLoader without aliases
@@ -295,7 +295,7 @@ def _parse_mapping(path: Path, text: str) -> object:
                              fix=syntax) from None
     except RecursionError:
         raise InputFileError(path.name, f"this mapping file is nested more than {MAPPING_MAX_DEPTH} levels deep.",
-                             fix="A mapping file has sections (crm, stages...) holding field: header pairs.") from None
+                             line=1, fix="A mapping file has sections (crm, stages...) holding field: header pairs.") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or err.__class__.__name__
@@ -343,7 +343,7 @@ def load_mapping(path: Path | None) -> dict:
             value = {}
         if not isinstance(value, dict):
             raise fail(f"the section '{section}' must hold name: value pairs (one per line), not "
-                       f"{_kind(value)}.", section, fix=f"e.g. {section}:\n  {_EXAMPLE[section]}")
+                       f"{_kind(value)}.", section, fix=f"e.g. {section}: {{{_EXAMPLE[section]}}}")
         out[section] = value
     allowed = {"crm": CRM_FIELDS_REQUIRED + CRM_FIELDS_OPTIONAL, "teams": list(TEAMS_HEADERS),
                "accounts": list(ACCOUNTS_HEADERS)}

@@ -101,13 +101,15 @@ def proposal_text(file: str, missing: list[str], fields: dict[str, list[str]], h
     guess = propose(wanted, headers, samples, taken)
     lines = [f"this CRM export lacks required column(s) {', '.join(missing)}: its layout is not recognised. "
              "Best guess, field by field (header, then two sample values):"]
-    for f in wanted:
-        h = guess.get(f)
+    for f in PROPOSED:
+        found = fields.get(f)
+        h = found[0] if found else guess.get(f)
         if h is None:
             lines.append(f"  {f:<11} -> (no column found{'; required' if f in missing else ''})")
             continue
         examples = [v for v in dict.fromkeys(v.strip() for v in samples.get(h, []) if v and v.strip())][:2]
-        lines.append(f"  {f:<11} -> {h!r}" + (f" (e.g. {', '.join(repr(e) for e in examples)})" if examples else ""))
+        lines.append(f"  {f:<11} -> {h!r}" + (f" (e.g. {', '.join(repr(e) for e in examples)})" if examples else "")
+                     + (" recognised" if found else ""))
     crm = {f: (src[0] if len(src) == 1 else src) for f, src in fields.items()}
     crm.update(guess)
     crm = {f: crm[f] for f in PROPOSED + tuple(k for k in crm if k not in PROPOSED) if f in crm}
