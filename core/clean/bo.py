@@ -252,6 +252,7 @@ _POINT_DECIMAL = r"\d,\d{3}\.\d+$|,\d{3},\d{3}|\.\d{1,2}$|\.\d{4,}$"
 _COMMA_DECIMAL = r"\d\.\d{3},\d+$|\.\d{3}\.\d{3}|,\d{1,2}$|,\d{4,}$"
 # `1,234` or `1.234`: thousands or decimals, the cell alone cannot say.
 _AMBIGUOUS = r"[+-]?[1-9]\d{0,2}[.,]\d{3}"
+_AMBIGUOUS_RAW = r"[^\d.,]*[1-9]\d{0,2}[.,]\d{3}[^\d.,]*"
 
 
 def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...], money: tuple[str, ...] = ()) -> None:
@@ -264,10 +265,18 @@ def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...], money: tu
     """
     con = fc.con
     for c in numbers:
-        point, comma, ambiguous = con.execute(
-            f"SELECT bool_or(regexp_matches(s, ?)), bool_or(regexp_matches(s, ?)), bool_or(regexp_full_match(s, ?)) "
-            f"FROM (SELECT cv_num_sign(cv_num_text(v)) AS s FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} "
-            f"WHERE {q(c)} IS NOT NULL))", [_POINT_DECIMAL, _COMMA_DECIMAL, _AMBIGUOUS]).fetchone()
+        # Most columns hold no ambiguous cell, and the evidence is then not needed: a cheap test on the
+        # raw cells first (one separator and three digits, nothing but signs and currency around).
+        ambiguous = con.execute(
+            f"SELECT bool_or(regexp_full_match(cv_num_sign(cv_num_text({q(c)})), ?)) FROM {frm} "
+            f"WHERE regexp_full_match({q(c)}, ?)", [_AMBIGUOUS, _AMBIGUOUS_RAW]).fetchone()[0]
+        point = comma = False
+        if ambiguous:
+            point, comma = con.execute(
+                f"SELECT bool_or(regexp_matches(s, ?)), bool_or(regexp_matches(s, ?)) FROM (SELECT "
+                f"cv_num_sign(cv_num_text(v)) AS s FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} "
+                f"WHERE {q(c)} IS NOT NULL AND regexp_matches({q(c)}, '[.,]')))",
+                [_POINT_DECIMAL, _COMMA_DECIMAL]).fetchone()
         if ambiguous and not (point and comma) and (point or comma or c in money):
             fc.facts[f"decimal_separator.{c}"] = "." if point else "," if comma else "none (thousands)"
             text = f"cv_num_sign(cv_num_text({q(c)}))"

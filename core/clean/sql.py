@@ -69,7 +69,9 @@ MACROS = [
      "WHEN dec = '.' THEN replace(s, ',', '') ELSE replace(replace(s, '.', ''), ',', '.') END AS DOUBLE)"),
     "CREATE OR REPLACE TEMP MACRO cv_num_dec(x, dec) AS cv_num_dec_s(cv_num_sign(cv_num_text(x)), dec)",
     # The currency a money cell is written in (`USD 1,234.00`, `1 234,56 €`, `$16,421.54`), NULL when none.
+    # Most cells are plain numbers: they skip the patterns.
     ("CREATE OR REPLACE TEMP MACRO cv_currency(x) AS CASE "
+     "WHEN regexp_full_match(x, '[0-9.,+() -]*') THEN NULL "
      f"WHEN regexp_matches(upper(x), '(^|[^A-Z])({_CODES})([^A-Z]|$)') "
      f"THEN regexp_extract(upper(x), '(^|[^A-Z])({_CODES})([^A-Z]|$)', 2) "
      "WHEN contains(x, '€') OR regexp_matches(lower(x), 'euros?') THEN 'EUR' "
