@@ -210,10 +210,11 @@ def _check_crm_layout(b: _Build, info: ReadInfo, layout) -> None:
         samples = {h: sample[h].dropna().astype(str).tolist() for h in info.columns if h in sample}
         raise InputFileError(info.file, proposal_text(info.file, layout.missing, layout.fields, info.columns,
                                                       samples))
-    for field, use in CRM_FIELD_USES.items():
+    for field in ("deal_id", *CRM_FIELD_USES):  # without ids, the cleaning says what numbering them costs
         if field not in layout.fields:
             b.info(info.file, "missing_field", field)
-            b.warnings.append(f"{info.file} has no column for {field}: {use}.")
+            if field in CRM_FIELD_USES:
+                b.warnings.append(f"{info.file} has no column for {field}: {CRM_FIELD_USES[field]}.")
 
 
 def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Path | None,

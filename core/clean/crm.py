@@ -14,7 +14,7 @@ from core.clean.bo import (
     typed_numbers,
 )
 from core.clean.engine import FileCleaner, q
-from core.clean.ids import damaged_ids
+from core.clean.ids import damaged_ids, numbered_ids
 from core.clean.money import CURRENCY_VALUE, convert_currencies
 from core.io.layouts import Layout
 from core.io.readers import ReadInfo
@@ -47,6 +47,8 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
     derived += [Derived("amount", "amount__cur", "cv_currency(v)"), Derived("currency", "currency__c", CURRENCY_VALUE)]
     stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
     fc.structural("_t")
+    if "deal_id" not in layout.fields:
+        numbered_ids(con, fc, "_t", "deal_id")
     fc.quarantine("missing.deal_id", "no deal id: the row cannot be referenced", '"deal_id" IS NULL', "_t",
                   column="deal_id")
     damaged_ids(con, fc, "_t", "deal_id")

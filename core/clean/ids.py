@@ -46,3 +46,14 @@ def damaged_ids(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, colum
         "are kept apart (never merged as duplicates); rows sharing such an id get ' (row <n>)' added to it. "
         "Export the file again from the CRM and load it without opening it in Excel.")
     return n
+
+
+def numbered_ids(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, column: str) -> None:
+    """An export without an id column (a Salesforce report shows none by default): each deal's id is its
+    record number in the file, `row <n>`, and the build says what that costs."""
+    con.execute(f"UPDATE {frm} SET {q(column)} = 'row ' || rn")
+    fc.facts["ids"] = "row numbers"
+    fc.warnings.append(
+        f"{fc.file} has no id column: each deal is identified by its row in the file ('row 12'), so deals "
+        "exported twice cannot be recognised by their id, and link decisions saved for these deals apply to "
+        "this file only. Add the id column (Salesforce: Opportunity ID) to the report to avoid this.")

@@ -52,9 +52,9 @@ CRM_HEADERS: dict[str, list[str]] = {
     "updated_at": ["Last Modified Date", "Date de dernière modification", "Deal - Update time",
                    "Affaire - Heure de mise à jour", "Modified Time"],
 }
-# Fields without which no deal can be counted; the others (a company, a creation date...) may be absent
-# from an export, and the analyses that need them say so.
-CRM_REQUIRED = ["deal_id", "stage", "amount"]
+# Fields without which no deal can be counted; the others (an id, a company, a creation date...) may be
+# absent from an export, and the build says what that costs.
+CRM_REQUIRED = ["stage", "amount"]
 # Pipedrive gives the open/won/lost status and the pipeline stage in two columns: the status is
 # the stage, the pipeline stage its detail.
 STATUS_HEADERS = ["Deal - Status", "Affaire - Statut"]

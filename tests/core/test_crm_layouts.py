@@ -39,7 +39,7 @@ class Layout:
     """How this test reads one fixture."""
 
     file: str
-    id: str
+    id: str | None
     stage: str
     amount: str
     money: object
@@ -86,15 +86,15 @@ LAYOUTS = [
            ["Deal - Won time", "Deal - Lost time"], "%Y-%m-%d %H:%M:%S", created="Deal - Deal created",
            company="Deal - Organization", won={"won"}, lost={"lost"}, mapping="mixed_currency_mapping.json",
            rates={"EUR": 1.0, "USD": 0.92, "GBP": 1.17}, currency="Deal - Currency"),
+    Layout("salesforce_report_no_id.csv", None, "Stage", "Amount", us_dollars, ["Close Date"], "%m/%d/%Y",
+           created="Created Date", company="Account Name"),
 ]
 
 
 def expected(lay: Layout) -> dict:
     """The CRM figures of one export, computed with pandas from the file alone."""
     frame = pd.read_csv(HERE / lay.file, sep=lay.sep, dtype=str, keep_default_na=False)
-    frame = frame[frame[lay.id] != ""]  # a report's footer lines hold only a first cell
-    if lay.file == "salesforce_report.csv":
-        frame = frame[frame["Stage"] != ""]
+    frame = frame[frame[lay.stage] != ""]  # a report's footer lines hold only a first cell
     outcome = frame[lay.stage].map(lambda s: "won" if s in lay.won else "lost" if s in lay.lost else "open")
     amount = frame[lay.amount].map(lay.money)
     if lay.rates:
@@ -157,6 +157,15 @@ def test_salesforce_footer_lines_are_dropped_and_counted(built):
     [f] = summary["files"]
     # "Grand Totals (240 records)", the confidentiality and the copyright lines: 3 records, none a deal.
     assert (f["rows_in"], f["rows_footer"], f["rows_quarantined"]) == (240, 3, 0)
+
+
+def test_report_without_id_column_numbers_its_deals(built, tmp_path):
+    summary, crm = built(LAYOUTS[11])
+    assert crm["deals"] == 240
+    assert any("has no id column" in w for w in summary["warnings"])
+    db = Path(summary["db"])
+    with connect(db) as con:
+        assert con.execute("SELECT min(deal_id), count(DISTINCT deal_id) FROM deals").fetchone() == ("row 1", 240)
 
 
 def test_dates_are_ordered_once_per_file(built):
