@@ -196,15 +196,20 @@ CRM_FIELD_USES = {
 }
 
 
-def _check_crm_layout(b: _Build, info: ReadInfo, layout) -> None:
-    """Refuse a CRM export whose layout is not recognised (proposing a mapping); say which fields it lacks."""
+def _check_unmatched(info: ReadInfo, layout, section: str) -> None:
+    """Refuse a mapping section that names a header the file does not have."""
     if layout.unmatched:
         field, wanted = next(iter(layout.unmatched.items()))
+        null = f", or write {field}: null if the file has no such column" if section == "crm" else ""
         raise InputFileError(info.file, f"the mapping file gives {', '.join(repr(w) for w in wanted)} as the "
-                             f"column for {field}, and this export has no such header.",
-                             fix=f"Correct the mapping's crm.{field} (headers: "
-                             f"{', '.join(repr(h) for h in info.columns[:30])}), or write {field}: null if "
-                             "the export has no such column.")
+                             f"column for {field}, and this file has no such header.",
+                             fix=f"Correct the mapping's {section}.{field} (headers: "
+                             f"{', '.join(repr(h) for h in info.columns[:30])}){null}.")
+
+
+def _check_crm_layout(b: _Build, info: ReadInfo, layout) -> None:
+    """Refuse a CRM export whose layout is not recognised (proposing a mapping); say which fields it lacks."""
+    _check_unmatched(info, layout, "crm")
     if layout.missing:
         sample = b.con.execute("SELECT * EXCLUDE (_row_number, _extra) FROM raw_deals LIMIT 200").df()
         samples = {h: sample[h].dropna().astype(str).tolist() for h in info.columns if h in sample}
@@ -257,6 +262,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
             continue
         info = b.read(path, f"raw_{name}", known_for(table, mapping.get(section)))
         lay = resolve(info.columns, table, required, mapping.get(section))
+        _check_unmatched(info, lay, section)
         if lay.missing:
             raise missing_columns_error(info.file, f"{name} file", lay.missing, info.columns, table)
         side[name] = (info, lay)

@@ -74,6 +74,17 @@ def test_mapping_header_absent_from_the_export_is_named(tmp_path, capsys):
     assert code == 2 and "hubspot_en.csv" in err and "'engage_dat'" in err and "created_at: null" in err
 
 
+def test_teams_mapping_header_absent_from_the_teams_file_is_named(tmp_path, capsys):
+    teams = tmp_path / "teams.csv"
+    teams.write_text("name,team\nAlice Martin,North\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("teams:\n  name: sales_agnt\n")
+    code = main(["build", "--crm", str(CRM), "--teams", str(teams), "--db", str(tmp_path / "w.duckdb"),
+                 "--mapping", str(mapping)])
+    err = capsys.readouterr().err
+    assert code == 2 and "teams.csv" in err and "'sales_agnt'" in err and "teams.name" in err
+
+
 def test_company_null_means_the_export_has_no_company(tmp_path, capsys):
     mapping = tmp_path / "m.yaml"
     mapping.write_text("crm:\n  company: null\n")
