@@ -28,7 +28,9 @@ CRM_HEADERS: dict[str, list[str]] = {
     "deal_name": ["Deal Name", "Nom de la transaction", "Deal - Title", "Affaire - Titre", "Opportunity Name"],
     "company": ["Associated Company", "Associated Company (Primary)", "Company name", "Entreprise associée",
                 "Deal - Organization", "Affaire - Organisation", "Account Name"],
-    "amount": ["Amount", "Montant", "Deal - Value", "Deal - Deal value", "Affaire - Valeur"],
+    # HubSpot's amount already converted to the company currency, when exported, comes first.
+    "amount": ["Amount in company currency", "Montant dans la devise de l'entreprise", "Amount", "Montant",
+               "Deal - Value", "Deal - Deal value", "Affaire - Valeur"],
     "currency": ["Currency", "Devise", "Deal - Currency", "Deal - Currency of value", "Deal - Currency of Deal value",
                  "Affaire - Devise", "Affaire - Devise de la valeur", "Amount Currency", "Opportunity Currency"],
     "stage": ["Deal Stage", "Phase de la transaction", "Deal - Status", "Deal - Stage", "Affaire - Statut",
@@ -55,6 +57,8 @@ CRM_HEADERS: dict[str, list[str]] = {
 # Fields without which no deal can be counted; the others (an id, a company, a creation date...) may be
 # absent from an export, and the build says what that costs.
 CRM_REQUIRED = ["stage", "amount"]
+_COMPANY_CURRENCY = {normalise_name(n) for n in ("Amount in company currency",
+                                                  "Montant dans la devise de l'entreprise")}
 # Pipedrive gives the open/won/lost status and the pipeline stage in two columns: the status is
 # the stage, the pipeline stage its detail.
 STATUS_HEADERS = ["Deal - Status", "Affaire - Statut"]
@@ -152,6 +156,11 @@ def crm_layout(headers: list[str], mapping: dict | None = None) -> Layout:
     """The CRM layout of an export: HubSpot EN/FR, Pipedrive, or the mapping file's `crm` section."""
     table = {k: v for k, v in CRM_HEADERS.items()}
     layout = resolve(headers, table, CRM_REQUIRED, (mapping or {}).get("crm"))
+    if normalise_name((layout.fields.get("amount") or [""])[0]) in _COMPANY_CURRENCY and \
+            "currency" not in ((mapping or {}).get("crm") or {}):
+        # HubSpot already converted this amount to the company currency: the deal's currency column
+        # says what it was before.
+        layout.fields.pop("currency", None)
     layout.settings = {k: (mapping or {})[k] for k in MAPPING_SETTINGS if (mapping or {}).get(k)}
     return layout
 

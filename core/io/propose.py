@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
@@ -42,26 +43,44 @@ def _share(values: Sequence[str], test) -> float:
     return sum(1 for v in values if test(v)) / len(values) if values else 0.0
 
 
-def shape_score(field: str, values: Sequence[str]) -> float:
-    """How well a column's sample values look like `field` (0 to 1)."""
-    values = [v.strip() for v in values if v and v.strip()]
-    if not values:
-        return 0.0
-    dates = _share(values, lambda v: bool(_DATE.match(v)))
-    numbers = _share(values, lambda v: bool(_NUMBER.match(v)) and not _DATE.match(v))
-    texts = _share(values, lambda v: sum(ch.isalpha() for ch in v) >= max(2, len(v) // 2))
-    distinct = len(set(values)) / len(values)
+@dataclass(frozen=True)
+class Shape:
+    """What a column's sample values look like: shares of dates, numbers, texts, ids, codes."""
+
+    dates: float = 0.0
+    numbers: float = 0.0
+    texts: float = 0.0
+    distinct: float = 0.0
+    labels: int = 0  # number of distinct values
+    tokens: float = 0.0  # share of short values without spaces (id-like)
+    codes: float = 0.0  # share of currency codes or symbols
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> Shape:
+        values = [v.strip() for v in values if v and v.strip()]
+        if not values:
+            return cls()
+        return cls(dates=_share(values, lambda v: bool(_DATE.match(v))),
+                   numbers=_share(values, lambda v: bool(_NUMBER.match(v)) and not _DATE.match(v)),
+                   texts=_share(values, lambda v: sum(ch.isalpha() for ch in v) >= max(2, len(v) // 2)),
+                   distinct=len(set(values)) / len(values), labels=len(set(values)),
+                   tokens=_share(values, lambda v: " " not in v and len(v) <= 40 and not _DATE.match(v)),
+                   codes=_share(values, lambda v: bool(_CODE.match(v))))
+
+
+def shape_score(field: str, shape: Shape) -> float:
+    """How well a column's values look like `field` (0 to 1)."""
     if field in ("created_at", "closed_at"):
-        return dates
+        return shape.dates
     if field == "amount":
-        return numbers
+        return shape.numbers
     if field == "deal_id":
-        return distinct * _share(values, lambda v: " " not in v and len(v) <= 40 and not _DATE.match(v))
+        return shape.distinct * shape.tokens
     if field == "stage":
-        return texts * (1.0 if len(set(values)) <= 30 else 0.3) * (1 - distinct / 2)
+        return shape.texts * (1.0 if shape.labels <= 30 else 0.3) * (1 - shape.distinct / 2)
     if field == "currency":
-        return _share(values, lambda v: bool(_CODE.match(v)))
-    return texts  # names, companies, owners
+        return shape.codes
+    return shape.texts  # names, companies, owners
 
 
 def name_score(field: str, header: str) -> float:
@@ -79,10 +98,11 @@ def propose(fields: Sequence[str], headers: Sequence[str], samples: dict[str, li
     and its header is not offered again.
     """
     free = [h for h in headers if h not in taken]
+    shapes = {h: Shape.of(samples.get(h, [])) for h in free}
     scores = []
     for f in fields:
         for h in free:
-            score = 0.6 * name_score(f, h) + 0.4 * shape_score(f, samples.get(h, []))
+            score = 0.6 * name_score(f, h) + 0.4 * shape_score(f, shapes[h])
             if score >= MIN_SCORE:
                 scores.append((score, f, h))
     out: dict[str, str] = {}

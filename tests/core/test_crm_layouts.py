@@ -213,3 +213,12 @@ def test_mixed_currencies_with_rates_are_converted(built):
     rates = json.loads((HERE / "mixed_currency_mapping.json").read_text())["currency_rates"]
     assert {i["rule"]: i["rows"] for i in summary["issues"]}["currency.converted"] == \
         int(frame["Deal - Currency"].isin(list(rates)).sum())
+
+
+def test_hubspot_amount_in_company_currency_is_read_without_rates():
+    """HubSpot converted it already: the deal's own currency column must not convert it again."""
+    from core.io.layouts import crm_layout
+
+    layout = crm_layout(["Record ID", "Deal Stage", "Amount", "Amount in company currency", "Currency"])
+    assert layout.fields["amount"] == ["Amount in company currency"] and "currency" not in layout.fields
+    assert crm_layout(["Record ID", "Deal Stage", "Amount", "Currency"]).fields["currency"] == ["Currency"]
