@@ -36,7 +36,8 @@ FIELD_LABELS = {
     "deal_type": "Deal type (new / existing)", "lost_reason": "Lost reason", "pipeline": "Pipeline",
     "probability": "Win probability", "expected_close_at": "Expected close date", "updated_at": "Last modified on",
 }
-STAGE_CHOICES = ("open", "won", "lost")
+# "leave out": deals of that label are kept out of the analyses (quarantined as excluded.stage_left_out).
+STAGE_CHOICES = ("open", "won", "lost", "leave out")
 DATE_ORDER_CHOICES = {"decided from the file": None, "day first (31/12/2024)": "dmy",
                       "month first (12/31/2024)": "mdy"}
 SAMPLES = 3
@@ -55,6 +56,7 @@ class Proposal:
     missing: list[str]
     unknown_stages: dict[str, str] = field(default_factory=dict)
     saved_mapping: Path | None = None
+    stage_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def needs_mapping(self) -> bool:
@@ -110,9 +112,11 @@ def propose(path: Path) -> Proposal:
     values = {h: frame[h].dropna().astype(str).head(200).tolist() for h in headers}
     fields = {**propose_headers(rest, headers, values, set(recognised.values())), **recognised}
     stage_col = (layout.fields.get("stage") or [fields.get("stage")])[0]
+    unknown = _unknown_stages(frame, stage_col, mapping)
+    counts = frame[stage_col].astype(str).str.strip().value_counts() if unknown else pd.Series(dtype=int)
     return Proposal(info=info, headers=headers, samples=samples, fields=fields, missing=layout.missing,
-                    unknown_stages=_unknown_stages(frame, stage_col, mapping),
-                    saved_mapping=saved if saved.exists() else None)
+                    unknown_stages=unknown, saved_mapping=saved if saved.exists() else None,
+                    stage_counts={label: int(counts.get(label, 0)) for label in unknown})
 
 
 def save(proposal: Proposal, chosen: dict[str, str | None], stages: dict[str, str],
@@ -125,11 +129,12 @@ def save(proposal: Proposal, chosen: dict[str, str | None], stages: dict[str, st
     path = mapping_path(proposal.headers)
     previous = load_mapping(path) if path.exists() else {"stages": {}}
     mapping = {
+        **previous,  # rules switched off on the Data page, teams and accounts sections stay
         "crm": {k: v for k, v in chosen.items() if v or proposal.fields.get(k)},
         "stages": {**previous.get("stages", {}), **stages},
     }
-    if date_order or previous.get("date_order"):
-        mapping["date_order"] = date_order or previous["date_order"]
+    if date_order:
+        mapping["date_order"] = date_order
     return save_mapping(path, mapping)
 
 
@@ -155,11 +160,13 @@ def mapping_form(proposal: Proposal, key: str = "data_mapping") -> Path | None:
             chosen[canonical] = None if pick == NOT_IN_FILE else pick
         stages: dict[str, str] = {}
         if proposal.unknown_stages:
-            st.markdown("**Stage labels Crossview does not know**: is each one an open, won or lost deal?")
+            st.markdown("**Stage labels Crossview does not know**: is each one an open, won or lost deal, or "
+                        "should its deals be left out of the analyses?")
             scols = st.columns(3)
             for i, (label, guess) in enumerate(proposal.unknown_stages.items()):
+                n = proposal.stage_counts.get(label)
                 stages[label] = scols[i % 3].selectbox(
-                    plain(label), STAGE_CHOICES, index=STAGE_CHOICES.index(guess) if guess in STAGE_CHOICES else 0,
+                    plain(label) + (f" ({n:,} deal{'s' if n > 1 else ''})" if n else ""), STAGE_CHOICES, index=STAGE_CHOICES.index(guess) if guess in STAGE_CHOICES else 0,
                     key=f"{key}_stage_{i}",
                 )
         order = st.selectbox("Dates like 03/04/2024 are", list(DATE_ORDER_CHOICES), key=f"{key}_date_order",

@@ -56,17 +56,21 @@ def convert_currencies(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str
     won = dict(con.execute(f"SELECT currency__c, sum(amount__n) FILTER (WHERE stage__l = 'won') FROM {frm} "
                            "WHERE amount__n IS NOT NULL GROUP BY ALL").fetchall())
     converted = {c: r for c, r in rates.items() if c in counts and c != reporting}
-    for code, rate in converted.items():
-        fc.change("currency.converted", "fixed", "amount", "amount__n", "currency__c = ? AND amount__n IS NOT NULL",
-                  f"amount__n * {rate!r}", original=original, frm=frm, params=[code])
+    with fc.effect("currency.converted"):
+        for code, rate in converted.items():
+            fc.change("currency.converted", "fixed", "amount", "amount__n",
+                      "currency__c = ? AND amount__n IS NOT NULL", f"amount__n * {rate!r}", original=original,
+                      frm=frm, params=[code])
     missing = [c for c in counts if c not in rates]
     if missing:
-        fc.change("currency.no_rate", "flagged", "amount", "amount__n",
-                  f"currency__c IN ({', '.join('?' for _ in missing)}) AND amount__n IS NOT NULL", "NULL",
-                  original=original, frm=frm, params=missing)
+        with fc.effect("currency.no_rate"):
+            fc.change("currency.no_rate", "flagged", "amount", "amount__n",
+                      f"currency__c IN ({', '.join('?' for _ in missing)}) AND amount__n IS NOT NULL", "NULL",
+                      original=original, frm=frm, params=missing)
     if unknown:
-        fc.change("currency.unknown", "flagged", "amount", "amount__n",
-                  "currency__c IS NULL AND amount__n IS NOT NULL", "NULL", original=original, frm=frm)
+        with fc.effect("currency.unknown"):
+            fc.change("currency.unknown", "flagged", "amount", "amount__n",
+                      "currency__c IS NULL AND amount__n IS NOT NULL", "NULL", original=original, frm=frm)
     per_currency = "; ".join(f"{c}: {n:,} deal(s), won {_money(won.get(c))} {c}" for c, n in counts.items())
     if len(counts) == 1 and not unknown:
         if reporting != "EUR" and not settings.get("reporting_currency"):

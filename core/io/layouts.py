@@ -86,8 +86,8 @@ ACCOUNTS_HEADERS: dict[str, list[str]] = {
 }
 ACCOUNTS_REQUIRED = ["company"]
 
-MAPPING_KEYS = ("crm", "stages", "teams", "accounts")
-STAGE_VALUES = ("open", "won", "lost", "qualification", "pitch", "mer", "offer")
+MAPPING_KEYS = ("crm", "stages", "teams", "accounts", "rules")
+STAGE_VALUES = ("open", "won", "lost", "leave out", "qualification", "pitch", "mer", "offer")
 
 
 @dataclass
@@ -373,8 +373,8 @@ def load_mapping(path: Path | None) -> dict:
     stages: dict[str, str] = {}
     for label, value in out["stages"].items():
         if not isinstance(value, str) or value.strip().lower() not in STAGE_VALUES:
-            raise fail(f"stage labels must map to open, won or lost (or an open sub-stage "
-                       f"{', '.join(STAGE_VALUES[3:])}); found {value!r} for {label!r}.", str(label),
+            raise fail(f"stage labels must map to open, won, lost or leave out (or an open sub-stage "
+                       f"{', '.join(STAGE_VALUES[4:])}); found {value!r} for {label!r}.", str(label),
                        after=(_line_of(text, "stages") or 1) - 1,
                        fix="Use one of: " + ", ".join(STAGE_VALUES) + ".")
         stages[str(label)] = value.strip().lower()
@@ -385,7 +385,7 @@ def load_mapping(path: Path | None) -> dict:
 
 MAPPING_SETTINGS = ("date_order", "reporting_currency", "currency_rates")
 _EXAMPLE = {"crm": 'deal_id: "Opportunity ID"', "stages": "Signed: won", "teams": "name: sales_agent",
-            "accounts": "company: account"}
+            "accounts": "company: account", "rules": "outlier.amount_in_k: off"}
 
 
 def _kind(value: object) -> str:
