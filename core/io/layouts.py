@@ -256,10 +256,11 @@ def _depth(value: object) -> int:
 
 
 def _line_of(text: str, key: str, after: int = 0) -> int | None:
-    """1-based line where `key` is written as a key (quoted or not), from line `after` on."""
-    pattern = re.compile(r"""^\s*[{,]?\s*["']?""" + re.escape(key) + r"""["']?\s*:""")
+    """1-based line where `key` is written as a key (YAML `key:`, JSON `"key":`), from line `after` on."""
+    bare = re.compile(r"""^\s*["']?""" + re.escape(key) + r"""["']?\s*:""")
+    quoted = re.compile(r"""["']""" + re.escape(key) + r"""["']\s*:""")
     for number, line in enumerate(text.splitlines(), start=1):
-        if number > after and (pattern.search(line) or f'"{key}"' in line and ":" in line.split(f'"{key}"', 1)[1]):
+        if number > after and (bare.search(line) or quoted.search(line)):
             return number
     return None
 

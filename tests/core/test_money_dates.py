@@ -119,3 +119,13 @@ def test_contradicting_columns_are_a_warning(con):
     assert fc.facts["date_order"] == "contradictory" and "contradict" in fc.warnings[0]
     orders, fc = _order(con, {"created_at": ["25/01/2024", "02/03/2024"]}, forced="mdy")
     assert orders == {"created_at": False} and "date_order" in fc.warnings[0]
+
+
+@pytest.mark.parametrize("value,damaged", [
+    ("1,89165E+11", True), ("1.89165E+11", True), ("1.89165e11", True), ("1234567890123450000", True),
+    ("189165000123", False), ("1234567890123456789", False), ("0065g00000XYZ", False), ("zcrm_48768760001", False),
+])
+def test_ids_written_by_excel_are_recognised(con, value, damaged):
+    from core.clean.ids import is_damaged
+
+    assert con.execute(f"SELECT {is_damaged('x')} FROM (SELECT ? AS x)", [value]).fetchone()[0] is damaged
