@@ -325,3 +325,18 @@ def test_unknown_stage_labels_and_rule_effects_are_on_the_data_page(make_app, tm
     assert effects["rule"].tolist() == ["invalid.unknown_stage", "invalid.negative_amount"]
     # -9 000 made 9 000: the won amount goes from -9 000 to 9 000.
     assert effects["won_amount_after"].tolist()[-1] == 9000
+
+
+def test_mapping_step_saves_the_date_order_and_a_field_not_in_the_file(make_app, writable_crm_db: Path,
+                                                                       uploads: Path) -> None:
+    at = open_data_page(make_app(writable_crm_db))
+    at.file_uploader(key="data_crm_file").upload("opportunities.csv", GENERIC_CRM.encode(), "text/csv").run()
+    assert_no_exception(at)
+    at.selectbox(key="data_mapping_date_order").set_value("month first (12/31/2024)")
+    at.selectbox(key="data_mapping_field_company").set_value("(not in this file)")
+    next(b for b in at.button if b.label == "Save this mapping").click().run()
+    assert_no_exception(at)
+    [saved] = list((uploads / "mappings").glob("crm_*.json"))
+    mapping = json.loads(saved.read_text(encoding="utf-8"))
+    assert mapping["date_order"] == "mdy" and mapping["crm"]["company"] is None
+    assert mapping["crm"]["amount"] == "close_value"
