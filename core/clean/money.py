@@ -72,7 +72,7 @@ def convert_currencies(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str
             fc.change("currency.unknown", "flagged", "amount", "amount__n",
                       "currency__c IS NULL AND amount__n IS NOT NULL", "NULL", original=original, frm=frm)
     per_currency = "; ".join(f"{c}: {n:,} deal(s), won {_money(won.get(c))} {c}" for c, n in counts.items())
-    if len(counts) == 1 and not unknown:
+    if len(counts) == 1 and not unknown and not missing:
         if reporting != "EUR" and not settings.get("reporting_currency"):
             fc.warnings.append(f"{fc.file}: amounts are in {reporting}; they are kept in {reporting} "
                                "(set \"reporting_currency\" and \"currency_rates\" in the mapping file to convert).")
@@ -80,7 +80,8 @@ def convert_currencies(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str
             code, rate = next(iter(converted.items()))
             fc.warnings.append(f"{fc.file}: amounts in {code} converted to {reporting} at {rate!r}.")
         return
-    text = f"{fc.file}: amounts in {len(counts)} currencies ({per_currency}). Totals are in {reporting}"
+    several = f"{len(counts)} currencies" if len(counts) > 1 else next(iter(counts))
+    text = f"{fc.file}: amounts in {several} ({per_currency}). Totals are in {reporting}"
     if converted:
         text += "; " + ", ".join(f"{c} converted at {r!r}" for c, r in converted.items())
     if missing:

@@ -222,3 +222,15 @@ def test_hubspot_amount_in_company_currency_is_read_without_rates():
     layout = crm_layout(["Record ID", "Deal Stage", "Amount", "Amount in company currency", "Currency"])
     assert layout.fields["amount"] == ["Amount in company currency"] and "currency" not in layout.fields
     assert crm_layout(["Record ID", "Deal Stage", "Amount", "Currency"]).fields["currency"] == ["Currency"]
+
+
+def test_one_foreign_currency_without_a_rate_is_said(tmp_path):
+    """USD deals reported in EUR with no USD rate: no amount total, and the summary says why."""
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"reporting_currency": "EUR"}))
+    summary = build(crm=HERE / "pipedrive_en_new.csv", bo=None, db=tmp_path / "w.duckdb", mapping=mapping)
+    [text] = [w for w in summary["warnings"] if "no rate" in w]
+    assert "amounts in USD" in text and '"currency_rates": {"USD": ...}' in text
+    with connect(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT count(amount), count(amount_original), min(currency) FROM deals").fetchone() == \
+            (0, 240, "USD")
