@@ -234,3 +234,17 @@ def test_one_foreign_currency_without_a_rate_is_said(tmp_path):
     with connect(tmp_path / "w.duckdb") as con:
         assert con.execute("SELECT count(amount), count(amount_original), min(currency) FROM deals").fetchone() == \
             (0, 240, "USD")
+
+
+def test_an_amount_naming_no_currency_among_several_is_left_out(tmp_path):
+    crm = tmp_path / "deals.csv"
+    crm.write_text("Record ID,Deal Stage,Amount,Create Date,Close Date\n"
+                   "1,Closed Won,$1000,2024-01-02,2024-02-01\n2,Closed Won,2 000 €,2024-01-02,2024-02-01\n"
+                   "3,Closed Won,3000,2024-01-02,2024-02-01\n", encoding="utf-8")
+    summary = build(crm=crm, bo=None, db=tmp_path / "w.duckdb")
+    rules = {i["rule"]: i["rows"] for i in summary["issues"]}
+    assert rules["currency.unknown"] == 1 and rules["currency.no_rate"] == 1
+    assert any("name no currency" in w for w in summary["warnings"])
+    with connect(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT deal_id, amount, currency, amount_original FROM deals ORDER BY 1").fetchall() == [
+            ("1", None, "USD", 1000.0), ("2", 2000.0, "EUR", 2000.0), ("3", None, None, 3000.0)]
