@@ -325,3 +325,22 @@ def test_unknown_stage_labels_and_rule_effects_are_on_the_data_page(make_app, tm
     assert effects["rule"].tolist() == ["invalid.unknown_stage", "invalid.negative_amount"]
     # -9 000 made 9 000: the won amount goes from -9 000 to 9 000.
     assert effects["won_amount_after"].tolist()[-1] == 9000
+
+
+def test_a_mostly_quarantined_upload_stops_until_confirmed(make_app, writable_crm_db: Path, uploads: Path) -> None:
+    export = ("Record ID,Deal Name,Associated Company,Amount,Deal Stage,Deal owner,Create Date,Close Date\n"
+              "1,A,Acme,9000,won,Ann Lee,,2026-02-01\n2,B,Beta,8000,won,Ann Lee,,2026-02-02\n"
+              "3,C,Gamma,7000,won,Ann Lee,,2026-02-03\n4,D,Delta,6000,lost,Ann Lee,2025-12-01,2026-01-03\n"
+              "5,E,Epsilon,,open,Ann Lee,2026-05-01,\n")
+    at = open_data_page(make_app(writable_crm_db))
+    at.file_uploader(key="data_crm_file").upload("deals.csv", export.encode(), "text/csv").run()
+    next(b for b in at.button if b.key == "data_rebuild").click().run()
+    assert_no_exception(at)
+    assert any("3 of 5 deals would be quarantined (missing.created_at 3)" in e.value for e in at.error)
+    at.checkbox(key="data_confirm_quarantine").check()
+    next(b for b in at.button if b.key == "data_rebuild").click().run()
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(s.value == "The warehouse was rebuilt." for s in at.success)
+    saved = json.loads((uploads / "mappings" / "confirmed_deals.json").read_text(encoding="utf-8"))
+    assert saved == {"rules": {"check.mostly_quarantined": "off"}}
