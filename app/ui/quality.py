@@ -16,11 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import widgets
-from app.ui.build import BuildInputs, last_inputs
+from app.ui.build import last_inputs
 from app.ui.state import cached, warehouse_path
-from app.ui.upload_step import rebuild
+from app.ui.upload_step import mapping_with_rules, rebuild
 from core.clean.engine import QUARANTINE_CHECK, SWITCHABLE_RULES
-from core.io.layouts import load_mapping, save_mapping
 from core.metrics.quality import (
     quarantined_count,
     quarantined_rows,
@@ -71,15 +70,6 @@ def unknown_stages_table() -> None:
     widgets.show_table(frame, key="data_unknown_stages", name="unknown stage labels")
 
 
-def _mapping_with_rules(previous: BuildInputs, off: list[str]) -> Path:
-    """The last build's mapping file with its `rules` section set to `off` (written beside the
-    warehouse when the build had no mapping file)."""
-    path = Path(previous.mapping) if previous.mapping else warehouse_path().parent / "rules_mapping.json"
-    mapping = load_mapping(path) if path.exists() else {}
-    mapping["rules"] = {rule: "off" for rule in off}
-    return save_mapping(path, mapping)
-
-
 def rule_switches() -> None:
     """Switch value-changing rules on or off, then rebuild from the last build's files."""
     previous = last_inputs()
@@ -97,6 +87,7 @@ def rule_switches() -> None:
     if previous is None:
         st.caption("This warehouse was not built from the app: rebuild it from the Upload & rebuild tab first.")
     if submitted and previous is not None:
-        off = [rule for rule, keep in on.items() if not keep] + ([QUARANTINE_CHECK] if confirm else [])
-        rebuild(replace(previous, mapping=str(_mapping_with_rules(previous, off))),
-                label="Rebuilding with the chosen rules")
+        rules = {rule: "on" if keep else "off" for rule, keep in on.items()}
+        rules[QUARANTINE_CHECK] = "off" if confirm else "on"
+        path = mapping_with_rules(previous.mapping, rules, warehouse_path().parent / "rules_mapping.json")
+        rebuild(replace(previous, mapping=str(path)), label="Rebuilding with the chosen rules")

@@ -12,7 +12,9 @@ from app.ui.mapping import Proposal, mapping_form, propose
 from app.ui.state import ROOT
 from app.ui.upload import BO_TYPES, CRM_TYPES, missing_bo_files, save_bo, save_export, uploads_dir
 from app.ui.widgets import plain
+from core.clean.engine import QUARANTINE_CHECK
 from core.errors import UserError
+from core.io.layouts import load_mapping, save_mapping
 
 CRM_KEY = "data_crm_path"
 BO_KEY = "data_bo_path"
@@ -118,6 +120,15 @@ def _mapping_step(crm: Path) -> bool:
     return ready
 
 
+def mapping_with_rules(mapping: str | None, rules: dict[str, str], fallback: Path) -> Path:
+    """A mapping file with its `rules` section updated by `rules` (rule -> on/off): `mapping` itself,
+    or `fallback` when the build has no mapping file. Returns the file written."""
+    path = Path(mapping) if mapping else fallback
+    data = load_mapping(path) if path.exists() else {}
+    data["rules"] = {rule: value for rule, value in {**(data.get("rules") or {}), **rules}.items() if value == "off"}
+    return save_mapping(path, data)
+
+
 def _shown(path: Path) -> str:
     """A folder as the user knows it: relative to the project when inside it."""
     try:
@@ -160,9 +171,15 @@ def upload_and_rebuild() -> None:
         accounts = _take_extra("accounts", "Client accounts (CSV or XLSX)")
     crm_ready = crm is not None and _mapping_step(crm)
     ready = (crm_ready or crm is None) and (crm is not None or bo is not None)
+    confirm = crm is not None and st.checkbox(
+        "Build even when more than half of the deals are quarantined", key="data_confirm_quarantine",
+        help="Without this, such a build stops and lists why (unknown stage labels with their counts...).")
     if st.button("Rebuild the warehouse from these files", type="primary", disabled=not ready,
                  icon=":material/autorenew:", key="data_rebuild"):
         mapping = st.session_state.get(MAPPING_KEY) if crm else None
+        if confirm:
+            mapping = mapping_with_rules(mapping, {QUARANTINE_CHECK: "off"},
+                                         uploads_dir() / "mappings" / f"confirmed_{Path(crm).stem}.json")
         inputs = BuildInputs(crm=str(crm) if crm else None, bo=str(bo) if bo else None,
                              mapping=str(mapping) if mapping else None,
                              teams=str(teams) if teams else None, accounts=str(accounts) if accounts else None)

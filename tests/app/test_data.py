@@ -340,3 +340,22 @@ def test_mapping_step_saves_the_date_order_and_a_field_not_in_the_file(make_app,
     mapping = json.loads(saved.read_text(encoding="utf-8"))
     assert mapping["date_order"] == "mdy" and mapping["crm"]["company"] is None
     assert mapping["crm"]["amount"] == "close_value"
+
+
+def test_a_mostly_quarantined_upload_stops_until_confirmed(make_app, writable_crm_db: Path, uploads: Path) -> None:
+    export = ("Record ID,Deal Name,Associated Company,Amount,Deal Stage,Deal owner,Create Date,Close Date\n"
+              "1,A,Acme,9000,won,Ann Lee,,2026-02-01\n2,B,Beta,8000,won,Ann Lee,,2026-02-02\n"
+              "3,C,Gamma,7000,won,Ann Lee,,2026-02-03\n4,D,Delta,6000,lost,Ann Lee,2025-12-01,2026-01-03\n"
+              "5,E,Epsilon,,open,Ann Lee,2026-05-01,\n")
+    at = open_data_page(make_app(writable_crm_db))
+    at.file_uploader(key="data_crm_file").upload("deals.csv", export.encode(), "text/csv").run()
+    next(b for b in at.button if b.key == "data_rebuild").click().run()
+    assert_no_exception(at)
+    assert any("3 of 5 deals would be quarantined (missing.created_at 3)" in e.value for e in at.error)
+    at.checkbox(key="data_confirm_quarantine").check()
+    next(b for b in at.button if b.key == "data_rebuild").click().run()
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(s.value == "The warehouse was rebuilt." for s in at.success)
+    saved = json.loads((uploads / "mappings" / "confirmed_deals.json").read_text(encoding="utf-8"))
+    assert saved == {"rules": {"check.mostly_quarantined": "off"}}

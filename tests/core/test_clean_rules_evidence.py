@@ -269,3 +269,21 @@ def test_a_planted_thousands_cluster_is_found_exactly(seed, n, k):
     split, _ = thousands_cluster(values.index.to_numpy(dtype=float), values.to_numpy(dtype=float))
     assert split is not None
     assert (typed[n:] < split).all() and (typed[:n] > split).all()
+
+
+def test_a_bo_rule_switched_off_changes_nothing(tmp_path):
+    bo = tmp_path / "bo"
+    bo.mkdir()
+    (bo / "clients.csv").write_text("client_id;name;sector;employees;city;created_at\nc1;Acme;IT;10;Paris;01/01/2020\n",
+                                    encoding="utf-8")
+    (bo / "jobs.csv").write_text(
+        "job_id;client_id;title;job_type;seniority;salary_k;fee_rate;opened_at;closed_at;status;sales_id;coach_id\n"
+        "j1;c1;Dev;Developer;mid;55000;20;01/02/2024;;open;;\n", encoding="utf-8")
+    (tmp_path / "m.json").write_text(json.dumps({"rules": {"outlier.salary_in_euros": "off"}}), encoding="utf-8")
+    build(crm=None, bo=bo, db=tmp_path / "on.duckdb")
+    build(crm=None, bo=bo, db=tmp_path / "off.duckdb", mapping=tmp_path / "m.json")
+    with connect(tmp_path / "on.duckdb") as c:
+        assert c.execute("SELECT salary_k, fee_rate FROM jobs").fetchone() == (55.0, 0.2)
+    with connect(tmp_path / "off.duckdb") as c:
+        assert c.execute("SELECT salary_k, fee_rate FROM jobs").fetchone() == (55000.0, 0.2)
+        assert c.execute("SELECT COUNT(*) FROM data_issues WHERE rule = 'outlier.salary_in_euros'").fetchone() == (0,)

@@ -176,7 +176,8 @@ def test_crm_headers_recognised(headers):
 
 def test_mapping_files_json_and_yaml_round_trip(tmp_path):
     mapping = {"crm": {"deal_id": "opportunity_id", "owner": "sales_agent"}, "stages": {"Won": "won"},
-               "teams": {"name": "sales_agent", "team": "regional_office"}, "accounts": {"company": "account"}}
+               "teams": {"name": "sales_agent", "team": "regional_office"}, "accounts": {"company": "account"},
+               "rules": {"outlier.amount_in_k": "off"}}
     for name in ("m.json", "m.yaml"):
         save_mapping(tmp_path / name, mapping)
         assert load_mapping(tmp_path / name) == {**mapping, "rules": {}}
