@@ -183,6 +183,8 @@ def test_default_view_without_created_date_or_company_says_what_is_missing(built
     assert crm["cycle_days_median"] is None and crm["top_accounts"] == []
     missing = [w for w in summary["warnings"] if "has no column for" in w]
     assert any("company" in w for w in missing) and any("created_at" in w for w in missing)
+    # said once in the summary, not once per won deal
+    assert not {"missing.won_company", "missing.created_at"} & {i["rule"] for i in summary["issues"]}
 
 
 def test_excel_ids_keep_their_deals_apart(built):
@@ -205,6 +207,7 @@ def test_mixed_currencies_without_rates_are_never_added_together(built):
     assert "3 currencies" in text and "currency_rates" in text and "USD" in text and "GBP" in text
     flagged = {i["rule"]: i["rows"] for i in summary["issues"]}
     assert flagged["currency.no_rate"] == int((frame["Deal - Currency"] != "EUR").sum())
+    assert "missing.won_amount" not in flagged  # those deals have an amount, in another currency
 
 
 def test_mixed_currencies_with_rates_are_converted(built):
