@@ -55,7 +55,11 @@ TENURE_CAP_DAYS = 730
 RECENCY_CAP_DAYS = 730
 NUMERIC_STAGE = ["days_open", "pitches", "mers", "offers"]
 
-FEE_FEATURES = CATEGORICAL + NUMERIC_OPENING
+# The contract terms: where both are known the fee is salary × fee rate (the contract formula,
+# `core.model.rules`), so the fee model learns without them what the formula cannot tell: the fee
+# of a job whose salary or rate is missing at opening.
+CONTRACT_TERMS = ("salary_k", "fee_rate", "nominal_fee")
+FEE_FEATURES = [c for c in CATEGORICAL + NUMERIC_OPENING if c not in CONTRACT_TERMS]
 FILL_FEATURES = CATEGORICAL + NUMERIC_OPENING
 STAGE_FEATURES = CATEGORICAL + NUMERIC_OPENING + NUMERIC_STAGE
 
