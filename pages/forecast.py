@@ -13,7 +13,8 @@ import streamlit as st
 from app.ui import model_card, state, training, widgets
 from core.filters import Filters
 from core.metrics import objectives
-from core.model import forecast, scenarios, store
+from core.metrics.common import has_bo, has_crm
+from core.model import deals, forecast, scenarios, store
 
 DEFAULT_OBJECTIVE = 100_000.0
 
@@ -97,7 +98,7 @@ def _scenario(inputs: forecast.ForecastInputs, objective: float) -> scenarios.Sc
     )
 
 
-def _chart(frame: pd.DataFrame) -> None:
+def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
     ahead = frame[frame["kind"] == "forecast"]
     past = frame[frame["kind"] == "actual"]
     fig = go.Figure()
@@ -111,19 +112,20 @@ def _chart(frame: pd.DataFrame) -> None:
         fillcolor="rgba(76,120,168,0.2)",
         hoverinfo="skip",
     )
-    fig.add_bar(
-        x=ahead["month"],
-        y=ahead["booked"],
-        name="Booked (placements made, not invoiced)",
-        marker_color="#9ECAE9",
-        hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>Booked</extra>",
-    )
+    if ahead["booked"].any():
+        fig.add_bar(
+            x=ahead["month"],
+            y=ahead["booked"],
+            name="Booked (placements made, not invoiced)",
+            marker_color="#9ECAE9",
+            hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>Booked</extra>",
+        )
     fig.add_scatter(
         x=past["month"],
         y=past["mid"],
-        name="Invoiced",
+        name=actual,
         line_color="#333333",
-        hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>Invoiced</extra>",
+        hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>" + actual + "</extra>",
     )
     fig.add_scatter(
         x=ahead["month"],
@@ -134,13 +136,14 @@ def _chart(frame: pd.DataFrame) -> None:
         hovertemplate="%{x|%b %Y}: €%{y:,.0f} "
         "(€%{customdata[0]:,.0f}–€%{customdata[1]:,.0f})<extra>Forecast</extra>",
     )
-    fig.add_scatter(
-        x=frame["month"],
-        y=frame["objective"],
-        name="Objective",
-        line={"color": "#E45756", "dash": "dot"},
-        hovertemplate="€%{y:,.0f}<extra>Objective</extra>",
-    )
+    if "objective" in frame:
+        fig.add_scatter(
+            x=frame["month"],
+            y=frame["objective"],
+            name="Objective",
+            line={"color": "#E45756", "dash": "dot"},
+            hovertemplate="€%{y:,.0f}<extra>Objective</extra>",
+        )
     widgets.style_figure(
         fig, "Revenue per month: invoiced, then booked and forecast under the scenario", "Month", "Revenue (€)"
     )
@@ -202,9 +205,37 @@ def _open_jobs_table(db: Path, bundle: dict, f: Filters) -> None:
     )
 
 
+@st.cache_data(max_entries=4, show_spinner="Forecasting from the open deals…")
+def _deals_forecast(db: str, version: tuple | None, trained_at: str | None, _bundle: dict) -> pd.DataFrame:
+    return deals.deals_forecast(state.connection(), _bundle)
+
+
+def _crm_only(db: Path) -> None:
+    """A CRM export alone: the amount won, forecast from the open deals weighted by their win odds."""
+    st.caption("The data is a CRM export only: the forecast is of the amount won, from the open deals "
+               "weighted by their win probability, and from the deals expected to be created.")
+    card = store.read_card(db)
+    bundle = store.load(db)
+    stale = bundle is not None and store.warehouse_checksum(state.connection()) != bundle["card"].get("checksum")
+    if bundle is not None and bundle.get("kind") == "crm":
+        frame = _deals_forecast(str(db), state.warehouse_version(), (card or {}).get("trained_at"), bundle)
+        widgets.definition(deals.deals_forecast)
+        _chart(frame, actual="Won")
+        widgets.show_table(frame[frame["kind"] == "forecast"].drop(columns="booked"),
+                           money_cols=("low", "mid", "high"), key="forecast_months")
+    st.divider()
+    st.subheader("Model card")
+    training.panel(db, has_model=bundle is not None, stale=stale)
+    if bundle is not None and bundle.get("kind") == "crm":
+        model_card.show_deals(bundle["card"])
+
+
 def run() -> None:
     st.title("Forecast & objectives")
     con = state.connection()
+    if not has_bo(con) and has_crm(con):
+        _crm_only(state.warehouse_path())
+        return
     if not widgets.requires_bo(con):
         return
     f = state.current_filters()

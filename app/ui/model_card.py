@@ -14,6 +14,7 @@ import streamlit as st
 from app.ui import widgets
 
 RULES = {
+    "win": "the win rate by deal type",
     "fee": "the median fee by job type × seniority",
     "fill": "the fill rate by job type",
     "fill_stage": "the fill rate by job type of jobs still open at that age",
@@ -107,3 +108,28 @@ def show(card: dict[str, Any]) -> None:
         _reliability(fill, "Reliability at opening: predicted vs observed", "forecast_reliability_fill")
     with right:
         _reliability(stage, "Reliability of open jobs: predicted vs observed", "forecast_reliability_stage")
+
+
+def show_deals(card: dict[str, Any]) -> None:
+    """Draw the model card of a CRM-only warehouse (`core.model.deals` card dict)."""
+    win, crm, back = card.get("win") or {}, card.get("crm_probability") or {}, card.get("backtest") or {}
+    train, test = card.get("train_period") or {}, card.get("test_period") or {}
+    st.caption(
+        f"Trained {card.get('trained_at')} on deals created {train.get('from')} to {train.get('to')}; "
+        f"tested on deals created {test.get('from')} to {test.get('to')} and closed (never seen in training)."
+    )
+    a, b, c = st.columns(3)
+    _probability_tile(a, "P(won) of a deal (AUC)", win, "win")
+    if crm.get("judged"):
+        b.metric("The CRM's own probability (AUC)", f"{crm.get('crm_auc') or 0:.2f}", border=True,
+                 help=f"On the {crm.get('test_deals')} test deals that have one; Brier {crm.get('crm_brier') or 0:.3f}.")
+    else:
+        b.metric("The CRM's own probability", "not judged", border=True)
+        b.caption(crm.get("reason") or "")
+    near, naive = back.get("mae_3m"), back.get("seasonal_naive_mae_3m")
+    c.metric("Won amount, next 3 months (backtest MAE per month)", widgets.money(near), border=True,
+             delta=None if near is None or not naive else f"{widgets.money(naive)} for the same month a year earlier",
+             delta_color="off",
+             help="Forecasts made at each of the last 12 month starts with the deals known then, "
+                  "against the amount won.")
+    _reliability(win, "Reliability of P(won): predicted vs observed", "forecast_reliability_win")

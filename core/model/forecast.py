@@ -385,11 +385,17 @@ def forecast_report(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any] | Non
     Returns:
         [{month: "YYYY-MM", low, mid, high, booked}] in €, rounded to the euro; `booked` is the
         fees of placements already made whose invoice is expected that month (mid >= booked);
-        [] without a model.
+        [] without a model. A CRM-only warehouse's forecast is of the amount won
+        (`core.model.deals.deals_forecast`, booked 0).
     """
     if bundle is None:
         return []
-    frame = forecast(con, bundle)
+    if bundle.get("kind") == "crm":
+        from core.model.deals import deals_forecast
+
+        frame = deals_forecast(con, bundle)
+    else:
+        frame = forecast(con, bundle)
     frame = frame[frame["kind"] == "forecast"]
     return [
         {

@@ -317,10 +317,21 @@ def train_bundle(con, progress: Progress = None) -> dict[str, Any]:
         con: a DuckDB connection to the warehouse (read-only is enough).
         progress: optional callback(step, fraction).
 
+    A warehouse without a BO export but with CRM deals gets the deals model instead
+    (`core.model.deals.train_deals_bundle`).
+
     Returns:
-        dict with `fee_model`, `fill_model` (refitted on all closed jobs), `reference` (typical
-        feature values for explanations) and `card` (the model card, JSON-serialisable).
+        dict with `fee_model`, `fill_model`, `stage_model` (refitted on all closed jobs), `rules`,
+        `use`, `reference` (typical feature values for explanations) and `card` (the model card,
+        JSON-serialisable).
     """
+    from core.metrics.common import has_bo, has_crm
+
+    if not has_bo(con) and has_crm(con):
+        # a CRM-only warehouse: the deals model (core.model.deals)
+        from core.model.deals import train_deals_bundle
+
+        return train_deals_bundle(con, progress)
     with single_thread():
         return _train_bundle(con, progress)
 
@@ -358,6 +369,7 @@ def _train_bundle(con, progress: Progress) -> dict[str, Any]:
     test_rows = opening[opening["status"].isin(CLOSED_STATUSES) & (opening["opened_at"] >= test_from)]
     card = {
         "format": BUNDLE_FORMAT,
+        "kind": "bo",
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "train_period": _period(train_rows, "opened_at"),
@@ -428,10 +440,13 @@ def model_report(db_path: Path) -> dict[str, Any] | None:
     """The `model` key of `python -m core report --json`, from the stored card; None when untrained.
 
     Returns:
-        {fee: {mae, baseline_mae, mape, rule_mae, uses}, fill: {auc, baseline_auc, brier,
-        baseline_brier, auc_interval, uses}, backtest: {mae, seasonal_naive_mae, mae_3m,
+        {kind ("bo" or "crm"), fee: {mae, baseline_mae, mape, rule_mae, uses}, fill: {auc,
+        baseline_auc, brier, baseline_brier, auc_interval, uses}, win (CRM-only: {auc, baseline_auc,
+        brier, baseline_brier, auc_interval, uses, crm_probability_auc, crm_probability_brier,
+        crm_probability_note}; else None), backtest: {mae, seasonal_naive_mae, mae_3m,
         seasonal_naive_mae_3m}, trained_at, train_period, test_period}; `uses` is `model` or `rule`
         (what the product's predictions use), `auc_interval` [low, high] the 95 % bootstrap interval.
+        A CRM-only card has null `fee` and `fill` values.
     """
     card = read_card(Path(db_path))
     if card is None:
@@ -444,14 +459,35 @@ def model_report(db_path: Path) -> dict[str, Any] | None:
     def uses(section: str) -> str:
         return "model" if (card.get(section) or {}).get("use_model") else "rule"
 
+    common = {
+        "kind": card.get("kind", "bo"),
+        "trained_at": card.get("trained_at"),
+        "train_period": card.get("train_period"),
+        "test_period": card.get("test_period"),
+    }
+    backtest = pick("backtest", ("mae", "seasonal_naive_mae", "mae_3m", "seasonal_naive_mae_3m"))
+    if card.get("kind") == "crm":
+        crm = card.get("crm_probability") or {}
+        return {
+            "fee": {k: None for k in ("mae", "baseline_mae", "mape", "rule_mae", "uses")},
+            "fill": {k: None for k in ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval", "uses")},
+            "win": {
+                **pick("win", ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval")),
+                "uses": uses("win"),
+                "crm_probability_auc": crm.get("crm_auc"),
+                "crm_probability_brier": crm.get("crm_brier"),
+                "crm_probability_note": crm.get("reason"),
+            },
+            "backtest": backtest,
+            **common,
+        }
     return {
         "fee": {**pick("fee", ("mae", "baseline_mae", "mape", "rule_mae")), "uses": uses("fee")},
         "fill": {
             **pick("fill", ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval")),
             "uses": uses("fill"),
         },
-        "backtest": pick("backtest", ("mae", "seasonal_naive_mae", "mae_3m", "seasonal_naive_mae_3m")),
-        "trained_at": card.get("trained_at"),
-        "train_period": card.get("train_period"),
-        "test_period": card.get("test_period"),
+        "win": None,
+        "backtest": backtest,
+        **common,
     }

@@ -221,3 +221,28 @@ def test_without_pipeline_events_the_rate_sliders_step_aside(app, stand_in_model
     assert [s.key for s in at.slider] == ["forecast_jobs_pct", "forecast_fee_pct"]
     unchanged = Scenario(monthly_objective=OBJECTIVE)
     assert_table(at, "forecast_months", forecast_rows(inputs, unchanged))
+
+
+def test_a_crm_only_warehouse_gets_its_forecast_and_win_odds(make_app, tmp_path) -> None:
+    from pathlib import Path
+
+    from core.model import deals
+    from core.model.train import train_and_save
+    from core.warehouse import build, connect
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "crm_only"
+    db = tmp_path / "crossview.duckdb"
+    build(crm=fixture / "opportunities.csv", bo=None, db=db, mapping=fixture / "mapping.json",
+          teams=fixture / "teams.csv", accounts=fixture / "accounts.csv")
+    train_and_save(db)
+    bundle = store.load(db)
+    with connect(db) as con:
+        expected = deals.deals_forecast(con, bundle)
+        odds = deals.open_deals_predictions(con, bundle)
+    at = open_page(make_app(db), "forecast")
+    assert not at.exception
+    assert_table(at, "forecast_months", expected[expected["kind"] == "forecast"].drop(columns="booked"))
+    assert any(m.label == "P(won) of a deal (AUC)" for m in at.metric)
+    at = open_page(make_app(db), "pipeline")
+    assert not at.exception
+    assert_table(at, "pipeline_win_odds", odds)

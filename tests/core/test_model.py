@@ -520,7 +520,8 @@ def test_store_round_trip_and_staleness(trained):
     again = load(db)
     np.testing.assert_array_equal(bundle["fee_model"].predict(frame), again["fee_model"].predict(frame))
     report = model_report(db)
-    assert set(report) == {"fee", "fill", "backtest", "trained_at", "train_period", "test_period"}
+    assert set(report) == {"kind", "fee", "fill", "win", "backtest", "trained_at", "train_period", "test_period"}
+    assert report["kind"] == "bo" and report["win"] is None
     assert set(report["fee"]) == {"mae", "baseline_mae", "mape", "rule_mae", "uses"}
     assert set(report["fill"]) == {"auc", "baseline_auc", "brier", "baseline_brier", "auc_interval", "uses"}
     assert set(report["backtest"]) == {"mae", "seasonal_naive_mae", "mae_3m", "seasonal_naive_mae_3m"}
@@ -573,7 +574,7 @@ def test_too_little_history_is_a_user_error():
     with pytest.raises(UserError, match="Not enough history"):
         train_bundle(con)
     crm_only = warehouse({"deals": [{"deal_id": "D1", "created_at": date(2024, 1, 1)}]})
-    with pytest.raises(UserError, match="no dated BO jobs"):
+    with pytest.raises(UserError, match="Not enough CRM history"):
         train_bundle(crm_only)
 
 
@@ -955,3 +956,51 @@ def test_demo_model_card_against_the_simple_rules(demo_db):
     assert pending > 90_000 and sum(r["booked"] for r in rows) == pytest.approx(pending, abs=12)
     assert rows[0]["month"] == "2026-11" and rows[0]["mid"] >= rows[0]["booked"] >= started_late_october > 70_000
     assert len(rows) == 12 and all(r["low"] <= r["mid"] <= r["high"] and r["mid"] >= r["booked"] for r in rows)
+
+
+# --- a CRM-only warehouse: the deals model --------------------------------------------------------
+
+
+def test_crm_only_warehouse_gets_its_model(tmp_path):
+    import json
+
+    from core.model.deals import open_deals_predictions
+    from core.model.store import load
+    from core.model.train import train_and_save
+    from core.report import build_report
+    from core.warehouse import build, connect
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "crm_only"
+    db = tmp_path / "crossview.duckdb"
+    build(crm=fixture / "opportunities.csv", bo=None, db=db, mapping=fixture / "mapping.json",
+          teams=fixture / "teams.csv", accounts=fixture / "accounts.csv")
+    card = train_and_save(db)
+    assert card["kind"] == "crm"
+    # expectations from the export itself: deals with an engage date; won / lost by the mapping
+    raw = pd.read_csv(fixture / "opportunities.csv", dtype=str, keep_default_na=False)
+    raw = raw[raw["engage_date"] != ""]
+    created = pd.to_datetime(raw["engage_date"])
+    closed = pd.to_datetime(raw["close_date"].replace("", None))
+    as_of = max(created.max(), closed.max())
+    test_from = (as_of + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.DateOffset(months=12)
+    decided = raw["deal_stage"].isin(["Won", "Lost"])
+    test = decided & (created >= test_from)
+    win = card["win"]
+    assert win["test_jobs"] == test.sum() > 0
+    assert win["fill_rate"] == pytest.approx((raw.loc[test, "deal_stage"] == "Won").mean())
+    assert card["crm_probability"]["reason"] == "The CRM export gives no probability."
+    # an open deal older than every deal ever won is worth nothing; a younger one is
+    won_cycle = (closed - created)[raw["deal_stage"] == "Won"].dt.days.max()
+    with connect(db) as con:
+        table = open_deals_predictions(con, load(db))
+        report = build_report(con, Filters(), db_path=db)
+    age = (as_of - pd.to_datetime(table["created_at"])).dt.days
+    assert len(table) == (raw["deal_stage"].isin(["Engaging", "Prospecting"])).sum()
+    assert ((table["win_probability"] == 0) == (age >= won_cycle)).all()
+    np.testing.assert_allclose(table["expected_amount"], (table["win_probability"] * table["amount"]).round(0))
+    # the report carries the forecast of the amount won and the deals model's card
+    json.dumps(report)
+    assert len(report["forecast"]) == 12 and all(r["low"] <= r["mid"] <= r["high"] for r in report["forecast"])
+    model = report["model"]
+    assert model["kind"] == "crm" and model["win"]["auc"] == win["auc"] and model["fee"]["mae"] is None
+    assert model["win"]["uses"] == ("model" if win["use_model"] else "rule")
