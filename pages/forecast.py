@@ -145,7 +145,7 @@ def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
             hovertemplate="€%{y:,.0f}<extra>Objective</extra>",
         )
     widgets.style_figure(
-        fig, "Revenue per month: invoiced, then booked and forecast under the scenario", "Month", "Revenue (€)"
+        fig, "Revenue per month: so far, then booked and forecast", "Month", "Revenue (€)"
     )
     fig.update_yaxes(tickprefix="€")
     st.plotly_chart(fig, key="forecast_chart")
@@ -158,7 +158,8 @@ def _plan(f: Filters, inputs: forecast.ForecastInputs | None) -> None:
     objective = st.number_input("Monthly revenue objective (€)", min_value=0.0, value=DEFAULT_OBJECTIVE,
                                 step=10_000.0, format="%.0f", key="forecast_objective")
     needed = state.cached(objectives.jobs_needed, f, objective_eur=objective)
-    scenario = _scenario(inputs, objective) if inputs is not None else scenarios.Scenario(monthly_objective=objective)
+    scenario = (_scenario(inputs, objective) if inputs is not None
+                else scenarios.Scenario(monthly_objective=objective))
     mix = needed.loc[needed["job_type"] == "All"]
     answer = None if mix.empty else scenarios.jobs_needed(
         float(mix["fill_rate"].iloc[0]), float(mix["avg_fee"].iloc[0]), scenario, inputs
@@ -216,7 +217,8 @@ def _crm_only(db: Path) -> None:
                "weighted by their win probability, and from the deals expected to be created.")
     card = store.read_card(db)
     bundle = store.load(db)
-    stale = bundle is not None and store.warehouse_checksum(state.connection()) != bundle["card"].get("checksum")
+    checksum = store.warehouse_checksum(state.connection())
+    stale = bundle is not None and checksum != bundle["card"].get("checksum")
     if bundle is not None and bundle.get("kind") == "crm":
         frame = _deals_forecast(str(db), state.warehouse_version(), (card or {}).get("trained_at"), bundle)
         widgets.definition(deals.deals_forecast)

@@ -43,7 +43,9 @@ def verdict(section: dict[str, Any], name: str, gain_key: str, fmt: str) -> str:
 def _probability_tile(column, label: str, section: dict[str, Any], name: str) -> None:
     auc, low_high = section.get("auc"), section.get("auc_interval")
     gain = section.get("auc_gain_interval")
-    value = "—" if auc is None else f"{auc:.2f}" + (f" ({low_high[0]:.2f}–{low_high[1]:.2f})" if low_high else "")
+    value = "—" if auc is None else f"{auc:.2f}"
+    if auc is not None and low_high:
+        value += f" ({low_high[0]:.2f}–{low_high[1]:.2f})"
     delta = None
     if _sure(gain) and section.get("baseline_auc") is not None:
         delta = f"{auc - section['baseline_auc']:+.2f} vs rule"
@@ -52,6 +54,11 @@ def _probability_tile(column, label: str, section: dict[str, Any], name: str) ->
                        f"(AUC {section.get('baseline_auc') or 0:.2f}). Brier {section.get('brier') or 0:.3f} "
                        f"vs {section.get('baseline_brier') or 0:.3f} for the rule.")
     column.caption(verdict(section, name, "auc_gain_interval", "+.2f"))
+
+
+def _naive(near: float | None, naive: float | None) -> str | None:
+    # the seasonal-naive error beside the forecast's, uncoloured: a backtest has no interval here
+    return None if near is None or not naive else f"{widgets.money(naive)} for the same month a year earlier"
 
 
 def _reliability(section: dict[str, Any], title: str, key: str) -> None:
@@ -85,7 +92,8 @@ def show(card: dict[str, Any]) -> None:
     a, b, c, d = st.columns(4)
     a.metric("Fee: contract formula (MAE)", widgets.money(fee.get("rule_mae")), border=True,
              help="Salary × fee rate, on the test fills where both are known.")
-    a.caption(f"Salary × fee rate applies to {fee.get('rule_jobs', 0)} of {fee.get('test_jobs', 0)} test fills "
+    a.caption(f"Salary × fee rate applies to {fee.get('rule_jobs', 0)} of {fee.get('test_jobs', 0)} "
+              "test fills "
               "and is the fee the product uses wherever it applies.")
     gain = fee.get("mae_gain_interval")
     b.metric("Fee without salary or rate (MAE)", widgets.money(fee.get("mae")),
@@ -96,11 +104,11 @@ def show(card: dict[str, Any]) -> None:
     b.caption(f"{fee.get('formula_missing_jobs', 0)} test fills lacked the salary or the rate. "
               + verdict(fee, "fee", "mae_gain_interval", "+,.0f").replace(" is ", " (€) is ", 1))
     _probability_tile(c, "P(filled) at opening (AUC)", fill, "fill")
-    _probability_tile(d, f"P(filled) of open jobs at {stage.get('age_days', 30)} days (AUC)", stage, "fill_stage")
+    age = stage.get("age_days", 30)
+    _probability_tile(d, f"P(filled) of open jobs at {age} days (AUC)", stage, "fill_stage")
     near, naive = back.get("mae_3m"), back.get("seasonal_naive_mae_3m")
     st.metric("Revenue, next 3 months (backtest MAE per month)", widgets.money(near), border=True,
-              delta=None if near is None or not naive else f"{widgets.money(naive)} for the same month a year earlier",
-              delta_color="off",
+              delta=_naive(near, naive), delta_color="off",
               help="Forecasts made at each of the last 12 month starts with only what was known then "
                    "(placements booked, invoices dated before the origin), against what was invoiced.")
     left, right = st.columns(2)
@@ -122,14 +130,14 @@ def show_deals(card: dict[str, Any]) -> None:
     _probability_tile(a, "P(won) of a deal (AUC)", win, "win")
     if crm.get("judged"):
         b.metric("The CRM's own probability (AUC)", f"{crm.get('crm_auc') or 0:.2f}", border=True,
-                 help=f"On the {crm.get('test_deals')} test deals that have one; Brier {crm.get('crm_brier') or 0:.3f}.")
+                 help=f"On the {crm.get('test_deals')} test deals that have one; "
+                      f"Brier {crm.get('crm_brier') or 0:.3f}.")
     else:
         b.metric("The CRM's own probability", "not judged", border=True)
         b.caption(crm.get("reason") or "")
     near, naive = back.get("mae_3m"), back.get("seasonal_naive_mae_3m")
     c.metric("Won amount, next 3 months (backtest MAE per month)", widgets.money(near), border=True,
-             delta=None if near is None or not naive else f"{widgets.money(naive)} for the same month a year earlier",
-             delta_color="off",
+             delta=_naive(near, naive), delta_color="off",
              help="Forecasts made at each of the last 12 month starts with the deals known then, "
                   "against the amount won.")
     _reliability(win, "Reliability of P(won): predicted vs observed", "forecast_reliability_win")

@@ -17,7 +17,8 @@ is worth. Revenue here is the CRM's won amount, dated by the deal's close date.
   of its deal type (then overall) among the training deals.
 * **Forecast** (`deals_forecast`): open deals' expected amounts (P(won) × the odds of a deal still open
   at that age, from the deals closed so far: a deal older than any deal ever won is worth 0) spread
-  over the months by the creation → close delay of won deals, conditional on their age; plus deals expected to be created (seasonal rate)
+  over the months by the creation → close delay of won deals, conditional on their age; plus deals
+  expected to be created (seasonal rate)
   × the average expected amount at creation, spread from mid-month by the same delay; times a level
   learned in the backtest (median actual / forecast; in the backtest, from the pairs known at each origin
   only, `core.model.forecast.calibration_factors`). Backtest from each of the last 12 month starts with
@@ -69,9 +70,12 @@ WITH d AS (
 ),
 company AS (
     SELECT d.deal_id,
-           COUNT(p.deal_id) FILTER (WHERE p.closed_at < d.created_at AND p.stage = 'won') AS company_won_before,
-           COUNT(p.deal_id) FILTER (WHERE p.closed_at < d.created_at AND p.stage = 'lost') AS company_lost_before,
-           COUNT(p.deal_id) FILTER (WHERE p.created_at >= d.created_at - INTERVAL 365 DAY) AS company_deals_12m
+           COUNT(p.deal_id) FILTER (WHERE p.closed_at < d.created_at AND p.stage = 'won')
+               AS company_won_before,
+           COUNT(p.deal_id) FILTER (WHERE p.closed_at < d.created_at AND p.stage = 'lost')
+               AS company_lost_before,
+           COUNT(p.deal_id) FILTER (WHERE p.created_at >= d.created_at - INTERVAL 365 DAY)
+               AS company_deals_12m
     FROM d LEFT JOIN d AS p ON p.company_key = d.company_key AND p.created_at < d.created_at
     GROUP BY d.deal_id
 ),
@@ -194,7 +198,8 @@ def _crm_probability(y: np.ndarray, crm: np.ndarray, p: np.ndarray, p_rule: np.n
     out.update({f"crm_{k}": v for k, v in rules.compare_probabilities(y[has], crm[has], p_rule[has]).items()
                 if k in ("auc", "auc_interval", "brier")})
     model = rules.compare_probabilities(y[has], p[has], crm[has])
-    out.update(model_auc=model["auc"], model_brier=model["brier"], model_vs_crm_auc_gain=model["auc_gain_interval"],
+    out.update(model_auc=model["auc"], model_brier=model["brier"],
+               model_vs_crm_auc_gain=model["auc_gain_interval"],
                model_vs_crm_brier_gain=model["brier_gain_interval"])
     return out
 
@@ -235,13 +240,15 @@ def _inputs(bundle: dict[str, Any], deals: pd.DataFrame, t: pd.Timestamp) -> dic
     open_now, p, amount = _open_deals(bundle, deals, t)
     won = known[(known["stage"] == "won") & (known["closed_at"] <= t)]
     cdf = _ecdf((won["closed_at"] - won["created_at"]).dt.days.to_numpy(float))
-    timing = _timing(open_now["created_at"].to_numpy(), t, cdf, starts, ends) if len(open_now) else np.zeros((0, HORIZON))
+    timing = (_timing(open_now["created_at"].to_numpy(), t, cdf, starts, ends) if len(open_now)
+              else np.zeros((0, HORIZON)))
     recent = known[known["created_at"] > t - pd.DateOffset(months=12)]
     p0, amount0 = predict_deals(bundle, recent)
     new_value = float((p0 * amount0).mean()) if len(p0) else 0.0
     mid_month = (months + pd.Timedelta(days=14)).to_numpy().astype("datetime64[D]")
     day = np.timedelta64(1, "D")
-    kernel = cdf((ends[:, None] - mid_month[None, :]) / day) - cdf((starts[:, None] - mid_month[None, :]) / day - 1)
+    kernel = (cdf((ends[:, None] - mid_month[None, :]) / day)
+              - cdf((starts[:, None] - mid_month[None, :]) / day - 1))
     new = _seasonal_rate(known["created_at"], t, months)
     return {"months": months, "open": (p * amount) @ timing if len(p) else np.zeros(HORIZON),
             "new": kernel @ new * new_value}
@@ -276,7 +283,8 @@ def _backtest(bundle: dict[str, Any], deals: pd.DataFrame, t: pd.Timestamp) -> d
     pairs["calibrated"] = pairs["forecast"] * factors.reindex(pairs["origin"]).to_numpy()
     usable = pairs["forecast"] > 0
     level = float((pairs["actual"] / pairs["forecast"])[usable].median()) if usable.any() else 1.0
-    err, naive = (pairs["actual"] - pairs["calibrated"]).abs(), (pairs["actual"] - pairs["seasonal_naive"]).abs()
+    err = (pairs["actual"] - pairs["calibrated"]).abs()
+    naive = (pairs["actual"] - pairs["seasonal_naive"]).abs()
     near = pairs["horizon"] <= 3
     shown = level * pairs["forecast"]
     band = interval_ratios((pairs["actual"] / shown)[usable], pairs["horizon"][usable])

@@ -405,7 +405,9 @@ def forecast_report(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any] | Non
             "high": round(float(hi)),
             "booked": round(float(bo)),
         }
-        for m, lo, mi, hi, bo in zip(frame["month"], frame["low"], frame["mid"], frame["high"], frame["booked"])
+        for m, lo, mi, hi, bo in zip(
+            frame["month"], frame["low"], frame["mid"], frame["high"], frame["booked"]
+        )
     ]
 
 

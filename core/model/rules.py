@@ -37,7 +37,7 @@ def contract_fee(frame: pd.DataFrame) -> np.ndarray:
 
 
 def fit_fee_rule(fills: pd.DataFrame) -> dict[str, Any]:
-    """Median fee of `fills` (rows with job_type, seniority, fee_eur) by job type × seniority, job type, overall."""
+    """Median fee of `fills` (job_type, seniority, fee_eur) by job type × seniority, by job type, overall."""
     both = fills.groupby(["job_type", "seniority"])["fee_eur"].median()
     return {
         "by_type_seniority": {f"{t}|{s}": float(v) for (t, s), v in both.items()},

@@ -470,7 +470,9 @@ def model_report(db_path: Path) -> dict[str, Any] | None:
         crm = card.get("crm_probability") or {}
         return {
             "fee": {k: None for k in ("mae", "baseline_mae", "mape", "rule_mae", "uses")},
-            "fill": {k: None for k in ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval", "uses")},
+            "fill": {
+                k: None for k in ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval", "uses")
+            },
             "win": {
                 **pick("win", ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval")),
                 "uses": uses("win"),

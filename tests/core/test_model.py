@@ -520,7 +520,9 @@ def test_store_round_trip_and_staleness(trained):
     again = load(db)
     np.testing.assert_array_equal(bundle["fee_model"].predict(frame), again["fee_model"].predict(frame))
     report = model_report(db)
-    assert set(report) == {"kind", "fee", "fill", "win", "backtest", "trained_at", "train_period", "test_period"}
+    assert set(report) == {
+        "kind", "fee", "fill", "win", "backtest", "trained_at", "train_period", "test_period"
+    }
     assert report["kind"] == "bo" and report["win"] is None
     assert set(report["fee"]) == {"mae", "baseline_mae", "mape", "rule_mae", "uses"}
     assert set(report["fill"]) == {"auc", "baseline_auc", "brier", "baseline_brier", "auc_interval", "uses"}
@@ -883,8 +885,10 @@ def test_jobs_needed_for_an_objective():
     assert jobs_needed(0.25, 8000.0, Scenario(monthly_objective=20000.0), replace(inputs, level=0.5)) == 10.0
     # fees +25 %: 8 jobs; MER->placement 0.1 -> 0.2 doubles the fill rate: 5 jobs; capped at 1
     assert jobs_needed(0.25, 8000.0, Scenario(monthly_objective=20000.0, fee_factor=1.25), inputs) == 8.0
-    assert jobs_needed(0.25, 8000.0, Scenario(monthly_objective=20000.0, mer_to_placement_rate=0.2), inputs) == 5.0
-    assert jobs_needed(0.25, 8000.0, Scenario(monthly_objective=8000.0, mer_to_placement_rate=0.5), inputs) == 1.0
+    doubled = Scenario(monthly_objective=20000.0, mer_to_placement_rate=0.2)
+    assert jobs_needed(0.25, 8000.0, doubled, inputs) == 5.0
+    capped = Scenario(monthly_objective=8000.0, mer_to_placement_rate=0.5)
+    assert jobs_needed(0.25, 8000.0, capped, inputs) == 1.0
     assert jobs_needed(0.0, 8000.0, Scenario(monthly_objective=20000.0)) is None
     frame = apply_scenario(inputs, Scenario(monthly_objective=20000.0))
     fc = frame[frame["kind"] == "forecast"]
@@ -906,7 +910,8 @@ def test_the_objective_answer_is_the_scenario_answer_at_learned_values(loaded):
     assert jobs_needed(mix["fill_rate"], mix["avg_fee"], learned, inputs) == pytest.approx(mix["jobs_needed"])
     # a slider moves that same number: MER->placement +50 % needs a third fewer jobs
     better = Scenario(mer_to_placement_rate=inputs.mer_to_placement * 1.5, monthly_objective=100_000.0)
-    assert jobs_needed(mix["fill_rate"], mix["avg_fee"], better, inputs) == pytest.approx(mix["jobs_needed"] / 1.5)
+    moved = jobs_needed(mix["fill_rate"], mix["avg_fee"], better, inputs)
+    assert moved == pytest.approx(mix["jobs_needed"] / 1.5)
 
 
 def test_scenarios_are_monotonic(loaded):
@@ -937,25 +942,30 @@ def test_demo_model_card_against_the_simple_rules(demo_db):
     card = train_and_save(demo_db)
     fee = card["fee"]
     # the demo makes every fee with salary x fee rate: that formula has no error, and no test fill lacks it
-    assert fee["rule_mae"] == 0 and fee["rule_jobs"] == fee["test_jobs"] > 0 and fee["formula_missing_jobs"] == 0
+    assert fee["rule_mae"] == 0 and fee["rule_jobs"] == fee["test_jobs"] > 0
+    assert fee["formula_missing_jobs"] == 0
     # without the contract terms the model does not surely beat the median fee: the rule is used
     assert fee["mae_gain_interval"][0] <= 0 and not fee["use_model"]
     # P(filled) at opening ranks barely better than the rate by job type, within the noise
     fill = card["fill"]
-    assert fill["auc_interval"][0] < 0.5 + 0.05 and fill["auc_gain_interval"][0] < 0 < fill["auc_gain_interval"][1]
+    assert fill["auc_interval"][0] < 0.5 + 0.05
+    assert fill["auc_gain_interval"][0] < 0 < fill["auc_gain_interval"][1]
     assert not fill["use_model"] and not card["use"]["fill"]
     # with what was booked at each origin, the next 3 months beat the same months a year earlier
     back = card["backtest"]
     assert back["mae_3m"] < back["seasonal_naive_mae_3m"]
     with connect(demo_db) as con:
         pending, started_late_october = con.execute("""
-            SELECT SUM(fee_eur), SUM(fee_eur) FILTER (WHERE start_date BETWEEN DATE '2026-10-21' AND DATE '2026-10-31')
+            SELECT SUM(fee_eur),
+                   SUM(fee_eur) FILTER (WHERE start_date BETWEEN DATE '2026-10-21' AND DATE '2026-10-31')
             FROM placements WHERE invoiced_at IS NULL""").fetchone()
         rows = forecast_report(con, load(demo_db))
     # every placement made and not invoiced is expected within the year, November first
     assert pending > 90_000 and sum(r["booked"] for r in rows) == pytest.approx(pending, abs=12)
-    assert rows[0]["month"] == "2026-11" and rows[0]["mid"] >= rows[0]["booked"] >= started_late_october > 70_000
-    assert len(rows) == 12 and all(r["low"] <= r["mid"] <= r["high"] and r["mid"] >= r["booked"] for r in rows)
+    assert rows[0]["month"] == "2026-11"
+    assert rows[0]["mid"] >= rows[0]["booked"] >= started_late_october > 70_000
+    assert len(rows) == 12
+    assert all(r["low"] <= r["mid"] <= r["high"] and r["mid"] >= r["booked"] for r in rows)
 
 
 # --- a CRM-only warehouse: the deals model --------------------------------------------------------
@@ -997,10 +1007,12 @@ def test_crm_only_warehouse_gets_its_model(tmp_path):
     age = (as_of - pd.to_datetime(table["created_at"])).dt.days
     assert len(table) == (raw["deal_stage"].isin(["Engaging", "Prospecting"])).sum()
     assert ((table["win_probability"] == 0) == (age >= won_cycle)).all()
-    np.testing.assert_allclose(table["expected_amount"], (table["win_probability"] * table["amount"]).round(0))
+    expected_amount = (table["win_probability"] * table["amount"]).round(0)
+    np.testing.assert_allclose(table["expected_amount"], expected_amount)
     # the report carries the forecast of the amount won and the deals model's card
     json.dumps(report)
-    assert len(report["forecast"]) == 12 and all(r["low"] <= r["mid"] <= r["high"] for r in report["forecast"])
+    assert len(report["forecast"]) == 12
+    assert all(r["low"] <= r["mid"] <= r["high"] for r in report["forecast"])
     model = report["model"]
     assert model["kind"] == "crm" and model["win"]["auc"] == win["auc"] and model["fee"]["mae"] is None
     assert model["win"]["uses"] == ("model" if win["use_model"] else "rule")

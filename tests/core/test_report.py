@@ -252,6 +252,6 @@ def test_trained_model_fills_forecast_and_model(tmp_path):
     assert model["fill"]["uses"] == ("model" if card["use"]["fill"] else "rule")
     assert model["backtest"]["mae_3m"] == card["backtest"]["mae_3m"]
     first = rows[0]
-    assert f"  2025-01: {first['low']:,} € / {first['mid']:,} € / {first['high']:,} €; booked {first['booked']:,} €".replace(
-        ",", " "
-    ) in format_report(rep)
+    line = f"  2025-01: {first['low']:,} € / {first['mid']:,} € / {first['high']:,} €"
+    line += f"; booked {first['booked']:,} €"
+    assert line.replace(",", " ") in format_report(rep)
