@@ -7,7 +7,7 @@ import pandas as pd
 from core.filters import Filters, where
 from core.metrics.clients import economics_sql
 from core.metrics.common import has_bo
-from core.metrics.derived import derived_ready
+from core.metrics.derived import DECIDED_SQL, FILLED_STATUS
 from core.metrics.pipeline import crm_headline, headline_frame
 
 BO_MEASURES = (
@@ -36,16 +36,15 @@ def _churned(con, filters: Filters) -> int | None:
 
 
 def _bo_values(con, filters: Filters) -> dict[str, float | None]:
-    # The build's attributed activities, when this warehouse has them, spare a pass over every activity.
-    eco_sql, eco_params = economics_sql(filters, derived_ready(con, "activity_effort"))
+    eco_sql, eco_params = economics_sql(filters)
     turnover, net_profit, placements = con.execute(
         f"SELECT SUM(turnover), SUM(net_profit), SUM(placements) FROM ({eco_sql})", eco_params).fetchone()
     jobs_sql, jobs_params = where(filters.period("j.opened_at"), filters.jobs("j"))
     ev_sql, ev_params = where(filters.period("e.event_date"), filters.jobs("j"))
     jobs_opened, fill_rate, active, mers, placed = con.execute(f"""
         SELECT (SELECT COUNT(*) FROM jobs j WHERE {jobs_sql}),
-               (SELECT COUNT(*) FILTER (WHERE j.status = 'filled')
-                       / NULLIF(COUNT(*) FILTER (WHERE j.status IN ('filled', 'lost', 'cancelled')), 0)
+               (SELECT COUNT(*) FILTER (WHERE j.status = '{FILLED_STATUS}')
+                       / NULLIF(COUNT(*) FILTER (WHERE j.status IN {DECIDED_SQL}), 0)
                 FROM jobs j WHERE {jobs_sql}),
                (SELECT COUNT(DISTINCT j.client_id) FROM jobs j WHERE {jobs_sql}),
                COUNT(*) FILTER (WHERE e.stage = 'mer'),

@@ -2,7 +2,7 @@
 
 Built on the cleaned `deals` table alone, so it works on a CRM export without the BO. A deal's
 owner is its resolved staff member (`deals.owner_id`); unresolved owners show as exported. The
-team and salesperson filters apply to the owner; job type and client segment filters do not
+team and salesperson filters apply to the owner; the job type filter does not
 apply to deals. Deals closed (won or lost) are dated by `closed_at`, deals created by `created_at`.
 """
 
@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.filters import Filters, where
 from core.metrics.common import as_of, wilson_interval
+from core.metrics.derived import segment_case_sql
 
 BREAKDOWNS = ("owner", "team", "month", "deal_type", "family")
 STALE_DAYS = 60
@@ -208,29 +209,6 @@ def sales_cycle(con, filters: Filters, by: str = "owner") -> pd.DataFrame:
         GROUP BY 1 ORDER BY {order}""", params)
 
 
-def sales_cycle_distribution(con, filters: Filters) -> pd.DataFrame:
-    """Distribution of the sales cycle (days from creation to close of the deals won in the period) in 30-day
-    buckets. Same deals as the sales cycle. Buckets 0–29, 30–59, …, 150–179 and 180+ days; share = deals in
-    the bucket / deals won.
-
-    Args:
-        con: warehouse connection.
-        filters: the global filters; the period applies to `deals.closed_at`.
-
-    Returns:
-        DataFrame [bucket, bucket_start_days, deals, share] in bucket order.
-    """
-    cond, params = where(filters.period("d.closed_at"), filters.deals("d"))
-    return _df(con, f"""
-        WITH b AS (SELECT LEAST((d.closed_at - d.created_at) // 30, 6) * 30 AS start
-                   FROM deals d WHERE d.stage = 'won' AND d.closed_at >= d.created_at AND {cond})
-        SELECT CASE WHEN start >= 180 THEN '180+ days'
-                    ELSE start || '–' || (start + 29) || ' days' END AS bucket,
-               start::BIGINT AS bucket_start_days, COUNT(*)::BIGINT AS deals,
-               COUNT(*) / SUM(COUNT(*)) OVER () AS share
-        FROM b GROUP BY start ORDER BY start""", params)
-
-
 def won_amount_by_month(con, filters: Filters) -> pd.DataFrame:
     """Won amount by month of close: the amounts of the deals won, dated by their close date, with the number
     of deals and the average deal size. Won deals with `closed_at` in the period. Average deal size = won
@@ -325,8 +303,7 @@ def top_accounts(con, filters: Filters) -> pd.DataFrame:
                        / SUM(won_amount) OVER () AS cumulative_share
             FROM acc)
         SELECT rank::BIGINT AS rank, account, client_id, won_deals, won_amount, cumulative_share,
-               CASE WHEN rank <= CEIL(n * 0.01) THEN 'top' WHEN rank <= CEIL(n * 0.05) THEN 'large'
-                    WHEN rank <= CEIL(n * 0.20) THEN 'medium' ELSE 'other' END AS segment
+               {segment_case_sql('rank', 'n')} AS segment
         FROM ranked ORDER BY rank""", params)
 
 

@@ -117,18 +117,10 @@ def test_headline_empty_and_hostile(con):
     assert con.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 5
 
 
-def test_headline_reads_the_builds_attributed_activities_with_the_same_numbers(con):
-    from core.metrics.derived import create_derived_tables, derived_ready
-
-    periods = (Filters(), Filters(date_from=date(2023, 1, 1), date_to=date(2023, 12, 31)))
-    before = [headline(con, f) for f in periods]
-    assert not derived_ready(con, "activity_effort")
-    create_derived_tables(con)
-    assert derived_ready(con, "activity_effort")
-    for f, expected in zip(periods, before):
-        pd.testing.assert_frame_equal(headline(con, f), expected)
+def test_headline_reads_the_builds_attributed_activities(con):
+    before = headline(con, Filters()).set_index("measure").loc["net_profit", "value"]
     # The effort is read from the derived table: 100 € more cost there is 100 € less net profit.
     con.execute("UPDATE activity_effort SET cost = cost + 100 "
                 "WHERE rowid = (SELECT min(rowid) FROM activity_effort)")
     net = headline(con, Filters()).set_index("measure").loc["net_profit", "value"]
-    assert net == before[0].set_index("measure").loc["net_profit", "value"] - 100
+    assert net == before - 100

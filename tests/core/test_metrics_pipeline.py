@@ -95,10 +95,6 @@ def test_sales_cycle(con):
         ["Bob Li", 1, 40.0, 40.0],
     ]
     assert pipeline.sales_cycle(con, ALL, by="team")["team"].tolist() == ["North", "South"]
-    dist = pipeline.sales_cycle_distribution(con, ALL)
-    assert dist.to_dict("records") == [
-        {"bucket": "30–59 days", "bucket_start_days": 30, "deals": 3, "share": 1.0}
-    ]
 
 
 def test_won_amount_by_month_and_seasonality(con):
@@ -204,7 +200,6 @@ FUNCTIONS = [
     pipeline.stale_deals,
     pipeline.win_rate,
     pipeline.sales_cycle,
-    pipeline.sales_cycle_distribution,
     pipeline.won_amount_by_month,
     pipeline.won_seasonality,
     pipeline.top_accounts,
