@@ -45,7 +45,7 @@ def activity_effort_sql(f: Filters) -> tuple[str, list[object]]:
 def economics_sql(f: Filters) -> tuple[str, list[object]]:
     """The SQL of `client_economics` and its parameters (shared by other client analyses)."""
     jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
-    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"))
+    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"), ("p.invoiced_at IS NOT NULL", []))
     act_sql, act_params = activity_effort_sql(f)
     sql = f"""
         WITH opened AS (
@@ -96,7 +96,7 @@ def client_economics(con, f: Filters) -> pd.DataFrame:
     """Turnover, refunds, effort and net profit per client, with the client's segment.
 
     Turnover is the sum of the placements' `fee_eur` invoiced in the period (dated by
-    `invoiced_at`). Refunds are the fees of those placements whose guarantee broke (the
+    `invoiced_at`; a placement not invoiced yet is not turnover). Refunds are the fees of those placements whose guarantee broke (the
     candidate left during the guarantee period, the fee is paid back). Effort is the time
     logged in activities dated in the period, in hours, and its cost is minutes / 60 × the
     hourly cost of the staff member who logged it (0 when the cost is unknown). Net profit
@@ -140,7 +140,7 @@ def _client_money(con, f: Filters) -> pd.DataFrame:
         `client_economics`, in no particular order.
     """
     jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
-    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"))
+    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"), ("p.invoiced_at IS NOT NULL", []))
     act_sql, act_params = activity_effort_sql(f)
     return con.execute(f"""
         WITH invoiced AS (

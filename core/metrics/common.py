@@ -68,6 +68,33 @@ def last_complete_year(now: date | None) -> int | None:
     return now.year if (now.month, now.day) == (12, 31) else now.year - 1
 
 
+def invoicing_pending_from(con) -> date | None:
+    """First day of the first month whose placements are not all invoiced yet, or None.
+
+    A placement made (dated by its placement date, `placement_facts.placed_at`) but without an
+    invoice date is pending when it was made no longer before the as-of date than the longest
+    placement-to-invoice delay of the invoiced placements: its invoice may still come. Older ones
+    without an invoice are not waited for. From the month of the earliest pending placement on,
+    invoiced revenue is incomplete: fees already earned are still to be invoiced, so a fall in
+    those months is not a fall in business.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+
+    Returns:
+        The first day of that month, or None when nothing is pending.
+    """
+    now = as_of(con)
+    if now is None:
+        return None
+    value = con.execute("""
+        SELECT date_trunc('month', MIN(placed_at))::DATE FROM placement_facts
+        WHERE NOT is_invoiced AND placed_at <= ?::DATE
+          AND placed_at >= ?::DATE - (SELECT COALESCE(MAX(invoiced_at - placed_at), 0)::INTEGER FROM placement_facts
+                                      WHERE is_invoiced AND invoiced_at >= placed_at)""", [now, now]).fetchone()[0]
+    return pd.Timestamp(value).date() if value is not None else None
+
+
 def has_bo(con) -> bool:
     """Whether the warehouse holds a back-office export (at least one BO job).
 

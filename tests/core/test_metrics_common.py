@@ -62,3 +62,29 @@ def test_wilson_interval_known_values():
     assert low[0] == pytest.approx(0.236590, abs=1e-6) and high[0] == pytest.approx(0.763410, abs=1e-6)
     assert low[1] == 0.0 and high[1] == pytest.approx(3.8416 / 23.8416, abs=1e-9)
     assert np.isnan(low[2]) and np.isnan(high[2])
+
+
+def test_invoicing_pending_from_the_month_of_the_first_placement_still_to_invoice():
+    from core.metrics.common import invoicing_pending_from
+
+    d = date
+    con = warehouse({
+        "jobs": [{"job_id": j, "client_id": "A", "opened_at": d(2022, 12, 1)} for j in ("J1", "J2", "J3")],
+        "pipeline_events": [
+            {"event_id": "e1", "job_id": "J1", "candidate_id": "K1", "stage": "placement", "event_date": d(2024, 1, 10)},
+            {"event_id": "e2", "job_id": "J2", "candidate_id": "K2", "stage": "placement", "event_date": d(2024, 5, 20)},
+            {"event_id": "e3", "job_id": "J3", "candidate_id": "K3", "stage": "placement", "event_date": d(2023, 1, 5)},
+            {"event_id": "e4", "job_id": "J3", "candidate_id": "K4", "stage": "pitch", "event_date": d(2024, 6, 30)},
+        ],
+        "placements": [
+            # Invoiced 60 days after the placement: the longest delay seen.
+            {"placement_id": "P1", "job_id": "J1", "candidate_id": "K1", "invoiced_at": d(2024, 3, 10)},
+            # Made 41 days before the as-of date (30 June 2024), not invoiced: its invoice may still come.
+            {"placement_id": "P2", "job_id": "J2", "candidate_id": "K2"},
+            # Made long before and never invoiced: not waited for.
+            {"placement_id": "P3", "job_id": "J3", "candidate_id": "K3"},
+        ],
+    })
+    assert invoicing_pending_from(con) == d(2024, 5, 1)
+    con.execute("UPDATE placement_facts SET is_invoiced = TRUE WHERE placement_id = 'P2'")
+    assert invoicing_pending_from(con) is None
