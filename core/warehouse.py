@@ -44,7 +44,7 @@ from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
 from core.link import link_all
 from core.metrics.derived import create_derived_tables
-from core.schema import ALL_TABLES, BO_INPUT_COLUMNS
+from core.schema import ALL_TABLES, BO_INPUT_COLUMNS, SCHEMA_VERSION
 
 Progress = Callable[[str, float], None]
 BO_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
@@ -256,7 +256,8 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     if crm_info is not None:
         _owner_issues(b, crm_info.file)
     _teams_table(con)
-    b.step("precomputing per-activity and per-job facts", 0.9)
+    b.info("*", "schema_version", SCHEMA_VERSION)
+    b.step("writing the fact tables (jobs, placements, clients per year)", 0.9)
     start = time.perf_counter()
     create_derived_tables(con)
     b.timing("derive", start)
@@ -354,11 +355,19 @@ def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
         con.execute("USE wh")
         con.execute("SELECT 1 FROM row_accounts LIMIT 1").fetchall()
+        version = con.execute("SELECT MAX(text) FROM build_log WHERE file = '*' AND kind = 'info' "
+                              "AND name = 'schema_version'").fetchone()[0]
     except duckdb.Error as err:
         con.close()
         first = str(err).splitlines()[0][:200]
         raise WarehouseMissing(f"The warehouse {db} cannot be opened ({first}); it may be damaged or not "
                                f"a Crossview warehouse. Rebuild it. {hint}") from err
+    if version != SCHEMA_VERSION:
+        con.close()
+        raise WarehouseMissing(f"The warehouse {db} was built by an older version of Crossview (warehouse "
+                               f"version {version or '1'}, this version reads {SCHEMA_VERSION}): its fact tables "
+                               f"are missing or out of date. Rebuild it from the same exports (Data page, or "
+                               f"python -m core build …). {hint}")
     try:
         yield con
     finally:

@@ -129,7 +129,8 @@ def _won(f: Filters) -> None:
     )
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="average month")
     widgets.style_figure(
-        fig, "Seasonality of won amounts (1 = average month)", "Calendar month", "Index (× average)"
+        fig, "Seasonality of CRM deals won, by month of close (1 = average month)", "Calendar month of close",
+        "Index (× average)"
     )
     st.plotly_chart(fig, key="pipeline_season_chart")
     st.subheader("Top accounts")
@@ -170,7 +171,10 @@ def run() -> None:
         widgets.empty_state("This page needs a CRM deals export: upload one on the Data page.")
         return
     f = state.current_filters()
-    widgets.metric_row(state.cached(pipeline.crm_headline, f))
+    numbers = state.cached(pipeline.crm_headline, f)
+    widgets.metric_row(numbers)
+    for note in numbers["note"].dropna().unique():
+        st.caption(note)
     widgets.definition(pipeline.crm_headline, label="Definition: headline numbers")
     now, rates, won = st.tabs(["Pipeline now", "Win rate and sales cycle", "Won and lost"])
     with now:

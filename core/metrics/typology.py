@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
@@ -15,8 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
-from core.metrics.common import memoized
-from core.metrics.derived import derived_ready, job_events_sql
+from core.metrics.derived import DECIDED_SQL, FILLED_STATUS, job_events_sql
 
 # Feature -> (words when the cluster is above average, words when below).
 FEATURES: dict[str, tuple[str, str]] = {
@@ -46,13 +43,11 @@ PROFILE_COLUMNS = ["cluster", "cluster_name", "clients", "fill_rate", "margin", 
 def _client_features(con, f: Filters) -> pd.DataFrame:
     """Per client with a job opened in the period: features, money, job outcomes and the days to fill."""
     jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
-    act_source, act_params = "activities", []
-    if derived_ready(con, "activity_effort"):
-        # An activity logged on a job carries that job's people and type there: filtering on them
-        # first keeps every activity of the jobs in scope and reads only their part of the table.
-        people_sql, act_params = where(replace(f, segments=()).jobs("x"))
-        act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
-    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_events_sql(con, 'scope')})"
+    # An activity logged on a job carries that job's people and type there: filtering on them
+    # first keeps every activity of the jobs in scope and reads only their part of the table.
+    people_sql, act_params = where(f.jobs("x"))
+    act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
+    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_events_sql('scope')})"
     per_client = con.execute(f"""
         WITH scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
                          j.opened_at, j.closed_at FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}),
@@ -63,8 +58,8 @@ def _client_features(con, f: Filters) -> pd.DataFrame:
             SELECT s.client_id, s.salary_k, s.fee_rate,
                    (s.seniority IN ('senior', 'executive'))::DOUBLE AS senior,
                    COALESCE(ev.pitches, 0) AS pitches, COALESCE(act.hours, 0) AS hours,
-                   s.status = 'filled' AS filled, s.status IN ('filled', 'lost', 'cancelled') AS decided,
-                   CASE WHEN s.status = 'filled'
+                   s.status = '{FILLED_STATUS}' AS filled, s.status IN {DECIDED_SQL} AS decided,
+                   CASE WHEN s.status = '{FILLED_STATUS}'
                         THEN date_diff('day', s.opened_at, COALESCE(ev.first_placement, s.closed_at))
                    END::DOUBLE AS days_to_fill
             FROM scope s LEFT JOIN ev USING (job_id) LEFT JOIN act USING (job_id))
@@ -161,11 +156,6 @@ def _names(centres: np.ndarray) -> list[str]:
 
 
 def _fit(con, f: Filters) -> pd.DataFrame:
-    # Both the client list and the profiles need the fit: a page showing both fits once.
-    return memoized(con, "typology_fit", f, lambda: _fit_new(con, f))
-
-
-def _fit_new(con, f: Filters) -> pd.DataFrame:
     clients = _client_features(con, f)
     if clients.empty:
         return clients

@@ -38,7 +38,7 @@ from core.model.forecast import (
 )
 from core.model.scenarios import Scenario, apply_scenario, jobs_needed
 from core.schema import ALL_TABLES
-from tests.helpers import warehouse
+from tests.helpers import as_built, warehouse
 
 END = date(2024, 12, 31)
 START = date(2022, 1, 3)
@@ -201,7 +201,7 @@ def synthetic_warehouse(
         con.execute(table.ddl()).fetchall()
     for name, frame in synthetic_tables(seed, n_jobs).items():
         _insert(con, name, frame)
-    return con
+    return as_built(con)
 
 
 # --- features: hand-computed, and no leakage by construction ----------------------------------
