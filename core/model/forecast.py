@@ -3,8 +3,8 @@
 Revenue is the BO's: placement fees dated by `invoiced_at`. From the as-of date `t`, the
 forecast of month h is the sum of three parts:
 
-1. **Booked, not yet invoiced** at `t`: placements made by `t` (placement event, else the filled
-   job's close date) without an invoice dated by `t`. Their fee is known; it is spread over the
+1. **Booked, not yet invoiced** at `t`: placements made by `t` (`placement_facts.placed_at`)
+   without an invoice dated by `t`. Their fee is known; it is spread over the
    months by the delay from the candidate's start date to the invoice (from the placement date
    when the start date is missing), learned from the placements invoiced by `t`, conditional on
    no invoice yet at `t`.
@@ -111,30 +111,20 @@ def monthly_revenue(con: duckdb.DuckDBPyConnection) -> pd.Series:
     return series.reindex(full, fill_value=0.0)
 
 
-_PLACEMENTS_SQL = """
-SELECT p.placement_id, p.job_id, p.fee_eur, p.start_date, p.invoiced_at,
-       COALESCE(e.placed_at, CASE WHEN j.status = 'filled' THEN j.closed_at END, p.start_date,
-                p.invoiced_at) AS placed_at
-FROM placements p
-LEFT JOIN jobs j USING (job_id)
-LEFT JOIN (SELECT job_id, MIN(event_date) AS placed_at FROM pipeline_events
-           WHERE stage = 'placement' AND event_date IS NOT NULL GROUP BY job_id) e USING (job_id)
-WHERE p.fee_eur IS NOT NULL
-"""
-
-
 def placements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Placements with a fee and the date each was made.
+    """Placements with a fee and the date each was made, from the warehouse's `placement_facts`.
 
-    The placement date is the job's first `placement` event, else the close date of the filled
-    job, else the candidate's start date, else the invoice date: the day the agency knew the fee
-    was due.
+    The placement date (`placed_at`) is the day the agency knew the fee was due: the placement
+    event, else the start date, else the invoice date (see docs/schema.md, `placement_facts`).
 
     Returns:
         DataFrame[placement_id, job_id, fee_eur, start_date, invoiced_at, placed_at] (dates as
         timestamps, NaT when unknown).
     """
-    frame = con.execute(_PLACEMENTS_SQL).df()
+    frame = con.execute("""
+        SELECT placement_id, job_id, fee_eur, start_date, invoiced_at, placed_at
+        FROM placement_facts WHERE placed_at IS NOT NULL AND fee_eur > 0
+    """).df()
     for col in ("start_date", "invoiced_at", "placed_at"):
         frame[col] = pd.to_datetime(frame[col])
     return frame

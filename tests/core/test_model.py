@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from core.filters import Filters
+from core.metrics.derived import create_derived_tables
 from core.model.features import (
     features_at,
     fill_snapshots,
@@ -645,6 +646,7 @@ def test_booked_revenue_is_what_was_placed_and_not_invoiced_at_the_origin(loaded
     # the same warehouse without any invoice dated after the origin: the forecast from it is the same
     blind = synthetic_warehouse(seed=1, n_jobs=800)
     blind.execute("UPDATE placements SET invoiced_at = NULL WHERE invoiced_at > ?", [t.date()])
+    create_derived_tables(blind)
     again = forecast_inputs(blind, bundle, t.date())
     for name in ("booked", "open_p", "open_fee", "open_timing", "new_jobs", "new_kernel"):
         np.testing.assert_allclose(getattr(again, name), getattr(inputs, name))
