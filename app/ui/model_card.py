@@ -44,8 +44,6 @@ def _probability_tile(column, label: str, section: dict[str, Any], name: str) ->
     auc, low_high = section.get("auc"), section.get("auc_interval")
     gain = section.get("auc_gain_interval")
     value = "—" if auc is None else f"{auc:.2f}"
-    if auc is not None and low_high:
-        value += f" ({low_high[0]:.2f}–{low_high[1]:.2f})"
     delta = None
     if _sure(gain) and section.get("baseline_auc") is not None:
         delta = f"{auc - section['baseline_auc']:+.2f} vs rule"
@@ -53,12 +51,15 @@ def _probability_tile(column, label: str, section: dict[str, Any], name: str) ->
                   help=f"ROC AUC on the test period with its 95 % bootstrap interval; rule: {RULES[name]} "
                        f"(AUC {section.get('baseline_auc') or 0:.2f}). Brier {section.get('brier') or 0:.3f} "
                        f"vs {section.get('baseline_brier') or 0:.3f} for the rule.")
-    column.caption(verdict(section, name, "auc_gain_interval", "+.2f"))
+    span = f"95 % interval {low_high[0]:.2f}–{low_high[1]:.2f}. " if low_high else ""
+    column.caption(span + verdict(section, name, "auc_gain_interval", "+.2f"))
 
 
-def _naive(near: float | None, naive: float | None) -> str | None:
-    # the seasonal-naive error beside the forecast's, uncoloured: a backtest has no interval here
-    return None if near is None or not naive else f"{widgets.money(naive)} for the same month a year earlier"
+def _naive(near: float | None, naive: float | None) -> str:
+    # the seasonal-naive error beside the forecast's, as words: the backtest gives no interval to judge by
+    if near is None or not naive:
+        return ""
+    return f"The same month a year earlier would have erred by {widgets.money(naive)} a month."
 
 
 def _reliability(section: dict[str, Any], title: str, key: str) -> None:
@@ -108,9 +109,9 @@ def show(card: dict[str, Any]) -> None:
     _probability_tile(d, f"P(filled) of open jobs at {age} days (AUC)", stage, "fill_stage")
     near, naive = back.get("mae_3m"), back.get("seasonal_naive_mae_3m")
     st.metric("Revenue, next 3 months (backtest MAE per month)", widgets.money(near), border=True,
-              delta=_naive(near, naive), delta_color="off",
               help="Forecasts made at each of the last 12 month starts with only what was known then "
                    "(placements booked, invoices dated before the origin), against what was invoiced.")
+    st.caption(_naive(near, naive))
     left, right = st.columns(2)
     with left:
         _reliability(fill, "Reliability at opening: predicted vs observed", "forecast_reliability_fill")
@@ -137,7 +138,7 @@ def show_deals(card: dict[str, Any]) -> None:
         b.caption(crm.get("reason") or "")
     near, naive = back.get("mae_3m"), back.get("seasonal_naive_mae_3m")
     c.metric("Won amount, next 3 months (backtest MAE per month)", widgets.money(near), border=True,
-             delta=_naive(near, naive), delta_color="off",
              help="Forecasts made at each of the last 12 month starts with the deals known then, "
                   "against the amount won.")
+    c.caption(_naive(near, naive))
     _reliability(win, "Reliability of P(won): predicted vs observed", "forecast_reliability_win")
