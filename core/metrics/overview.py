@@ -11,7 +11,6 @@ from core.filters import Filters, where
 from core.metrics.churn import churn_by_year
 from core.metrics.clients import economics_sql
 from core.metrics.common import as_of, has_bo, invoicing_pending_from
-from core.metrics.derived import DECIDED_SQL, FILLED_STATUS
 from core.metrics.pipeline import crm_headline, headline_frame
 
 BO_MEASURES = (
@@ -54,11 +53,10 @@ def _bo_values(con, filters: Filters) -> dict[str, float | None]:
     jobs_sql, jobs_params = where(filters.period("j.opened_at"), filters.jobs("j"))
     ev_sql, ev_params = where(filters.period("e.event_date"), filters.jobs("j"))
     jobs_opened, fill_rate, active, mers, placed = con.execute(f"""
-        SELECT (SELECT COUNT(*) FROM jobs j WHERE {jobs_sql}),
-               (SELECT COUNT(*) FILTER (WHERE j.status = '{FILLED_STATUS}')
-                       / NULLIF(COUNT(*) FILTER (WHERE j.status IN {DECIDED_SQL}), 0)
-                FROM jobs j WHERE {jobs_sql}),
-               (SELECT COUNT(DISTINCT j.client_id) FROM jobs j WHERE {jobs_sql}),
+        SELECT (SELECT COUNT(*) FROM job_facts j WHERE {jobs_sql}),
+               (SELECT COUNT(*) FILTER (WHERE j.is_filled) / NULLIF(COUNT(*) FILTER (WHERE j.is_decided), 0)
+                FROM job_facts j WHERE {jobs_sql}),
+               (SELECT COUNT(DISTINCT j.client_id) FROM job_facts j WHERE {jobs_sql}),
                COUNT(*) FILTER (WHERE e.stage = 'mer'),
                COUNT(*) FILTER (WHERE e.stage = 'placement')
         FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
