@@ -94,7 +94,8 @@ def run() -> None:
     widgets.show_table(
         profiles,
         money_cols=("turnover", "net_profit", "turnover_per_client"),
-        pct_cols=("fill_rate", "margin", "mean_senior_share", "mean_avg_fee_rate"),
+        pct_cols=("fill_rate", "fill_rate_ci_low", "fill_rate_ci_high", "margin", "mean_senior_share",
+                  "mean_avg_fee_rate"),
         days_cols=("median_days_to_fill",),
         key="typology_profiles",
     )
