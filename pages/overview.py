@@ -36,6 +36,7 @@ def overview() -> None:
                          color_discrete_map=dict(zip(MONTH_STATUSES, ("#1B3A6B", "#A9B8D0", "#D9DEE8"))))
             fig.update_traces(hovertemplate="%{x|%b %Y}<br>€%{y:,.0f} invoiced<extra></extra>")
             fig.update_yaxes(tickprefix="€")
+            fig.update_layout(legend_title_text="")
             st.plotly_chart(style_figure(fig, "Revenue by month (fees by invoice date)", "Month of invoice",
                                          "Revenue invoiced (€)"))
             definition(monthly_activity, label="Definition: revenue by month")

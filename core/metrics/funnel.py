@@ -234,21 +234,10 @@ def fill_probability_by_count(con, filters: Filters, min_jobs: int = 5) -> pd.Da
     """
     cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
     curve = _df(con, f"""
-        WITH jb AS (
-            SELECT j.job_id, j.status = 'filled' AS filled FROM jobs j
-            WHERE {cond} AND j.status IN {DECIDED_SQL}),
-        ev AS (
-            SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitch,
-                   COUNT(*) FILTER (WHERE e.stage = 'mer') AS mer,
-                   COUNT(*) FILTER (WHERE e.stage = 'offer') AS offer
-            FROM pipeline_events e
-            WHERE e.job_id IN (SELECT job_id FROM jb) AND e.stage IN ('pitch', 'mer', 'offer')
-            GROUP BY e.job_id),
         -- One row per (pitches, MERs, offers, outcome) first: the three curves then read few rows.
-        per_job AS (
-            SELECT COALESCE(ev.pitch, 0) AS pitch, COALESCE(ev.mer, 0) AS mer, COALESCE(ev.offer, 0) AS offer,
-                   jb.filled, COUNT(*) AS jobs
-            FROM jb LEFT JOIN ev ON ev.job_id = jb.job_id GROUP BY ALL),
+        WITH per_job AS (
+            SELECT j.pitches AS pitch, j.mers AS mer, j.offers AS offer, j.is_filled AS filled, COUNT(*) AS jobs
+            FROM job_facts j WHERE {cond} AND j.is_decided GROUP BY ALL),
         long AS (UNPIVOT per_job ON pitch, mer, offer INTO NAME stage VALUE n)
         SELECT l.stage, l.n::BIGINT AS count, SUM(l.jobs)::BIGINT AS jobs,
                COALESCE(SUM(l.jobs) FILTER (WHERE l.filled), 0) / SUM(l.jobs) AS fill_probability

@@ -11,14 +11,13 @@ from core.filters import Filters, where
 from core.metrics.churn import churn_by_year
 from core.metrics.clients import economics_sql
 from core.metrics.common import as_of, has_bo, invoicing_pending_from
-from core.metrics.derived import DECIDED_SQL, FILLED_STATUS
 from core.metrics.pipeline import crm_headline, headline_frame
 
 BO_MEASURES = (
     ("turnover", "Turnover (invoiced)", "eur"),
     ("net_profit", "Net profit", "eur"),
-    ("booked", "Booked fees (placements made)", "eur"),
-    ("placements", "Placements (by placement date)", "count"),
+    ("booked", "Fees booked", "eur"),
+    ("placements", "Placements made", "count"),
     ("jobs_opened", "Jobs opened", "count"),
     ("fill_rate", "Fill rate", "rate"),
     ("mer_to_placement", "MER → placement", "rate"),
@@ -54,11 +53,10 @@ def _bo_values(con, filters: Filters) -> dict[str, float | None]:
     jobs_sql, jobs_params = where(filters.period("j.opened_at"), filters.jobs("j"))
     ev_sql, ev_params = where(filters.period("e.event_date"), filters.jobs("j"))
     jobs_opened, fill_rate, active, mers, placed = con.execute(f"""
-        SELECT (SELECT COUNT(*) FROM jobs j WHERE {jobs_sql}),
-               (SELECT COUNT(*) FILTER (WHERE j.status = '{FILLED_STATUS}')
-                       / NULLIF(COUNT(*) FILTER (WHERE j.status IN {DECIDED_SQL}), 0)
-                FROM jobs j WHERE {jobs_sql}),
-               (SELECT COUNT(DISTINCT j.client_id) FROM jobs j WHERE {jobs_sql}),
+        SELECT (SELECT COUNT(*) FROM job_facts j WHERE {jobs_sql}),
+               (SELECT COUNT(*) FILTER (WHERE j.is_filled) / NULLIF(COUNT(*) FILTER (WHERE j.is_decided), 0)
+                FROM job_facts j WHERE {jobs_sql}),
+               (SELECT COUNT(DISTINCT j.client_id) FROM job_facts j WHERE {jobs_sql}),
                COUNT(*) FILTER (WHERE e.stage = 'mer'),
                COUNT(*) FILTER (WHERE e.stage = 'placement')
         FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
@@ -82,9 +80,9 @@ def _years_label(years: list[int]) -> str:
 def headline(con, filters: Filters) -> pd.DataFrame:
     """Headline numbers of the period, each with its value for the previous period of the same length and the
     change. turnover = fees invoiced in the period (by invoice date); net profit = turnover − refunds (fees of
-    those placements whose guarantee broke) − effort cost (both exactly as in the client economics); booked
-    fees = fees of the placements made in the period (by placement date, `placement_facts.placed_at`),
-    invoiced or not; placements = placement events dated in the period (by placement date, as the funnel
+    those placements whose guarantee broke) − effort cost (both exactly as in the client economics); fees
+    booked = fees of the placements made in the period (by placement date, `placement_facts.placed_at`),
+    invoiced or not; placements made = placement events dated in the period (by placement date, as the funnel
     counts them); jobs opened = jobs opened in the period; fill rate = filled / decided (filled, lost or
     cancelled) among the jobs opened in the period; MER → placement = placement events / MER events dated
     in the period (both by event date, as the funnel); active clients = clients that opened at least one job
@@ -132,7 +130,7 @@ def headline(con, filters: Filters) -> pd.DataFrame:
         for measure in _INVOICED:
             previous[measure] = None
             notes[measure] = (f"Placements made since {pending:%b %Y} are not all invoiced yet: "
-                              "not compared with the previous period (see booked fees).")
+                              "not compared with the previous period (see fees booked).")
     frame = headline_frame(BO_MEASURES, values, previous)
     if years:
         frame.loc[frame["measure"] == "churned_clients", "label"] = f"Churned clients in {_years_label(years)}"

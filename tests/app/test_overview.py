@@ -50,10 +50,10 @@ def test_default_filters_show_the_headline_of_the_last_12_months(app, demo_con) 
     turnover = numbers.loc["turnover", "value"]
     assert at.metric[0].label == "Turnover (invoiced)" and at.metric[0].value == f"€{turnover:,.0f}"
     # Placements made since August 2026 are not all invoiced: turnover is not set against the previous
-    # 12 months (it read −40.9 %), and the page says why; booked fees are compared.
+    # 12 months (it read −40.9 %), and the page says why; fees booked (by placement date) are compared.
     assert not at.metric[0].delta
     assert numbers.loc["turnover", "note"] in [c.value for c in at.caption]
-    assert at.metric[2].label == "Booked fees (placements made)"
+    assert at.metric[2].label == "Fees booked"
     assert at.metric[2].delta == f"{numbers.loc['booked', 'change'] * 100:+.1f}%"
     assert len(at.get("plotly_chart")) == 1
     assert not monthly_activity(demo_con, f).empty

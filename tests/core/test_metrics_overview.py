@@ -171,7 +171,7 @@ def test_demo_overview_placements_are_the_funnels(demo_con, f):
 @pytest.mark.demo
 def test_demo_months_still_to_invoice_are_not_compared(demo_con):
     """Placements made since August 2026 are not all invoiced: last-12-months turnover is not set against
-    the previous year's (it showed −40.9 %), while booked fees (by placement date) are."""
+    the previous year's (it showed −40.9 %), while fees booked (by placement date) are."""
     got = headline(demo_con, LAST_12_MONTHS).set_index("measure")
     for measure in ("turnover", "net_profit"):
         assert pd.isna(got.loc[measure, "previous"]) and pd.isna(got.loc[measure, "change"])

@@ -917,6 +917,7 @@ def test_the_objective_answer_is_the_scenario_answer_at_learned_values(loaded):
 
 
 def test_scenarios_are_monotonic(loaded):
+    # Their speed is measured by benchmarks/train_bench.py (scenario_ms), not asserted here.
     con, bundle = loaded
     inputs = forecast_inputs(con, bundle)
     base = np.array(_mid(apply_scenario(inputs, Scenario())))
