@@ -140,5 +140,7 @@ def show_deals(card: dict[str, Any]) -> None:
     c.metric("Won amount, next 3 months (backtest MAE per month)", widgets.money(near), border=True,
              help="Forecasts made at each of the last 12 month starts with the deals known then, "
                   "against the amount won.")
-    c.caption(_naive(near, naive))
+    c.caption(_naive(near, naive) if back.get("pairs") else
+              "No backtest yet: the CRM holds less than two years of deals, so no month has a same month "
+              "a year earlier to compare with.")
     _reliability(win, "Reliability of P(won): predicted vs observed", "forecast_reliability_win")

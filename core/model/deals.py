@@ -9,7 +9,8 @@ is worth. Revenue here is the CRM's won amount, dated by the deal's close date.
   previous 365 days). The deal's amount is *not* a feature: exports often zero the amount of lost deals
   (the fixture's `close_value` does), which would let the model read the outcome.
 * **P(won)**: `HistGradientBoostingClassifier` on closed deals (won or lost) with a time-based split as
-  for jobs (test: deals created in the 12 months to the as-of date); rule: the win rate by deal type of
+  for jobs (test: deals created in the 12 months to the as-of date, or in the last third of a shorter
+  history, `test_months`); rule: the win rate by deal type of
   the training deals. Judged with `core.model.rules.compare_probabilities`; the rule is used unless the
   model surely adds. The CRM's own probability field is judged on the same deals when it says more than
   the outcome (exports write 100 % on won deals and 0 % on lost ones: then it cannot be judged).
@@ -21,7 +22,7 @@ is worth. Revenue here is the CRM's won amount, dated by the deal's close date.
   expected to be created (seasonal rate)
   × the average expected amount at creation, spread from mid-month by the same delay; times a level
   learned in the backtest (median actual / forecast; in the backtest, from the pairs known at each origin
-  only, `core.model.forecast.calibration_factors`). Backtest from each of the last 12 month starts with
+  only, `core.model.forecast.calibration_factors`). Backtest from each month start of the test period with
   the deals known then, against the amount won, beside the same month a year earlier; the interval is the
   10th–90th percentile of actual / forecast by horizon.
 """
@@ -57,7 +58,10 @@ DEAL_CATEGORICAL = ["owner", "deal_type", "pipeline"]
 DEAL_NUMERIC = ["month_of_year", "company_won_before", "company_lost_before", "company_deals_12m",
                 "owner_win_rate_12m"]
 DEAL_FEATURES = DEAL_CATEGORICAL + DEAL_NUMERIC
+# The test period: the last 12 months, or the last third of a shorter history (at least 3 months),
+# so that a CRM with a year or two of deals still has a past to learn from.
 TEST_MONTHS = 12
+MIN_TEST_MONTHS = 3
 MIN_TRAIN_DEALS = 30
 SEED = 0
 
@@ -263,11 +267,20 @@ def won_by_month(deals: pd.DataFrame) -> pd.Series:
     return series.reindex(pd.date_range(series.index.min(), series.index.max(), freq="MS"), fill_value=0.0)
 
 
-def _backtest(bundle: dict[str, Any], deals: pd.DataFrame, t: pd.Timestamp) -> dict[str, Any]:
+def test_months(deals: pd.DataFrame, t: pd.Timestamp) -> int:
+    """Months in the test period: 12, or a third of the months of deal history when that is shorter."""
+    first = deals["created_at"].min()
+    span = (t.year - first.year) * 12 + t.month - first.month + 1
+    return int(min(TEST_MONTHS, max(MIN_TEST_MONTHS, span // 3)))
+
+
+def _backtest(
+    bundle: dict[str, Any], deals: pd.DataFrame, t: pd.Timestamp, months: int
+) -> dict[str, Any]:
     last_full = (t + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.offsets.MonthBegin(1)
     actual = won_by_month(deals)
     rows = []
-    for origin in pd.date_range(last_full - pd.DateOffset(months=TEST_MONTHS - 1), last_full, freq="MS"):
+    for origin in pd.date_range(last_full - pd.DateOffset(months=months - 1), last_full, freq="MS"):
         parts = _inputs(bundle, deals, origin - pd.Timedelta(days=1))  # one forecast per origin month
         keep = parts["months"] <= last_full
         rows.append(pd.DataFrame({"origin": origin, "month": parts["months"][keep],
@@ -315,7 +328,8 @@ def train_deals_bundle(con: duckdb.DuckDBPyConnection, progress=None) -> dict[st
     if last is None or deals.empty:
         raise UserError("The warehouse holds no dated CRM deals: build it with a CRM export before training.")
     t = pd.Timestamp(last)
-    test_from = (t + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.DateOffset(months=TEST_MONTHS)
+    months = test_months(deals, t)
+    test_from = (t + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.DateOffset(months=months)
     report("Training on the past (time-based split)", 0.2)
     fitted = _fit(deals, test_from)
     report("Evaluating on the test period", 0.45)
@@ -327,7 +341,7 @@ def train_deals_bundle(con: duckdb.DuckDBPyConnection, progress=None) -> dict[st
     win = rules.compare_probabilities(y, p, p_rule)
     use = {"win": win["use_model"]}
     report("Backtesting the won-amount forecast", 0.65)
-    backtest = _backtest({**fitted, "use": use}, deals, t)
+    backtest = _backtest({**fitted, "use": use}, deals, t, months)
     report("Refitting on all closed deals", 0.85)
     final = _fit(deals, t + pd.Timedelta(days=1))
     card = {

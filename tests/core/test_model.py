@@ -995,7 +995,13 @@ def test_crm_only_warehouse_gets_its_model(tmp_path):
     created = pd.to_datetime(raw["engage_date"])
     closed = pd.to_datetime(raw["close_date"].replace("", None))
     as_of = max(created.max(), closed.max())
-    test_from = (as_of + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.DateOffset(months=12)
+    # the test period: the last third of the months of history (12 at most, 3 at least)
+    span = (as_of.year - created.min().year) * 12 + as_of.month - created.min().month + 1
+    months = min(12, max(3, span // 3))
+    assert card["test_period"]["from"] == (
+        (as_of + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.DateOffset(months=months)
+    ).date().isoformat()
+    test_from = pd.Timestamp(card["test_period"]["from"])
     decided = raw["deal_stage"].isin(["Won", "Lost"])
     test = decided & (created >= test_from)
     win = card["win"]
@@ -1019,3 +1025,33 @@ def test_crm_only_warehouse_gets_its_model(tmp_path):
     model = report["model"]
     assert model["kind"] == "crm" and model["win"]["auc"] == win["auc"] and model["fee"]["mae"] is None
     assert model["win"]["uses"] == ("model" if win["use_model"] else "rule")
+
+
+def test_the_deals_model_on_a_real_crm_export(tmp_path):
+    # Maven's public CRM sample (tests/fixtures/maven): 15 months of deals, no probability field
+    from core.model.train import train_and_save
+    from core.warehouse import build
+
+    maven = Path(__file__).resolve().parents[1] / "fixtures" / "maven"
+    db = tmp_path / "crossview.duckdb"
+    build(crm=maven / "sales_pipeline.csv", bo=None, db=db, mapping=maven / "mapping.json",
+          teams=maven / "sales_teams.csv", accounts=maven / "accounts.csv")
+    card = train_and_save(db)
+    raw = pd.read_csv(maven / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    raw = raw[raw["engage_date"] != ""]
+    created, closed = pd.to_datetime(raw["engage_date"]), pd.to_datetime(raw["close_date"].replace("", None))
+    as_of = max(created.max(), closed.max())
+    # 15 months of history: the test period is its last third, 5 months
+    first = created.min()
+    assert (as_of.year - first.year) * 12 + as_of.month - first.month + 1 == 15
+    test_from = (as_of + pd.Timedelta(days=1)).to_period("M").to_timestamp() - pd.DateOffset(months=5)
+    test = raw["deal_stage"].isin(["Won", "Lost"]) & (created >= test_from)
+    win = card["win"]
+    assert card["test_period"]["from"] == test_from.date().isoformat()
+    assert win["test_jobs"] == test.sum() and win["fill_rate"] == pytest.approx(
+        (raw.loc[test, "deal_stage"] == "Won").mean()
+    )
+    # who sells, for which company, in which month does not tell a win here: the rule is used
+    assert win["auc_interval"][0] < 0.5 < win["auc_interval"][1] and not win["use_model"]
+    # less than two years of deals: no same month a year earlier, so no backtest to judge by
+    assert card["backtest"]["pairs"] == 0 and card["backtest"]["mae"] is None
