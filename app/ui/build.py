@@ -91,7 +91,8 @@ def run_build(inputs: BuildInputs, label: str = "Building the warehouse") -> str
         _record_path().write_text(json.dumps(asdict(inputs), indent=2), encoding="utf-8")
         clear_caches()
         # the forecast's models follow every build, in the background (see the Forecast page)
-        training.start(db)
+        if training.automatic():
+            training.start(db)
         bar.progress(1.0, text="Done")
         status.update(label="Warehouse built", state="complete", expanded=False)
     return format_summary(summary)

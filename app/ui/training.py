@@ -9,6 +9,7 @@ warehouse file, for every session to see.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +30,21 @@ class Run:
     done: bool = False
 
 
+# "0" turns the automatic trainings off (after a build, on a page without a model): the test suite
+# sets it so that opening a page does not start a minute of training behind the test.
+AUTO_ENV = "CROSSVIEW_TRAIN_IN_BACKGROUND"
+
 _LOCK = threading.Lock()
 _RUNS: dict[str, Run] = {}
 
 
 def _key(db: Path) -> str:
     return str(Path(db).resolve())
+
+
+def automatic() -> bool:
+    """Whether trainings start by themselves (after a build, on a page without a model)."""
+    return os.environ.get(AUTO_ENV, "1") != "0"
 
 
 def current(db: Path) -> Run | None:
@@ -94,7 +104,7 @@ def panel(db: Path, has_model: bool, stale: bool) -> None:
     Without a model and no training yet (a warehouse built outside the app), training starts here.
     """
     run = current(db)
-    if run is None and not has_model:
+    if run is None and not has_model and automatic():
         run = start(db)
     if run is not None and not run.done:
         _progress(str(db))

@@ -133,6 +133,7 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> list:
     monkeypatch.setattr(store, "read_card", lambda db: None)
     monkeypatch.setattr(training, "start", start)
     monkeypatch.setattr(training, "_RUNS", {})
+    monkeypatch.setenv(training.AUTO_ENV, "1")
     return started
 
 
