@@ -49,6 +49,8 @@ from core.schema import ALL_TABLES, BO_INPUT_COLUMNS, SCHEMA_VERSION
 Progress = Callable[[str, float], None]
 BO_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 MEMORY_LIMIT = "4GB"
+# What `connect` says of a warehouse built by an older version (the app words its rebuild offer on it).
+OUTDATED = "was built by an older version of Crossview"
 CHECKPOINT_THRESHOLD = "64GB"
 
 
@@ -364,7 +366,7 @@ def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                                f"a Crossview warehouse. Rebuild it. {hint}") from err
     if version != SCHEMA_VERSION:
         con.close()
-        raise WarehouseMissing(f"The warehouse {db} was built by an older version of Crossview (warehouse "
+        raise WarehouseMissing(f"The warehouse {db} {OUTDATED} (warehouse "
                                f"version {version or '1'}, this version reads {SCHEMA_VERSION}): its fact tables "
                                f"are missing or out of date. Rebuild it from the same exports (Data page, or "
                                f"python -m core build …). {hint}")
