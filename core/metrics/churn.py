@@ -63,7 +63,12 @@ def churn_by_year(con, f: Filters) -> pd.DataFrame:
     client who has not opened a job yet may still do so before 31 December; its clients
     at risk are listed by `at_risk_clients`. The period filter selects the churn years Y
     it overlaps. Team, salesperson and job type filters apply to the jobs that
-    make a client active (churn as seen by that team, on those job types).
+    make a client active (churn as seen by that team, on those job types). This is the one
+    definition of a churned client: the Overview counts the same clients (the churn years its
+    period overlaps, named in its label) and the warehouse's `client_years.churned` holds it for
+    every client. A quarter is no unit of churn: a client that opens a job or two a year is not
+    lost for a quiet quarter, which is why the Overview once showed more "churned" clients than
+    active ones for a salesperson's quarter.
 
     Args:
         con: a DuckDB connection to the warehouse.
