@@ -43,7 +43,7 @@ from core.io.layouts import (
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
 from core.link import link_all
-from core.metrics.derived import create_derived_tables
+from core.metrics.derived import check_facts, create_derived_tables
 from core.schema import ALL_TABLES, BO_INPUT_COLUMNS, SCHEMA_VERSION
 
 Progress = Callable[[str, float], None]
@@ -262,6 +262,9 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     b.step("writing the fact tables (jobs, placements, clients per year)", 0.9)
     start = time.perf_counter()
     create_derived_tables(con)
+    broken = check_facts(con)
+    if broken:
+        raise RowAccountsError("fact tables break their invariants: " + "; ".join(broken))
     b.timing("derive", start)
     b.step("checking row accounts", 0.95)
     _check_accounts(con)
