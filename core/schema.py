@@ -54,7 +54,8 @@ BO_INPUT_COLUMNS: dict[str, list[str]] = {
 }
 
 CRM_FIELDS_REQUIRED = ["deal_id", "deal_name", "company", "amount", "stage", "owner", "created_at", "closed_at"]
-CRM_FIELDS_OPTIONAL = ["deal_type", "lost_reason", "pipeline", "probability", "expected_close_at", "updated_at"]
+CRM_FIELDS_OPTIONAL = ["deal_type", "lost_reason", "pipeline", "probability", "expected_close_at", "updated_at",
+                       "currency"]
 
 JOB_STATUSES = ("open", "filled", "lost", "cancelled")
 FUNNEL_STAGES = ("pitch", "mer", "offer", "placement")
@@ -143,7 +144,9 @@ CLEAN_TABLES: tuple[Table, ...] = (
        ("deal_id", "VARCHAR", "CRM deal id (primary key)."),
        ("deal_name", "VARCHAR", "Deal name as typed."),
        ("company", "VARCHAR", "Company name as exported (trimmed); links to BO via client_links."),
-       ("amount", "DOUBLE", "Deal amount, € (k€ typos converted); NULL when missing."),
+       ("amount", "DOUBLE", "Deal amount in the reporting currency (€ unless the export's amounts are all in "
+        "another one; k€ typos converted); NULL when missing, or in another currency without a rate "
+        "(see `currency`, `amount_original` and docs/data-quality.md)."),
        ("stage_raw", "VARCHAR", "Stage label as exported."),
        ("stage", "VARCHAR", "Canonical stage: `open`, `won` or `lost`."),
        ("stage_detail", "VARCHAR", "Open sub-stage when known: `qualification`, `pitch`, `mer`, `offer`, `other`."),
@@ -156,7 +159,11 @@ CLEAN_TABLES: tuple[Table, ...] = (
        ("deal_type", "VARCHAR", "`new` or `existing` business when known."),
        ("lost_reason", "VARCHAR", "Reason for a lost deal when known."),
        ("pipeline", "VARCHAR", "CRM pipeline name."),
-       ("probability", "DOUBLE", "Win probability given by the CRM (fraction), when known.")),
+       ("probability", "DOUBLE", "Win probability given by the CRM (fraction), when known."),
+       ("currency", "VARCHAR", "Currency code of the amount as exported (its currency column, or the symbol or "
+        "code in the amount cell); NULL when the export names none."),
+       ("amount_original", "DOUBLE", "The amount in `currency` as exported, when `amount` was converted from "
+        "it or left NULL for want of a rate; else equal to `amount`.")),
 )
 
 # --- Link tables (public interface, see docs/schema.md) ---------------------------
@@ -225,6 +232,22 @@ AUDIT_TABLES: tuple[Table, ...] = (
        ("rows_clean", "BIGINT", "Records in the clean table."),
        ("rows_quarantined", "BIGINT", "Records quarantined."),
        ("rows_merged", "BIGINT", "Records merged into another as duplicates.")),
+    _t("rule_effects", "What each CRM cleaning rule did to the headline totals, in the order the rules ran: "
+       "the totals of the deals file just before and just after the rule (the `after` of the last rule are "
+       "the clean deals' totals). Rules switched off are listed with status `off` and the rows they would "
+       "have touched.",
+       ("source", "VARCHAR", "`crm`."),
+       ("file", "VARCHAR", "Input file name."),
+       ("step", "INTEGER", "Order in which the rule ran (1 = first)."),
+       ("rule", "VARCHAR", "Rule id (as in data_issues)."),
+       ("status", "VARCHAR", "`on`, or `off` when the mapping file switched it off."),
+       ("rows", "BIGINT", "Rows the rule touched (data_issues rows), or would have touched when off."),
+       ("deals_before", "BIGINT", "Deals in the file before the rule."),
+       ("deals_after", "BIGINT", "Deals after the rule."),
+       ("won_amount_before", "DOUBLE", "Sum of the won deals' amounts before the rule, €."),
+       ("won_amount_after", "DOUBLE", "Same after the rule."),
+       ("win_rate_before", "DOUBLE", "won / (won + lost) before the rule; NULL without closed deals."),
+       ("win_rate_after", "DOUBLE", "Same after the rule.")),
     _t("build_log", "Build facts in long form: counts per file and rule, timings, input checksums.",
        ("built_at", "TIMESTAMP", "Build start (UTC)."),
        ("file", "VARCHAR", "Input file, or `*` for the whole build."),

@@ -21,7 +21,7 @@ import duckdb
 from core.clean.bo import ORDER as BO_ORDER
 from core.clean.bo import clean_bo_file, set_is_repeat
 from core.clean.crm import clean_deals
-from core.clean.engine import FileCleaner, q
+from core.clean.engine import QUARANTINE_CHECK, FileCleaner, q, rules_switched_off
 from core.clean.extra import clean_accounts, clean_teams
 from core.clean.labels import register_labels
 from core.clean.sql import create_macros
@@ -29,7 +29,6 @@ from core.errors import InputFileError, UserError, WarehouseMissing
 from core.io.layouts import (
     ACCOUNTS_HEADERS,
     ACCOUNTS_REQUIRED,
-    CRM_HEADERS,
     TEAMS_HEADERS,
     TEAMS_REQUIRED,
     bo_layout,
@@ -40,6 +39,8 @@ from core.io.layouts import (
     missing_columns_error,
     resolve,
 )
+from core.io.footer import drop_footer
+from core.io.propose import proposal_text
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
 from core.link import link_all
@@ -51,11 +52,21 @@ BO_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 MEMORY_LIMIT = "4GB"
 # What `connect` says of a warehouse built by an older version (the app words its rebuild offer on it).
 OUTDATED = "was built by an older version of Crossview"
+# A rule that moves the won amount by more than this share is called out in the build summary.
+WON_SHIFT_CALLOUT = 0.05
 CHECKPOINT_THRESHOLD = "64GB"
 
 
 class RowAccountsError(RuntimeError):
     """The build lost or invented rows: rows_in != rows_clean + rows_quarantined + rows_merged."""
+
+
+EFFECT_KEYS = ("source", "file", "step", "rule", "status", "rows", "deals_before", "deals_after",
+               "won_amount_before", "won_amount_after", "win_rate_before", "win_rate_after")
+
+
+class MostlyQuarantined(InputFileError):
+    """More than half of the deals were quarantined and the user did not confirm it."""
 
 
 def _sha256(path: Path) -> str:
@@ -110,6 +121,8 @@ class _Build:
         self.files: list[dict] = []
         self.cleaners: list[FileCleaner] = []
         self.warnings: list[str] = []
+        self.footer: dict[str, int] = {}
+        self.effects: list[tuple] = []
         self.t0 = time.perf_counter()
 
     def step(self, name: str, fraction: float) -> None:
@@ -125,6 +138,7 @@ class _Build:
     def read(self, path: Path, table: str, known: set[str]) -> ReadInfo:
         start = time.perf_counter()
         info = load_raw(self.con, path, table, known, temp_dir=self.temp_dir)
+        self.footer[info.file] = drop_footer(self.con, table, info)
         # The CSV reader hashes the bytes as it reads them; other files are read once more for it.
         self.log.append((info.file, "checksum", "sha256", None, info.sha256 or _sha256(path)))
         for name, value in (("kind", info.kind), ("encoding", info.encoding), ("delimiter", info.delimiter),
@@ -140,11 +154,24 @@ class _Build:
         self.cleaners.append(fc)
         for column, why in fc.day_first.items():
             self.info(fc.file, f"date_order.{column}", why)
+        for name, text in fc.facts.items():
+            self.info(fc.file, name, text)
+        self.warnings.extend(fc.warnings)
         for rule, n in sorted(fc.counts.items()):
             self.log.append((fc.file, "rule", rule, float(n), None))
+        for rule, why in fc.evidence.items():
+            self.info(fc.file, f"evidence.{rule}", why)
+        for rule in sorted(fc.off):
+            self.info(fc.file, "rule_off", rule)
+        # A rule that touched nothing (and is on) changed no total: not listed.
+        for e in (e for e in fc.effects if e["rows"] or e["status"] == "off"):
+            self.effects.append((fc.source, fc.file, len(self.effects) + 1, e["rule"], e["status"], e["rows"],
+                                 e["deals_before"], e["deals_after"], e["won_amount_before"],
+                                 e["won_amount_after"], e["win_rate_before"], e["win_rate_after"]))
         for key, n in fc.accounts.items():
             self.log.append((fc.file, "rows", key, float(n), None))
         self.files.append({"source": fc.source, "file": fc.file, "table": fc.table, **fc.accounts,
+                           "rows_footer": self.footer.get(fc.file, 0),
                            "encoding": fc.info.encoding, "delimiter": fc.info.delimiter, "sheet": fc.info.sheet})
 
 
@@ -180,8 +207,73 @@ def _check_accounts(con: duckdb.DuckDBPyConnection) -> None:
             f"{f}: in {i} != clean {c} + quarantined {qq} + merged {m}" for f, i, c, qq, m in bad))
 
 
+# What each CRM field is needed for, said when an export has no column for it.
+CRM_FIELD_USES = {
+    "company": "top accounts, the link to back-office clients and per-client figures have no CRM deals",
+    "created_at": "the sales cycle, deals created per period and the age of open deals cannot be computed",
+    "closed_at": "won and lost deals have no close date, so won amounts by month and the sales cycle cannot "
+                 "be computed",
+    "owner": "figures per salesperson and per team show no owner",
+    "deal_name": "deals have no name, so re-entered duplicates cannot be recognised",
+}
+
+
+def _check_unmatched(info: ReadInfo, layout, section: str) -> None:
+    """Refuse a mapping section that names a header the file does not have."""
+    if layout.unmatched:
+        field, wanted = next(iter(layout.unmatched.items()))
+        null = f", or write {field}: null if the file has no such column" if section == "crm" else ""
+        raise InputFileError(info.file, f"the mapping file gives {', '.join(repr(w) for w in wanted)} as the "
+                             f"column for {field}, and this file has no such header.",
+                             fix=f"Correct the mapping's {section}.{field} (headers: "
+                             f"{', '.join(repr(h) for h in info.columns[:30])}){null}.")
+
+
+def _check_crm_layout(b: _Build, info: ReadInfo, layout) -> None:
+    """Refuse a CRM export whose layout is not recognised (proposing a mapping); say which fields it lacks."""
+    _check_unmatched(info, layout, "crm")
+    if layout.missing:
+        sample = b.con.execute("SELECT * EXCLUDE (_row_number, _extra) FROM raw_deals LIMIT 200").df()
+        samples = {h: sample[h].dropna().astype(str).tolist() for h in info.columns if h in sample}
+        raise InputFileError(info.file, proposal_text(info.file, layout.missing, layout.fields, info.columns,
+                                                      samples))
+    for field in ("deal_id", *CRM_FIELD_USES):  # without ids, the cleaning says what numbering them costs
+        if field not in layout.fields:
+            b.info(info.file, "missing_field", field)
+            if field in CRM_FIELD_USES:
+                b.warnings.append(f"{info.file} has no column for {field}: {CRM_FIELD_USES[field]}.")
+
+
+def _check_quarantined(con: duckdb.DuckDBPyConnection, fc: FileCleaner, confirmed: bool) -> list[dict]:
+    """The unknown stage labels of the deals file with their counts; stops the build when more than
+    half of its deals were quarantined (deals left out by the mapping aside) and it was not confirmed.
+
+    Raises:
+        MostlyQuarantined: with the rules that quarantined the deals and the unknown labels.
+    """
+    labels = [{"label": label, "rows": int(n)} for label, n in con.execute(
+        "SELECT original_value, COUNT(*) AS n FROM data_issues WHERE file = ? AND rule = 'invalid.unknown_stage' "
+        "GROUP BY 1 ORDER BY n DESC, 1", [fc.file]).fetchall()]
+    by_rule = con.execute("SELECT rule, COUNT(*) AS n FROM _q WHERE rule <> 'excluded.stage_left_out' "
+                          "GROUP BY 1 ORDER BY n DESC, 1").fetchall()
+    quarantined = sum(n for _, n in by_rule)
+    rows_in = fc.accounts.get("rows_in", 0)
+    if confirmed or QUARANTINE_CHECK in fc.off or quarantined * 2 <= rows_in:
+        return labels
+    why = "; ".join(f"{rule} {n:,}" for rule, n in by_rule)
+    unknown = ", ".join(f"'{x['label']}' ({x['rows']:,})" for x in labels)
+    confirm = (f"confirm with --allow-quarantine (or \"rules\": {{\"{QUARANTINE_CHECK}\": \"off\"}} in the "
+               "mapping file)")
+    raise MostlyQuarantined(
+        fc.file, f"{quarantined:,} of {rows_in:,} deals would be quarantined ({why})."
+        + (f" Stage labels not recognised: {unknown}." if labels else ""),
+        fix=(f"Map these labels to open, won, lost or leave out in the mapping file's \"stages\", or {confirm}."
+             if labels else f"See docs/data-quality.md for each rule, or {confirm}."))
+
+
 def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Path | None,
-         accounts: Path | None, overrides: Path) -> dict:
+         accounts: Path | None, overrides: Path, off: frozenset[str] = frozenset(),
+         allow_quarantine: bool = False) -> dict:
     con = b.con
     for table in ALL_TABLES:
         con.execute(table.ddl())
@@ -200,8 +292,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
         b.step("reading CRM export", 0.02)
         crm_info = b.read(crm, "raw_deals", crm_known_names(mapping))
         crm_lay = crm_layout(crm_info.columns, mapping)
-        if crm_lay.missing:
-            raise missing_columns_error(crm_info.file, "CRM export", crm_lay.missing, crm_info.columns, CRM_HEADERS)
+        _check_crm_layout(b, crm_info, crm_lay)
     bo_infos = {}
     for i, table in enumerate(t for t in BO_ORDER if t in bo_paths):
         b.step(f"reading {bo_paths[table].name}", 0.05 + 0.25 * i / len(BO_ORDER))
@@ -221,6 +312,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
             continue
         info = b.read(path, f"raw_{name}", known_for(table, mapping.get(section)))
         lay = resolve(info.columns, table, required, mapping.get(section))
+        _check_unmatched(info, lay, section)
         if lay.missing:
             raise missing_columns_error(info.file, f"{name} file", lay.missing, info.columns, table)
         side[name] = (info, lay)
@@ -229,7 +321,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     for i, (table, (info, lay)) in enumerate(bo_infos.items()):
         b.step(f"cleaning {info.file}", 0.3 + 0.3 * i / len(BO_ORDER))
         t = time.perf_counter()
-        b.done(clean_bo_file(con, table, info, lay))
+        b.done(clean_bo_file(con, table, info, lay, off))
         b.timing(f"clean {info.file}", t)
     if "jobs" in bo_infos:
         set_is_repeat(con)
@@ -246,9 +338,12 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     if crm_info is not None:
         b.step(f"cleaning {crm_info.file}", 0.62)
         t = time.perf_counter()
-        fc = clean_deals(con, crm_info, crm_lay)
+        fc = clean_deals(con, crm_info, crm_lay, off)
         b.done(fc)
+        unknown_stages = _check_quarantined(con, fc, allow_quarantine)
         b.timing(f"clean {crm_info.file}", t)
+    else:
+        unknown_stages = []
     b.timing("clean", start)
 
     b.step("linking", 0.7)
@@ -268,12 +363,14 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     b.timing("derive", start)
     b.step("checking row accounts", 0.95)
     _check_accounts(con)
-    return {"linking": linking}
+    if b.effects:
+        con.executemany("INSERT INTO rule_effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.effects)
+    return {"linking": linking, "unknown_stages": unknown_stages}
 
 
 def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = None, teams: Path | None = None,
           accounts: Path | None = None, overrides: Path | None = None,
-          progress: Progress | None = None) -> dict:
+          progress: Progress | None = None, allow_quarantine: bool = False) -> dict:
     """Import, clean, link and load the exports into a DuckDB warehouse at `db` (atomic swap).
 
     Args:
@@ -285,15 +382,19 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         accounts: client companies with attributes.
         overrides: link decisions file; default `overrides.csv` beside `db`.
         progress: called with (step, fraction done).
+        allow_quarantine: build even when more than half of the deals are quarantined.
 
     Returns:
         Summary: {db, built_at, seconds, files: [{source, file, table, rows_in, rows_clean,
         rows_quarantined, rows_merged, encoding, delimiter, sheet}], issues: [{source, file, rule,
-        action, rows}], linking: link_all's summary or None, warnings: [..], crm_only, bo_only}.
+        action, rows}], linking: link_all's summary or None, warnings: [..], crm_only, bo_only,
+        rule_effects: [rule_effects rows as dicts], rules_off: [rule ids], unknown_stages:
+        [{label, rows}]}.
 
     Raises:
         UserError / InputFileError: unusable input; the existing warehouse is left untouched.
         RowAccountsError: the row accounts do not balance (the build is not swapped in).
+        MostlyQuarantined: more than half of the deals quarantined, not confirmed (nothing swapped in).
     """
     if crm is None and bo is None:
         raise UserError("Nothing to build: give a CRM export, a BO folder, or both.")
@@ -301,6 +402,7 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
     db.parent.mkdir(parents=True, exist_ok=True)
     overrides = Path(overrides) if overrides else db.parent / "overrides.csv"
     mapping_data = load_mapping(Path(mapping) if mapping else None)
+    off = rules_switched_off(mapping_data.get("rules") or {}, Path(mapping).name if mapping else "mapping")
     _stale_cleanup(db)
     tmp = db.parent / f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
     con = duckdb.connect(str(tmp))
@@ -312,7 +414,8 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         # build at 1M deals.
         con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         extra = _run(b, Path(crm) if crm else None, Path(bo) if bo else None, mapping_data,
-                     Path(teams) if teams else None, Path(accounts) if accounts else None, overrides)
+                     Path(teams) if teams else None, Path(accounts) if accounts else None, overrides,
+                     off, allow_quarantine)
         b.step("writing the warehouse", 0.97)
         b.log.append(("*", "timing", "total", round(time.perf_counter() - b.t0, 3), None))
         con.executemany("INSERT INTO build_log VALUES (?, ?, ?, ?, ?, ?)",
@@ -337,6 +440,8 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         "files": b.files,
         "issues": [dict(zip(("source", "file", "rule", "action", "rows"), r)) for r in issues],
         "linking": extra["linking"], "warnings": b.warnings, "crm_only": bo is None, "bo_only": crm is None,
+        "rule_effects": [dict(zip(EFFECT_KEYS, e)) for e in b.effects], "rules_off": sorted(off),
+        "unknown_stages": extra["unknown_stages"],
     }
 
 
@@ -379,6 +484,34 @@ def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def _cleaning_lines(summary: dict) -> list[str]:
+    """What the CRM rules did to the headline totals, the rules switched off, the unknown stage labels."""
+    lines = []
+    effects = summary.get("rule_effects") or []
+    if effects:
+        lines.append("Effect of each CRM rule (deals, won amount, win rate: before -> after):")
+        for e in effects:
+            rate = "" if e["win_rate_before"] is None or e["win_rate_after"] is None else \
+                f", {e['win_rate_before']:.1%} -> {e['win_rate_after']:.1%}"
+            state = "off (would touch" if e["status"] == "off" else "("
+            lines.append(f"  {e['rule']:<34} {state} {e['rows']:,} rows): {e['deals_before']:,} -> "
+                         f"{e['deals_after']:,} deals, {e['won_amount_before']:,.0f} -> {e['won_amount_after']:,.0f}"
+                         f"{rate}")
+        for e in effects:
+            before, after = e["won_amount_before"], e["won_amount_after"]
+            if before and abs(after - before) > WON_SHIFT_CALLOUT * abs(before):
+                lines.append(f"note: {e['rule']} moved the won amount by {(after - before) / before:+.1%} "
+                             f"({before:,.0f} -> {after:,.0f}); check it on the Data page, or switch it off "
+                             f"in the mapping file (\"rules\": {{\"{e['rule']}\": \"off\"}}).")
+    if summary.get("rules_off"):
+        lines.append("Rules switched off: " + ", ".join(summary["rules_off"]))
+    labels = summary.get("unknown_stages") or []
+    if labels:
+        lines.append("Stage labels not recognised (deals quarantined): " + ", ".join(
+            f"'{x['label']}' {x['rows']:,}" for x in labels))
+    return lines
+
+
 def format_summary(summary: dict) -> str:
     """A build summary as short text: rows per file, issues per rule, linking, warnings."""
     lines = [f"Warehouse {summary.get('db')} built in {summary.get('seconds', 0):.1f} s."]
@@ -389,6 +522,10 @@ def format_summary(summary: dict) -> str:
         for f in files:
             lines.append(f"{f['file']:<{width}}  {f['rows_in']:>9,} {f['rows_clean']:>9,} "
                          f"{f['rows_quarantined']:>9,} {f['rows_merged']:>9,}")
+        for f in files:
+            if f.get("rows_footer"):
+                lines.append(f"{f['file']}: {f['rows_footer']} report footer line(s) below the data dropped "
+                             "(not records)")
     issues = summary.get("issues") or []
     if issues:
         lines.append("Issues by rule:")
@@ -398,6 +535,7 @@ def format_summary(summary: dict) -> str:
             totals[key] = totals.get(key, 0) + int(i["rows"])
         for (rule, action), n in sorted(totals.items()):
             lines.append(f"  {rule:<38} {action:<12} {n:>9,}")
+    lines += _cleaning_lines(summary)
     linking = summary.get("linking")
     if linking:
         lines.append("Linking:")

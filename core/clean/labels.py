@@ -22,14 +22,18 @@ DEAL_STAGES: dict[str, tuple[str, str | None]] = {}
 _OPEN_DETAIL = {
     "qualification": ["qualification", "qualified", "qualifie", "qualifiee", "qualified to buy", "appointment scheduled",
                       "lead in", "contact made", "prospect", "prospection", "new", "nouveau", "lead", "a qualifier",
-                      "rendez vous planifie", "rdv planifie", "discovery", "decouverte"],
+                      "rendez vous planifie", "rdv planifie", "discovery", "decouverte",
+                      # Salesforce and Zoho default opportunity stages
+                      "prospecting", "needs analysis"],
     "pitch": ["pitch", "presentation", "presentation scheduled", "demo scheduled", "presentation planifiee",
               "pitched", "candidats presentes", "shortlist"],
     "mer": ["mer", "mise en relation", "decision maker bought in", "entretien client", "interview",
             "entretiens", "meeting"],
     "offer": ["offer", "offre", "proposal", "proposition", "proposal made", "contract sent", "contrat envoye",
-              "negotiation", "negociation", "negotiations started", "en negociation"],
-    "other": ["open", "ouvert", "ouverte", "en cours", "in progress", "active", "actif"],
+              "negotiation", "negociation", "negotiations started", "en negociation",
+              "proposal price quote", "negotiation review"],
+    "other": ["open", "ouvert", "ouverte", "en cours", "in progress", "active", "actif",
+              "value proposition", "id decision makers", "identify decision makers", "perception analysis"],
 }
 for _detail, _labels in _OPEN_DETAIL.items():
     for _label in _labels:
@@ -38,7 +42,7 @@ for _label in ["won", "closed won", "closedwon", "gagne", "gagnee", "ferme gagne
                "conclu", "conclue", "signed", "signe", "signee", "deal won", "win"]:
     DEAL_STAGES[label_key(_label)] = ("won", None)
 for _label in ["lost", "closed lost", "closedlost", "perdu", "perdue", "ferme perdu", "ferme perdue",
-               "abandonne", "abandonnee", "deal lost", "loss", "sans suite"]:
+               "abandonne", "abandonnee", "deal lost", "loss", "sans suite", "closed lost to competition"]:
     DEAL_STAGES[label_key(_label)] = ("lost", None)
 
 JOB_STATUSES: dict[str, str] = {}
@@ -84,12 +88,13 @@ def deal_stage_table(extra: dict[str, str] | None = None) -> pd.DataFrame:
     """The deal stage table as rows (label_norm, stage, stage_detail), the mapping file's labels first.
 
     Args:
-        extra: the mapping file's `stages` section (label -> open|won|lost or an open sub-stage).
+        extra: the mapping file's `stages` section (label -> open|won|lost|leave out or an open
+            sub-stage); `leave out` deals are kept out of the clean table (excluded.stage_left_out).
     """
     table = dict(DEAL_STAGES)
     for label, value in (extra or {}).items():
         value = value.strip().lower()
-        table[label_key(label)] = (value, None) if value in ("open", "won", "lost") else ("open", value)
+        table[label_key(label)] = (value, None) if value in ("open", "won", "lost", "leave out") else ("open", value)
     return pd.DataFrame([(k, v[0], v[1]) for k, v in sorted(table.items())],
                         columns=["label_norm", "stage", "stage_detail"])
 
