@@ -96,8 +96,9 @@ def client_economics(con, f: Filters) -> pd.DataFrame:
     """Turnover, refunds, effort and net profit per client, with the client's segment.
 
     Turnover is the sum of the placements' `fee_eur` invoiced in the period (dated by
-    `invoiced_at`; a placement not invoiced yet is not turnover). Refunds are the fees of those placements whose guarantee broke (the
-    candidate left during the guarantee period, the fee is paid back). Effort is the time
+    `invoiced_at`; a placement not invoiced yet is not turnover). Refunds are the fees of
+    those placements whose guarantee broke (the candidate left during the guarantee period,
+    the fee is paid back). Effort is the time
     logged in activities dated in the period, in hours, and its cost is minutes / 60 × the
     hourly cost of the staff member who logged it (0 when the cost is unknown). Net profit
     = turnover − refunds − effort cost. Average basket = turnover / placements. Jobs are the
