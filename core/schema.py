@@ -273,7 +273,7 @@ DERIVED_TABLES: tuple[Table, ...] = (
        ("minutes", "DOUBLE", "Duration, minutes, as in `activities`."),
        ("cost", "DOUBLE", "minutes / 60 × the staff member's hourly cost (0 when either is unknown), €.")),
     _t("job_events", "Pipeline events summed up per job (`core.metrics.derived`), one row per job id found in "
-       "`pipeline_events`.",
+       "`pipeline_events`; `job_facts` carries these dates for the jobs of `jobs`, and the analyses read it.",
        ("job_id", "VARCHAR", "Job."),
        ("events", "BIGINT", "Events logged on the job, all stages."),
        ("pitches", "BIGINT", "Pitch events."),

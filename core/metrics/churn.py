@@ -10,7 +10,7 @@ import pandas as pd
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
 from core.metrics.common import as_of, last_complete_year
-from core.metrics.derived import UNFILLED_SQL, job_events_sql
+from core.metrics.derived import UNFILLED_SQL, job_dates_sql
 
 BY_YEAR_COLUMNS = ["year", "active_prev_year", "churned", "churn_rate"]
 TIMING_COLUMNS = ["client_id", "name", "churn_year", "first_job_at", "last_job_at", "jobs", "tenure_days",
@@ -134,7 +134,7 @@ def churn_timing(con, f: Filters) -> pd.DataFrame:
         return pd.DataFrame(columns=TIMING_COLUMNS)
     events_sql, events_params = _churn_events_sql(f, now, last_year)
     jobs_sql, jobs_params = where(f.jobs("j"))
-    fills = f"SELECT job_id, first_placement_at AS placed_at FROM ({job_events_sql('scoped')})"
+    fills = f"SELECT job_id, first_placement_at AS placed_at FROM ({job_dates_sql('scoped')})"
     out = con.execute(f"""
         WITH churn AS ({events_sql}),
         scoped AS (SELECT j.* FROM jobs j WHERE j.opened_at IS NOT NULL AND {jobs_sql}),

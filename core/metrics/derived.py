@@ -186,10 +186,11 @@ CLIENT_YEARS_SELECT = f"""
            {segment_case_sql('r.rn', 'r.n')} AS segment
     FROM base b LEFT JOIN ranked r ON r.client_id = b.client_id AND r.year = b.year"""
 
-def job_events_sql(jobs_cte: str) -> str:
-    """SQL of the `job_events` rows of the jobs in the CTE `jobs_cte` (a CTE with a job_id column,
-    named by the calling code)."""
-    return f"SELECT * FROM job_events WHERE job_id IN (SELECT job_id FROM {jobs_cte})"
+def job_dates_sql(jobs_cte: str) -> str:
+    """SQL of (job_id, pitches, first_pitch_at, first_mer_at, first_placement_at) from `job_facts` for the
+    jobs in the CTE `jobs_cte` (a CTE with a job_id column, named by the calling code)."""
+    return ("SELECT job_id, pitches, first_pitch_at, first_mer_at, placed_at AS first_placement_at "
+            f"FROM job_facts WHERE job_id IN (SELECT job_id FROM {jobs_cte})")
 
 
 # Each fact table, the rows it is made from and its ORDER BY (so that the filters the analyses use
