@@ -52,10 +52,9 @@ def _monthly_series(f: Filters) -> None:
             "tickformat": ",.0f",
         },
     )
-    widgets.style_figure(fig, "Jobs opened (by opening date), placements and revenue invoiced (by invoice date) "
-                              "per month; hatched: not all invoiced yet", "Month", "Revenue invoiced (€)")
+    widgets.style_figure(fig, "Per month (hatched: not all invoiced yet)", "Month", "Revenue invoiced (€)")
     st.plotly_chart(fig, key="seasonality_monthly_chart")
-    widgets.show_table(monthly, money_cols=("revenue",), key="seasonality_monthly")
+    widgets.show_table(monthly, money_cols=("revenue", "booked"), key="seasonality_monthly")
 
 
 # A fragment: changing the measure redraws only the month-of-year views, not the monthly series.

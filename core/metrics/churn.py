@@ -10,7 +10,7 @@ import pandas as pd
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
 from core.metrics.common import as_of, last_complete_year
-from core.metrics.derived import UNFILLED_SQL, job_events_sql
+from core.metrics.derived import UNFILLED_SQL, job_dates_sql
 
 BY_YEAR_COLUMNS = ["year", "active_prev_year", "churned", "churn_rate"]
 TIMING_COLUMNS = ["client_id", "name", "churn_year", "first_job_at", "last_job_at", "jobs", "tenure_days",
@@ -63,7 +63,12 @@ def churn_by_year(con, f: Filters) -> pd.DataFrame:
     client who has not opened a job yet may still do so before 31 December; its clients
     at risk are listed by `at_risk_clients`. The period filter selects the churn years Y
     it overlaps. Team, salesperson and job type filters apply to the jobs that
-    make a client active (churn as seen by that team, on those job types).
+    make a client active (churn as seen by that team, on those job types). This is the one
+    definition of a churned client: the Overview counts the same clients (the churn years its
+    period overlaps, named in its label) and the warehouse's `client_years.churned` holds it for
+    every client. A quarter is no unit of churn: a client that opens a job or two a year is not
+    lost for a quiet quarter, which is why the Overview once showed more "churned" clients than
+    active ones for a salesperson's quarter.
 
     Args:
         con: a DuckDB connection to the warehouse.
@@ -129,7 +134,7 @@ def churn_timing(con, f: Filters) -> pd.DataFrame:
         return pd.DataFrame(columns=TIMING_COLUMNS)
     events_sql, events_params = _churn_events_sql(f, now, last_year)
     jobs_sql, jobs_params = where(f.jobs("j"))
-    fills = f"SELECT job_id, first_placement_at AS placed_at FROM ({job_events_sql('scoped')})"
+    fills = f"SELECT job_id, first_placement_at AS placed_at FROM ({job_dates_sql('scoped')})"
     out = con.execute(f"""
         WITH churn AS ({events_sql}),
         scoped AS (SELECT j.* FROM jobs j WHERE j.opened_at IS NOT NULL AND {jobs_sql}),

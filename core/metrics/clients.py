@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from core.filters import Filters, where
-from core.metrics.derived import SEGMENTS, job_events_sql, segment_case_sql
+from core.metrics.derived import SEGMENTS, job_dates_sql, segment_case_sql
 
 ECONOMICS_COLUMNS = ["client_id", "name", "sector", "employees", "jobs", "placements", "turnover", "refunds",
                      "effort_hours", "effort_cost", "net_profit", "avg_basket", "is_returning", "segment"]
@@ -96,8 +96,9 @@ def client_economics(con, f: Filters) -> pd.DataFrame:
     """Turnover, refunds, effort and net profit per client, with the client's segment.
 
     Turnover is the sum of the placements' `fee_eur` invoiced in the period (dated by
-    `invoiced_at`; a placement not invoiced yet is not turnover). Refunds are the fees of those placements whose guarantee broke (the
-    candidate left during the guarantee period, the fee is paid back). Effort is the time
+    `invoiced_at`; a placement not invoiced yet is not turnover). Refunds are the fees of
+    those placements whose guarantee broke (the candidate left during the guarantee period,
+    the fee is paid back). Effort is the time
     logged in activities dated in the period, in hours, and its cost is minutes / 60 × the
     hourly cost of the staff member who logged it (0 when the cost is unknown). Net profit
     = turnover − refunds − effort cost. Average basket = turnover / placements. Jobs are the
@@ -254,7 +255,7 @@ def _driver_features(con, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     scope = f"SELECT j.job_id, j.client_id, j.job_type, j.seniority, j.fee_rate, j.salary_k, j.opened_at " \
             f"FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}"
     ev = ("SELECT job_id, pitches, first_pitch_at AS first_pitch, first_mer_at AS first_mer "
-          f"FROM ({job_events_sql('scope')})")
+          f"FROM ({job_dates_sql('scope')})")
     per_client = con.execute(f"""
         WITH scope AS ({scope}),
         ev AS ({ev})

@@ -186,10 +186,11 @@ CLIENT_YEARS_SELECT = f"""
            {segment_case_sql('r.rn', 'r.n')} AS segment
     FROM base b LEFT JOIN ranked r ON r.client_id = b.client_id AND r.year = b.year"""
 
-def job_events_sql(jobs_cte: str) -> str:
-    """SQL of the `job_events` rows of the jobs in the CTE `jobs_cte` (a CTE with a job_id column,
-    named by the calling code)."""
-    return f"SELECT * FROM job_events WHERE job_id IN (SELECT job_id FROM {jobs_cte})"
+def job_dates_sql(jobs_cte: str) -> str:
+    """SQL of (job_id, pitches, first_pitch_at, first_mer_at, first_placement_at) from `job_facts` for the
+    jobs in the CTE `jobs_cte` (a CTE with a job_id column, named by the calling code)."""
+    return ("SELECT job_id, pitches, first_pitch_at, first_mer_at, placed_at AS first_placement_at "
+            f"FROM job_facts WHERE job_id IN (SELECT job_id FROM {jobs_cte})")
 
 
 # Each fact table, the rows it is made from and its ORDER BY (so that the filters the analyses use
@@ -229,3 +230,30 @@ def create_derived_tables(con) -> None:
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         params = [year, last_complete] if name == "client_years" else []
         con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM ({select}) ORDER BY {order}', params)
+
+
+# Invariants of the fact tables, each as SQL that returns the rows breaking it (dbt's tests, in spirit).
+FACT_CHECKS = {
+    "job_facts has one row per job": """
+        SELECT job_id FROM job_facts GROUP BY job_id HAVING COUNT(*) > 1
+        UNION ALL SELECT 'rows' WHERE (SELECT COUNT(*) FROM job_facts) <> (SELECT COUNT(*) FROM jobs)""",
+    "placement_facts has one row per placement": """
+        SELECT 'rows' WHERE (SELECT COUNT(*) FROM placement_facts) <> (SELECT COUNT(*) FROM placements)""",
+    "invoiced fees never exceed booked fees": """
+        SELECT 'total' WHERE (SELECT SUM(invoiced_fees) FROM revenue_months)
+                             > (SELECT SUM(booked_fees) FROM revenue_months) + 0.005""",
+    "client_years has one row per client and year": """
+        SELECT client_id FROM client_years GROUP BY client_id, year HAVING COUNT(*) > 1""",
+}
+
+
+def check_facts(con) -> list[str]:
+    """The invariants of `FACT_CHECKS` that the fact tables break (none after a sound build).
+
+    Args:
+        con: a DuckDB connection to a warehouse holding the fact tables.
+
+    Returns:
+        The names of the broken invariants, empty when all hold.
+    """
+    return [name for name, sql in FACT_CHECKS.items() if con.execute(f"SELECT EXISTS ({sql})").fetchone()[0]]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.filters import Filters, where
 from core.metrics.common import wilson_interval
-from core.metrics.derived import DECIDED_SQL, LIFETIME_SEGMENT_SQL, job_events_sql
+from core.metrics.derived import DECIDED_SQL, LIFETIME_SEGMENT_SQL, job_dates_sql
 
 GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
 
@@ -42,10 +42,10 @@ def _ci(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
 
 def _first_dates(con, stage: str, jobs_cte: str) -> str:
     """SQL of (job_id, first date of a `stage` event) for the jobs of the CTE `jobs_cte`, from the build's
-    per-job summary of the events (`job_events`)."""
+    job facts (`job_facts`)."""
     column = {"pitch": "first_pitch_at", "placement": "first_placement_at"}[stage]
     alias = {"pitch": "first_pitch", "placement": "placed_at"}[stage]
-    return f"SELECT job_id, {column} AS {alias} FROM ({job_events_sql(jobs_cte)})"
+    return f"SELECT job_id, {column} AS {alias} FROM ({job_dates_sql(jobs_cte)})"
 
 
 def funnel_overall(con, filters: Filters) -> pd.DataFrame:
@@ -277,10 +277,9 @@ def candidates_per_opportunity(con, filters: Filters) -> pd.DataFrame:
 
 # Filled jobs with their first placement date and the days from opening to it.
 _FILLS_SQL = """
-    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type,
-           je.first_placement_at - j.opened_at AS days, je.first_placement_at AS placed_at
-    FROM jobs j JOIN job_events je ON je.job_id = j.job_id
-    WHERE {cond} AND j.opened_at IS NOT NULL AND je.first_placement_at IS NOT NULL
+    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type, j.placed_at - j.opened_at AS days, j.placed_at
+    FROM job_facts j
+    WHERE {cond} AND j.opened_at IS NOT NULL AND j.placed_at IS NOT NULL
 """
 
 

@@ -23,7 +23,7 @@ REGISTRY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("client_economics", "repeat_business", "client_segments", "pareto", "segment_drivers",
       "client_history")),
     ("Time wasters", "core.metrics.time_wasters", ("time_wasters",)),
-    ("Typology", "core.metrics.typology", ("client_typology", "typology_profiles")),
+    ("Typology", "core.metrics.typology", ("client_typology", "typology_profiles", "rank_typologies")),
     ("Churn and lifetime value", "core.metrics.churn",
      ("churn_by_year", "churn_timing", "churn_reasons", "client_lifetime", "lifetime_value",
       "at_risk_clients")),
@@ -40,7 +40,8 @@ REGISTRY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Reconciliation", "core.link.reconcile",
      ("reconciliation", "won_without_placement", "placements_without_deal", "amount_mismatch",
       "crm_completeness_by_sales")),
-    ("Shared definitions", "core.metrics.common", ("as_of", "wilson_interval")),
+    ("Shared definitions", "core.metrics.common", ("as_of", "last_complete_year", "invoicing_pending_from",
+                                                  "wilson_interval")),
 )
 
 _SECTIONS = ("Args:", "Returns:", "Raises:")

@@ -410,7 +410,8 @@ def crm_headline(con, filters: Filters) -> pd.DataFrame:
     a closed period, `previous` holds the same measure for the period of the same length just before, and
     change = value / previous − 1; open_amount then compares the pipeline as it stood at the end of each
     period (reconstructed from the creation and close dates, with today's amounts), and `open` is not
-    compared (deals created earlier have had longer to close).
+    compared (deals created earlier have had longer to close). A period that runs past the data's last
+    date is not compared at all (`note` says so).
 
     Args:
         con: warehouse connection.
@@ -423,6 +424,12 @@ def crm_headline(con, filters: Filters) -> pd.DataFrame:
     values = _crm_values(con, filters)
     closed = filters.date_from is not None and filters.date_to is not None
     previous = _crm_values(con, filters.previous_period()) if closed else None
+    notes = dict(_NOT_COMPARED) if closed else {}
+    now = as_of(con)
+    if previous is not None and now is not None and filters.date_to > now:
+        previous = None
+        notes = {m: f"The period runs past the data's last date ({now:%d %b %Y}): not compared."
+                 for m, _, _ in CRM_MEASURES}
     if previous is not None:
         previous.update(dict.fromkeys(_NOT_COMPARED))
-    return headline_frame(CRM_MEASURES, values, previous, _NOT_COMPARED if closed else None)
+    return headline_frame(CRM_MEASURES, values, previous, notes)

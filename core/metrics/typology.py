@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
 from core.metrics.common import wilson_interval
-from core.metrics.derived import DECIDED_SQL, FILLED_STATUS, job_events_sql
+from core.metrics.derived import DECIDED_SQL, FILLED_STATUS, job_dates_sql
 
 # Feature -> (words when the cluster is above average, words when below).
 FEATURES: dict[str, tuple[str, str]] = {
@@ -49,7 +49,7 @@ def _client_features(con, f: Filters) -> pd.DataFrame:
     # first keeps every activity of the jobs in scope and reads only their part of the table.
     people_sql, act_params = where(f.jobs("x"))
     act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
-    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_events_sql('scope')})"
+    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_dates_sql('scope')})"
     per_client = con.execute(f"""
         WITH scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
                          j.opened_at, j.closed_at FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}),

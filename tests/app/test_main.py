@@ -172,6 +172,19 @@ def test_a_corrupted_warehouse_is_said_and_a_rebuild_offered(make_app, tmp_path:
     assert at.error and "damaged" in at.error[0].value
 
 
+def test_a_warehouse_of_an_older_version_is_said_and_a_rebuild_offered(make_app, tiny_db: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(tiny_db))
+    con.execute("DELETE FROM build_log WHERE name = 'schema_version'")
+    con.close()
+    at = make_app(tiny_db).run(timeout=60)
+    assert_no_exception(at)
+    assert at.title[0].value == "The data needs rebuilding"
+    assert at.error and "older version" in at.error[0].value
+    assert "Rebuild" in " ".join(b.label for b in at.button)
+
+
 # --- access ----------------------------------------------------------------------------------------------
 
 

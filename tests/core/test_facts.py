@@ -10,7 +10,7 @@ import pytest
 from core.errors import WarehouseMissing
 from core.filters import Filters
 from core.metrics import churn, clients
-from core.metrics.derived import DECIDED_STATUSES, SEGMENT_SHARES, create_derived_tables
+from core.metrics.derived import DECIDED_STATUSES, SEGMENT_SHARES, check_facts, create_derived_tables
 from core.warehouse import connect
 from tests.helpers import warehouse
 
@@ -140,6 +140,13 @@ def test_placement_facts_date_booked_and_invoiced_revenue(story):
         (d(2024, 4, 1), 0, 0.0, 0.0, 1, 1000.0),
         (d(2024, 6, 1), 1, 200.0, 0.0, 1, 200.0),
     ]
+
+
+def test_fact_invariants_hold_and_a_broken_one_is_named(story):
+    assert check_facts(story) == []
+    story.execute("INSERT INTO job_facts (job_id) VALUES ('J1')")
+    story.execute("UPDATE revenue_months SET invoiced_fees = invoiced_fees + 10000")
+    assert check_facts(story) == ["job_facts has one row per job", "invoiced fees never exceed booked fees"]
 
 
 def test_client_years_activity_churn_and_segment():

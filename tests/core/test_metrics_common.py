@@ -71,8 +71,10 @@ def test_invoicing_pending_from_the_month_of_the_first_placement_still_to_invoic
     con = warehouse({
         "jobs": [{"job_id": j, "client_id": "A", "opened_at": d(2022, 12, 1)} for j in ("J1", "J2", "J3")],
         "pipeline_events": [
-            {"event_id": "e1", "job_id": "J1", "candidate_id": "K1", "stage": "placement", "event_date": d(2024, 1, 10)},
-            {"event_id": "e2", "job_id": "J2", "candidate_id": "K2", "stage": "placement", "event_date": d(2024, 5, 20)},
+            {"event_id": "e1", "job_id": "J1", "candidate_id": "K1", "stage": "placement",
+             "event_date": d(2024, 1, 10)},
+            {"event_id": "e2", "job_id": "J2", "candidate_id": "K2", "stage": "placement",
+             "event_date": d(2024, 5, 20)},
             {"event_id": "e3", "job_id": "J3", "candidate_id": "K3", "stage": "placement", "event_date": d(2023, 1, 5)},
             {"event_id": "e4", "job_id": "J3", "candidate_id": "K4", "stage": "pitch", "event_date": d(2024, 6, 30)},
         ],

@@ -270,9 +270,9 @@ def test_team_rates_sum_salespeople_and_rank_by_interval():
     assert pd.isna(teams["pitch_to_mer_rate"][2])
 
 
-def test_first_dates_are_read_from_the_builds_job_events(con):
+def test_first_dates_are_read_from_the_job_facts(con):
     before = funnel.closing_duration(con, ALL).set_index("job_type").loc["Dev", "median_days"]
-    # The first placement is read from job_events: moving J1's there moves its closing duration.
-    con.execute("UPDATE job_events SET first_placement_at = first_placement_at + 10 WHERE job_id = 'J1'")
+    # The placement date is read from job_facts: moving J1's there moves its closing duration.
+    con.execute("UPDATE job_facts SET placed_at = placed_at + 10 WHERE job_id = 'J1'")
     dev = funnel.closing_duration(con, ALL).set_index("job_type").loc["Dev", "median_days"]
     assert dev == before + 10

@@ -186,3 +186,15 @@ def test_a_period_running_past_the_data_is_not_compared(con):
     got = headline(con, f)
     assert got["previous"].isna().all() and got["change"].isna().all()
     assert got["note"].str.contains("runs past the data's last date").sum() >= 7
+
+
+@pytest.mark.demo
+def test_demo_report_churn_is_the_overviews(demo_con):
+    """report --json's churn rate of 2025 is the Overview's churned clients over the clients active in 2024."""
+    from core.report import build_report
+
+    report = build_report(demo_con, LAST_12_MONTHS)
+    got = headline(demo_con, LAST_12_MONTHS).set_index("measure")
+    active_2024 = demo_con.execute("SELECT COUNT(DISTINCT client_id) FROM jobs WHERE year(opened_at) = 2024 "
+                                   "AND client_id IS NOT NULL").fetchone()[0]
+    assert report["churn_rate_by_year"]["2025"] == pytest.approx(got.loc["churned_clients", "value"] / active_2024)

@@ -277,5 +277,11 @@ def test_demo_open_pipeline_is_compared_with_the_pipeline_as_it_stood(demo_con):
 
     assert got.loc["open_amount", "value"] == pytest.approx(open_on(end))
     assert got.loc["open_amount", "previous"] == pytest.approx(open_on(before))
-    assert abs(got.loc["open_amount", "change"]) < 0.5
+    assert got.loc["open_amount", "change"] == pytest.approx(open_on(end) / open_on(before) - 1)
     assert pd.isna(got.loc["open", "change"]) and "not compared" in got.loc["open", "note"]
+
+
+def test_crm_headline_of_a_period_running_past_the_data_is_not_compared(con):
+    got = pipeline.crm_headline(con, Filters(date_from=date(2024, 5, 1), date_to=date(2024, 12, 31)))
+    assert got["previous"].isna().all() and got["change"].isna().all()
+    assert got["note"].str.contains("runs past the data's last date").all()
