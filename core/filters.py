@@ -17,28 +17,6 @@ Clause = tuple[str, list[object]]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
-SEGMENTS = ("top", "large", "medium", "other")
-
-# Lifetime client segments: clients with turnover > 0 ranked by turnover; `top` is
-# the first ceil(1 %), `large` the next up to ceil(5 %), `medium` the next up to
-# ceil(20 %), the rest `other`. Used by the segment filter; the Clients analysis
-# computes the same ranking over the filtered period.
-LIFETIME_SEGMENT_SQL = """
-    SELECT client_id,
-           CASE WHEN rn <= CEIL(n * 0.01) THEN 'top'
-                WHEN rn <= CEIL(n * 0.05) THEN 'large'
-                WHEN rn <= CEIL(n * 0.20) THEN 'medium'
-                ELSE 'other' END AS segment
-    FROM (
-        SELECT client_id, turnover,
-               ROW_NUMBER() OVER (ORDER BY turnover DESC, client_id) AS rn,
-               COUNT(*) OVER () AS n
-        FROM (SELECT j.client_id, SUM(p.fee_eur) AS turnover
-              FROM placements p JOIN jobs j USING (job_id)
-              GROUP BY j.client_id HAVING SUM(p.fee_eur) > 0)
-    )
-"""
-
 
 def _ident(name: str) -> str:
     """Allow-list check for a column reference built into SQL text."""
@@ -63,7 +41,6 @@ class Filters:
             (or its coach when `staff_role` is `coach`).
         sales: staff ids; restricts jobs to those whose salesperson (or coach) is one of them.
         job_types: job families (`jobs.job_type`).
-        segments: lifetime client segments (`top`, `large`, `medium`, `other`).
         staff_role: which person on a job the team and people filters apply to:
             `sales` (the job's `sales_id`, the default) or `coach` (`coach_id`).
     """
@@ -73,15 +50,11 @@ class Filters:
     teams: tuple[str, ...] = ()
     sales: tuple[str, ...] = ()
     job_types: tuple[str, ...] = ()
-    segments: tuple[str, ...] = ()
     staff_role: str = "sales"
 
     def __post_init__(self) -> None:
         if self.staff_role not in ("sales", "coach"):
             raise ValueError("staff_role must be 'sales' or 'coach'")
-        bad = set(self.segments) - set(SEGMENTS)
-        if bad:
-            raise ValueError(f"unknown segment(s): {sorted(bad)}")
 
     # -- period ---------------------------------------------------------------------
 
@@ -127,7 +100,7 @@ class Filters:
         return (" AND ".join(parts) or "TRUE"), params
 
     def jobs(self, alias: str = "j") -> Clause:
-        """Restrict jobs (table alias `alias`) by team, people, job type and client segment."""
+        """Restrict jobs (table alias `alias`) by team, people and job type."""
         a = _ident(alias)
         staff_col = f"{a}.sales_id" if self.staff_role == "sales" else f"{a}.coach_id"
         parts: list[str] = []
@@ -139,10 +112,6 @@ class Filters:
         if self.job_types:
             sql, p = _in_list(f"{a}.job_type", self.job_types)
             parts.append(sql)
-            params += p
-        if self.segments:
-            sql, p = _in_list("segment", self.segments)
-            parts.append(f"{a}.client_id IN (SELECT client_id FROM ({LIFETIME_SEGMENT_SQL}) WHERE {sql})")
             params += p
         return (" AND ".join(parts) or "TRUE"), params
 

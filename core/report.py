@@ -301,9 +301,9 @@ def format_report(report: dict[str, Any]) -> str:
               f"median cycle {_fmt(crm['cycle_days_median'], 'days')}",
               "  top accounts: " + (", ".join(crm["top_accounts"][:10]) or "none"), ""]
     if report["forecast"]:
-        lines.append("Revenue forecast (low / mid / high)")
+        lines.append("Revenue forecast (low / mid / high; of which booked: placements made, not invoiced)")
         lines += [f"  {r['month']}: " + " / ".join(_fmt(r[k], "eur") for k in ("low", "mid", "high"))
-                  for r in report["forecast"]]
+                  + f"; booked {_fmt(r['booked'], 'eur')}" for r in report["forecast"]]
     else:
         lines.append("Revenue forecast: no trained model (run `python -m core train --db FILE`).")
     return "\n".join(lines) + "\n"

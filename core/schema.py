@@ -63,6 +63,11 @@ DEAL_STAGES = ("open", "won", "lost")
 STAFF_ROLES = ("sales", "coach")
 LINK_STATUSES = ("auto", "review", "none", "override")
 
+# The version of the warehouse's shape. A build records it in `build_log` (file `*`, kind `info`,
+# name `schema_version`); `core.warehouse.connect` refuses a warehouse of another version and asks
+# for a rebuild, so that no analysis needs a second way to answer on an older warehouse.
+SCHEMA_VERSION = "2"
+
 
 # --- Clean tables ---------------------------------------------------------------
 
@@ -252,7 +257,7 @@ AUDIT_TABLES: tuple[Table, ...] = (
        ("text", "VARCHAR", "Text, when not numeric.")),
 )
 
-# --- Derived tables (computed from the clean tables at the end of the build, for speed) -------------
+# --- Fact tables (computed once from the clean tables at the end of the build, read by every analysis) --
 
 DERIVED_TABLES: tuple[Table, ...] = (
     _t("activity_effort", "Every activity attributed for the analyses (`core.metrics.derived`), one row per "
@@ -268,13 +273,86 @@ DERIVED_TABLES: tuple[Table, ...] = (
        ("minutes", "DOUBLE", "Duration, minutes, as in `activities`."),
        ("cost", "DOUBLE", "minutes / 60 × the staff member's hourly cost (0 when either is unknown), €.")),
     _t("job_events", "Pipeline events summed up per job (`core.metrics.derived`), one row per job id found in "
-       "`pipeline_events`.",
+       "`pipeline_events`; `job_facts` carries these dates for the jobs of `jobs`, and the analyses read it.",
        ("job_id", "VARCHAR", "Job."),
        ("events", "BIGINT", "Events logged on the job, all stages."),
        ("pitches", "BIGINT", "Pitch events."),
        ("first_pitch_at", "DATE", "Date of the first pitch; NULL without one."),
        ("first_mer_at", "DATE", "Date of the first MER; NULL without one."),
        ("first_placement_at", "DATE", "Date of the first placement event; NULL without one.")),
+    _t("job_facts", "One row per job: its status and the dates of its story (`core.metrics.derived`). A job is "
+       "decided when its outcome is known (status `filled`, `lost` or `cancelled`, "
+       "`core.metrics.derived.DECIDED_STATUSES`); an open job may still be filled.",
+       ("job_id", "VARCHAR", "Job (primary key)."),
+       ("client_id", "VARCHAR", "The job's client."),
+       ("sales_id", "VARCHAR", "The job's salesperson."),
+       ("coach_id", "VARCHAR", "The job's coach."),
+       ("job_type", "VARCHAR", "The job's family."),
+       ("seniority", "VARCHAR", "The job's seniority."),
+       ("status", "VARCHAR", "`open`, `filled`, `lost` or `cancelled`, as in `jobs`."),
+       ("is_decided", "BOOLEAN", "The outcome is known: filled, lost or cancelled."),
+       ("is_filled", "BOOLEAN", "Status `filled`."),
+       ("opened_at", "DATE", "Day the job was opened."),
+       ("first_pitch_at", "DATE", "First pitch event; NULL without one."),
+       ("first_mer_at", "DATE", "First MER (client meets candidate) event; NULL without one."),
+       ("decided_at", "DATE", "Day the outcome became known (`closed_at` of a decided job); NULL while open."),
+       ("filled_at", "DATE", "`closed_at` of a filled job; NULL otherwise."),
+       ("placed_at", "DATE", "Placement date: the first placement event on the job; NULL without one."),
+       ("invoiced_at", "DATE", "First invoice date among the job's placements; NULL while none is invoiced."),
+       ("pitches", "BIGINT", "Pitch events on the job."),
+       ("mers", "BIGINT", "MER events on the job."),
+       ("offers", "BIGINT", "Offer events on the job."),
+       ("placement_events", "BIGINT", "Placement events on the job."),
+       ("placements", "BIGINT", "Rows of `placements` for the job (invoiced or not)."),
+       ("placements_not_invoiced", "BIGINT", "Those placements without an invoice date yet."),
+       ("fees", "DOUBLE", "Sum of the fees of the job's placements, invoiced or not, €.")),
+    _t("placement_facts", "One row per placement (`core.metrics.derived`): booked revenue is dated by the "
+       "placement date (when the placement was made), invoiced revenue by the invoice date. A placement made "
+       "but not yet invoiced is booked and not invoiced.",
+       ("placement_id", "VARCHAR", "Placement (primary key)."),
+       ("job_id", "VARCHAR", "The placement's job."),
+       ("client_id", "VARCHAR", "The job's client."),
+       ("sales_id", "VARCHAR", "The job's salesperson."),
+       ("coach_id", "VARCHAR", "The job's coach."),
+       ("job_type", "VARCHAR", "The job's family."),
+       ("placed_at", "DATE", "Placement date: the placement event of this candidate on this job, else the job's "
+        "first placement event, else the start date, else the invoice date (see `placed_at_basis`)."),
+       ("placed_at_basis", "VARCHAR", "Which date `placed_at` is: `placement event`, `job placement event`, "
+        "`start date` or `invoice date`; NULL when the placement has none."),
+       ("start_date", "DATE", "Candidate's first day, as in `placements`."),
+       ("invoiced_at", "DATE", "Invoice date; NULL while not invoiced."),
+       ("is_invoiced", "BOOLEAN", "The placement has an invoice date."),
+       ("fee_eur", "DOUBLE", "Fee, € (0 when unknown)."),
+       ("refunded", "BOOLEAN", "The guarantee broke and the fee was paid back."),
+       ("broken_at", "DATE", "Day the guarantee broke.")),
+    _t("revenue_months", "Booked beside invoiced revenue per calendar month (`core.metrics.derived`), all "
+       "placements: booked = fees of the placements made in the month (by `placed_at`), invoiced = fees "
+       "invoiced in the month (by `invoiced_at`).",
+       ("month", "DATE", "First day of the month (primary key)."),
+       ("booked_placements", "BIGINT", "Placements made in the month."),
+       ("booked_fees", "DOUBLE", "Their fees, €."),
+       ("booked_not_invoiced", "DOUBLE", "The part of those fees not invoiced yet, €."),
+       ("invoiced_placements", "BIGINT", "Placements invoiced in the month."),
+       ("invoiced_fees", "DOUBLE", "Fees invoiced in the month, €.")),
+    _t("client_years", "One row per client and calendar year (`core.metrics.derived`), from the client's first "
+       "year with a job, a fee or an activity up to the as-of year. A client is active in a year when it opened "
+       "a job that year; it churned in Y when it was active in Y−1 and opened no job in Y (known only once Y "
+       "is complete). Segments rank that year's clients with turnover > 0 by turnover "
+       "(`core.metrics.derived.SEGMENT_SHARES`).",
+       ("client_id", "VARCHAR", "Client."),
+       ("year", "BIGINT", "Calendar year."),
+       ("jobs_opened", "BIGINT", "Jobs the client opened that year."),
+       ("active", "BOOLEAN", "The client opened at least one job that year."),
+       ("active_prev_year", "BOOLEAN", "The client opened at least one job the year before."),
+       ("churned", "BOOLEAN", "Active the year before and no job this year; NULL while the year is not complete."),
+       ("year_complete", "BOOLEAN", "The year ended on or before the as-of date."),
+       ("placements_invoiced", "BIGINT", "Placements invoiced that year."),
+       ("turnover", "DOUBLE", "Fees invoiced that year, €."),
+       ("refunds", "DOUBLE", "Fees of those placements whose guarantee broke, €."),
+       ("effort_cost", "DOUBLE", "Cost of the activities attributed to the client that year, €."),
+       ("net_profit", "DOUBLE", "turnover − refunds − effort_cost, €."),
+       ("booked", "DOUBLE", "Fees of the placements made that year (by placement date), invoiced or not, €."),
+       ("segment", "VARCHAR", "`top`, `large`, `medium` or `other`, by that year's turnover.")),
 )
 
 ALL_TABLES: tuple[Table, ...] = CLEAN_TABLES + LINK_TABLES + AUDIT_TABLES + DERIVED_TABLES
@@ -289,7 +367,7 @@ def schema_markdown() -> str:
              "(all columns VARCHAR as read, plus `_row_number`, the record number, and `_extra`, the cells "
              "beyond the header of a record with too many fields).", ""]
     for group, tables in (("Clean tables", CLEAN_TABLES), ("Link tables", LINK_TABLES),
-                          ("Build bookkeeping", AUDIT_TABLES), ("Derived tables", DERIVED_TABLES)):
+                          ("Build bookkeeping", AUDIT_TABLES), ("Fact tables", DERIVED_TABLES)):
         lines += [f"## {group}", ""]
         for t in tables:
             lines += [f"### `{t.name}`", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]

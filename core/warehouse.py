@@ -44,12 +44,14 @@ from core.io.propose import proposal_text
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
 from core.link import link_all
-from core.metrics.derived import create_derived_tables
-from core.schema import ALL_TABLES, BO_INPUT_COLUMNS
+from core.metrics.derived import check_facts, create_derived_tables
+from core.schema import ALL_TABLES, BO_INPUT_COLUMNS, SCHEMA_VERSION
 
 Progress = Callable[[str, float], None]
 BO_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 MEMORY_LIMIT = "4GB"
+# What `connect` says of a warehouse built by an older version (the app words its rebuild offer on it).
+OUTDATED = "was built by an older version of Crossview"
 # A rule that moves the won amount by more than this share is called out in the build summary.
 WON_SHIFT_CALLOUT = 0.05
 CHECKPOINT_THRESHOLD = "64GB"
@@ -351,9 +353,13 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     if crm_info is not None:
         _owner_issues(b, crm_info.file)
     _teams_table(con)
-    b.step("precomputing per-activity and per-job facts", 0.9)
+    b.info("*", "schema_version", SCHEMA_VERSION)
+    b.step("writing the fact tables (jobs, placements, clients per year)", 0.9)
     start = time.perf_counter()
     create_derived_tables(con)
+    broken = check_facts(con)
+    if broken:
+        raise RowAccountsError("fact tables break their invariants: " + "; ".join(broken))
     b.timing("derive", start)
     b.step("checking row accounts", 0.95)
     _check_accounts(con)
@@ -459,11 +465,19 @@ def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
         con.execute("USE wh")
         con.execute("SELECT 1 FROM row_accounts LIMIT 1").fetchall()
+        version = con.execute("SELECT MAX(text) FROM build_log WHERE file = '*' AND kind = 'info' "
+                              "AND name = 'schema_version'").fetchone()[0]
     except duckdb.Error as err:
         con.close()
         first = str(err).splitlines()[0][:200]
         raise WarehouseMissing(f"The warehouse {db} cannot be opened ({first}); it may be damaged or not "
                                f"a Crossview warehouse. Rebuild it. {hint}") from err
+    if version != SCHEMA_VERSION:
+        con.close()
+        raise WarehouseMissing(f"The warehouse {db} {OUTDATED} (warehouse "
+                               f"version {version or '1'}, this version reads {SCHEMA_VERSION}): its fact tables "
+                               f"are missing or out of date. Rebuild it from the same exports (Data page, or "
+                               f"python -m core build …). {hint}")
     try:
         yield con
     finally:

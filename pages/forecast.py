@@ -10,10 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.ui import state, widgets
+from app.ui import model_card, state, training, widgets
 from core.filters import Filters
 from core.metrics import objectives
-from core.model import forecast, scenarios, store, train
+from core.metrics.common import has_bo, has_crm
+from core.model import deals, forecast, scenarios, store
 
 DEFAULT_OBJECTIVE = 100_000.0
 
@@ -39,82 +40,65 @@ def _open_jobs(
     return forecast.open_jobs_predictions(state.connection(), _f, _bundle)
 
 
-def _objective(f: Filters) -> float:
-    st.subheader("Jobs to open per month for an objective")
-    objective = st.number_input(
-        "Monthly revenue objective (€)",
-        min_value=0.0,
-        value=DEFAULT_OBJECTIVE,
-        step=10_000.0,
-        format="%.0f",
-        key="forecast_objective",
-    )
-    needed = state.cached(objectives.jobs_needed, f, objective_eur=objective)
-    widgets.definition(objectives.jobs_needed)
-    total = needed.loc[needed["job_type"] == "All", "jobs_needed"]
-    if total.isna().all():
-        widgets.empty_state(
-            "No job opened in this period has a known outcome for these filters, so there is no "
-            "fill rate or fee to plan with."
-        )
-        return objective
-    st.metric(
-        "Jobs to open per month",
-        f"{total.iloc[0]:,.1f}",
-        border=True,
-        help="Objective / (fill rate × average fee), over the job-type mix of the filtered period.",
-    )
-    widgets.show_table(
-        needed,
-        money_cols=("avg_fee", "expected_fee_per_job"),
-        pct_cols=("share_of_jobs", "fill_rate"),
-        key="forecast_jobs_needed",
-    )
-    return objective
+JOBS_KEY, FEE_KEY, P2M_KEY, M2P_KEY = "forecast_jobs_pct", "forecast_fee_pct", "forecast_p2m", "forecast_m2p"
+
+
+def _learned_percent(rate: float) -> float:
+    # the slider's value for a learned rate: to the hundredth of a point, on the slider's step
+    return round(rate * 100, 2)
+
+
+def _reset(inputs: forecast.ForecastInputs) -> None:
+    """Every scenario slider back at the learned value (a button's callback, run before the widgets)."""
+    st.session_state[JOBS_KEY] = 0
+    st.session_state[FEE_KEY] = 0
+    for key, rate in ((P2M_KEY, inputs.pitch_to_mer), (M2P_KEY, inputs.mer_to_placement)):
+        if not math.isnan(rate):
+            st.session_state[key] = _learned_percent(rate)
 
 
 def _rate_slider(column, label: str, learned: float, key: str) -> float | None:
-    """A conversion-rate slider starting at the learned rate; None (keep the model's) when none was learned."""
+    """A conversion-rate slider starting exactly at the learned rate; None means the learned rate.
+
+    None (keep the model's) also when no rate was learned.
+    """
     if math.isnan(learned):
         # A warehouse without pipeline events has no rate to start from or to scale.
         column.caption(f"{label}: no pipeline events to learn it from.")
         return None
-    percent = column.slider(
-        label, 0.0, 100.0, round(learned * 100, 1), step=0.5, key=key, help=f"Learned: {widgets.pct(learned)}"
-    )
-    return percent / 100
+    start = _learned_percent(learned)
+    st.session_state.setdefault(key, start)
+    percent = column.slider(label, 0.0, 100.0, step=0.01, format="%.2f", key=key,
+                            help=f"Learned: {widgets.pct(learned, 2)}")
+    return None if percent == start else percent / 100
 
 
 def _scenario(inputs: forecast.ForecastInputs, objective: float) -> scenarios.Scenario:
-    st.subheader("Revenue forecast and scenario")
     st.caption(
-        f"From the data's last date, {inputs.as_of:%d %B %Y}, for the whole agency (the sidebar filters "
-        "do not apply here). Move the sliders to see what if; the objective above draws the red line."
+        f"The sliders start at the values learned from the data up to {inputs.as_of:%d %B %Y}; they move the "
+        "jobs to open below and the revenue forecast. The forecast is for the whole agency (the sidebar "
+        "filters do not apply to it)."
     )
     a, b, c, d = st.columns(4)
-    jobs = a.slider("Jobs opened vs usual (%)", -50, 100, 0, step=5, key="forecast_jobs_pct")
-    p2m = _rate_slider(b, "Pitch → MER rate (%)", inputs.pitch_to_mer, "forecast_p2m")
-    m2p = _rate_slider(c, "MER → placement rate (%)", inputs.mer_to_placement, "forecast_m2p")
-    fee = d.slider(
-        "Average fee (€)",
-        0.0,
-        max(round(inputs.new_fee * 3, -3), 1_000.0),
-        round(inputs.new_fee, -2),
-        step=500.0,
-        format="€%.0f",
-        key="forecast_fee",
-        help=f"Learned: {widgets.money(inputs.new_fee)}",
-    )
+    st.session_state.setdefault(JOBS_KEY, 0)
+    st.session_state.setdefault(FEE_KEY, 0)
+    jobs = a.slider("Jobs opened vs usual (%)", -50, 100, step=5, key=JOBS_KEY)
+    p2m = _rate_slider(b, "Pitch → MER rate (%)", inputs.pitch_to_mer, P2M_KEY)
+    m2p = _rate_slider(c, "MER → placement rate (%)", inputs.mer_to_placement, M2P_KEY)
+    fee = d.slider("Fees vs learned (%)", -50, 100, step=5, key=FEE_KEY,
+                   help=f"Learned average fee of a new job: {widgets.money(inputs.new_fee)}")
+    st.button("Reset to the learned values", key="forecast_reset", on_click=_reset, args=(inputs,),
+              icon=":material/restart_alt:")
     return scenarios.Scenario(
         jobs_opened_factor=1 + jobs / 100,
         pitch_to_mer_rate=p2m,
         mer_to_placement_rate=m2p,
-        avg_fee=fee,
+        fee_factor=1 + fee / 100,
         monthly_objective=objective,
     )
 
 
-def _chart(frame: pd.DataFrame) -> None:
+def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
     ahead = frame[frame["kind"] == "forecast"]
     past = frame[frame["kind"] == "actual"]
     fig = go.Figure()
@@ -128,12 +112,20 @@ def _chart(frame: pd.DataFrame) -> None:
         fillcolor="rgba(76,120,168,0.2)",
         hoverinfo="skip",
     )
+    if ahead["booked"].any():
+        fig.add_bar(
+            x=ahead["month"],
+            y=ahead["booked"],
+            name="Booked (placements made, not invoiced)",
+            marker_color="#9ECAE9",
+            hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>Booked</extra>",
+        )
     fig.add_scatter(
         x=past["month"],
         y=past["mid"],
-        name="Invoiced",
+        name=actual,
         line_color="#333333",
-        hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>Invoiced</extra>",
+        hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>" + actual + "</extra>",
     )
     fig.add_scatter(
         x=ahead["month"],
@@ -144,15 +136,16 @@ def _chart(frame: pd.DataFrame) -> None:
         hovertemplate="%{x|%b %Y}: €%{y:,.0f} "
         "(€%{customdata[0]:,.0f}–€%{customdata[1]:,.0f})<extra>Forecast</extra>",
     )
-    fig.add_scatter(
-        x=frame["month"],
-        y=frame["objective"],
-        name="Objective",
-        line={"color": "#E45756", "dash": "dot"},
-        hovertemplate="€%{y:,.0f}<extra>Objective</extra>",
-    )
+    if "objective" in frame:
+        fig.add_scatter(
+            x=frame["month"],
+            y=frame["objective"],
+            name="Objective",
+            line={"color": "#E45756", "dash": "dot"},
+            hovertemplate="€%{y:,.0f}<extra>Objective</extra>",
+        )
     widgets.style_figure(
-        fig, "Revenue per month: invoiced, then forecast under the scenario", "Month", "Revenue (€)"
+        fig, "Revenue per month: so far, then booked and forecast", "Month", "Revenue (€)"
     )
     fig.update_yaxes(tickprefix="€")
     st.plotly_chart(fig, key="forecast_chart")
@@ -161,90 +154,42 @@ def _chart(frame: pd.DataFrame) -> None:
 # A fragment: the objective and the scenario sliders redraw only this part, from cached model outputs.
 @st.fragment
 def _plan(f: Filters, inputs: forecast.ForecastInputs | None) -> None:
-    objective = _objective(f)
+    st.subheader("Jobs to open per month for an objective")
+    objective = st.number_input("Monthly revenue objective (€)", min_value=0.0, value=DEFAULT_OBJECTIVE,
+                                step=10_000.0, format="%.0f", key="forecast_objective")
+    needed = state.cached(objectives.jobs_needed, f, objective_eur=objective)
+    scenario = (_scenario(inputs, objective) if inputs is not None
+                else scenarios.Scenario(monthly_objective=objective))
+    mix = needed.loc[needed["job_type"] == "All"]
+    answer = None if mix.empty else scenarios.jobs_needed(
+        float(mix["fill_rate"].iloc[0]), float(mix["avg_fee"].iloc[0]), scenario, inputs
+    )
+    if answer is None or math.isnan(answer):
+        widgets.empty_state(
+            "No job opened in this period has a known outcome for these filters, so there is no "
+            "fill rate or fee to plan with."
+        )
+    else:
+        st.metric("Jobs to open per month", f"{answer:,.1f}", border=True,
+                  help="Objective / (fill rate × average fee) over the job-type mix of the filtered period "
+                       "(the table below); the scenario's rates scale the fill rate, its fees the fee.")
+    widgets.definition(objectives.jobs_needed)
+    widgets.show_table(needed, money_cols=("avg_fee", "expected_fee_per_job"),
+                       pct_cols=("share_of_jobs", "fill_rate"), key="forecast_jobs_needed")
     if inputs is None:
         return
-    frame = scenarios.apply_scenario(inputs, _scenario(inputs, objective))
+    st.subheader("Revenue forecast under the scenario")
+    frame = scenarios.apply_scenario(inputs, scenario)
     widgets.definition(scenarios.apply_scenario)
-    needed = frame["jobs_needed"].iloc[-1]
-    st.metric(
-        "Jobs to open per month under this scenario",
-        "—" if pd.isna(needed) else f"{needed:,.1f}",
-        border=True,
-        help="Objective / expected amount of one new job (P(fill) × fee) under the scenario.",
-    )
     _chart(frame)
     widgets.show_table(
         frame[frame["kind"] == "forecast"],
-        money_cols=("low", "mid", "high", "objective"),
+        money_cols=("low", "mid", "high", "booked", "objective"),
         key="forecast_months",
     )
 
 
-def _train(db: Path, label: str) -> None:
-    if st.button(label, type="primary", key="forecast_train", icon=":material/model_training:"):
-        with st.status("Training the models…", expanded=True) as status:
-            card = train.train_and_save(
-                db, progress=lambda step, fraction: status.write(f"{fraction:.0%} {step}")
-            )
-            status.update(label=f"Trained in {card.get('seconds', '?')} s", state="complete")
-        st.rerun()
-
-
-def _vs_baseline(value: float | None, baseline: float | None, lower_is_better: bool = True) -> str | None:
-    if value is None or not baseline:
-        return None
-    return (
-        f"{(value / baseline - 1) * 100:+.0f}% vs baseline"
-        if lower_is_better
-        else f"{value - baseline:+.2f} vs baseline"
-    )
-
-
-def _model_card(db: Path, bundle: dict, f: Filters) -> None:
-    st.subheader("Model card")
-    card = train.model_report(db) or {}
-    period = (card.get("train_period") or {}), (card.get("test_period") or {})
-    st.caption(
-        f"Trained {card.get('trained_at')} on jobs opened {period[0].get('from')} to {period[0].get('to')}; "
-        f"tested on jobs opened {period[1].get('from')} to {period[1].get('to')} (never seen in training)."
-    )
-    fee, fill, back = card.get("fee") or {}, card.get("fill") or {}, card.get("backtest") or {}
-    tiles = (
-        (
-            "Fee error (MAE)",
-            widgets.money(fee.get("mae")),
-            _vs_baseline(fee.get("mae"), fee.get("baseline_mae")),
-        ),
-        (
-            "Fill ranking (ROC AUC)",
-            f"{fill.get('auc') or 0:.2f}",
-            _vs_baseline(fill.get("auc"), fill.get("baseline_auc"), lower_is_better=False),
-        ),
-        (
-            "Fill calibration (Brier)",
-            f"{fill.get('brier') or 0:.3f}",
-            _vs_baseline(fill.get("brier"), fill.get("baseline_brier")),
-        ),
-        (
-            "Monthly revenue error (backtest MAE)",
-            widgets.money(back.get("mae")),
-            _vs_baseline(back.get("mae"), back.get("seasonal_naive_mae")),
-        ),
-    )
-    for column, (label, value, delta) in zip(st.columns(len(tiles)), tiles):
-        column.metric(
-            label, value, delta=delta, delta_color="normal" if "AUC" in label else "inverse", border=True
-        )
-    st.caption(
-        "Baselines: median fee by job type × seniority; fill rate by job type; the same month a year "
-        "earlier for the revenue backtest."
-    )
-    st.markdown("**Top drivers of the fee (permutation importance on the test period)**")
-    drivers = pd.DataFrame(
-        bundle["card"].get("importances", {}).get("fee", []), columns=["label", "importance", "std"]
-    )
-    widgets.show_table(drivers.head(10), key="forecast_drivers")
+def _open_jobs_table(db: Path, bundle: dict, f: Filters) -> None:
     st.subheader("Open jobs now")
     jobs = _open_jobs(
         str(db), state.warehouse_version(), bundle["card"].get("trained_at"), repr(f), f, bundle
@@ -261,9 +206,38 @@ def _model_card(db: Path, bundle: dict, f: Filters) -> None:
     )
 
 
+@st.cache_data(max_entries=4, show_spinner="Forecasting from the open deals…")
+def _deals_forecast(db: str, version: tuple | None, trained_at: str | None, _bundle: dict) -> pd.DataFrame:
+    return deals.deals_forecast(state.connection(), _bundle)
+
+
+def _crm_only(db: Path) -> None:
+    """A CRM export alone: the amount won, forecast from the open deals weighted by their win odds."""
+    st.caption("The data is a CRM export only: the forecast is of the amount won, from the open deals "
+               "weighted by their win probability, and from the deals expected to be created.")
+    card = store.read_card(db)
+    bundle = store.load(db)
+    checksum = store.warehouse_checksum(state.connection())
+    stale = bundle is not None and checksum != bundle["card"].get("checksum")
+    if bundle is not None and bundle.get("kind") == "crm":
+        frame = _deals_forecast(str(db), state.warehouse_version(), (card or {}).get("trained_at"), bundle)
+        widgets.definition(deals.deals_forecast)
+        _chart(frame, actual="Won")
+        widgets.show_table(frame[frame["kind"] == "forecast"].drop(columns="booked"),
+                           money_cols=("low", "mid", "high"), key="forecast_months")
+    st.divider()
+    st.subheader("Model card")
+    training.panel(db, has_model=bundle is not None, stale=stale)
+    if bundle is not None and bundle.get("kind") == "crm":
+        model_card.show_deals(bundle["card"])
+
+
 def run() -> None:
     st.title("Forecast & objectives")
     con = state.connection()
+    if not has_bo(con) and has_crm(con):
+        _crm_only(state.warehouse_path())
+        return
     if not widgets.requires_bo(con):
         return
     f = state.current_filters()
@@ -272,18 +246,12 @@ def run() -> None:
     bundle, inputs, stale = _model(str(db), state.warehouse_version(), (card or {}).get("trained_at"), con)
     _plan(f, inputs)
     st.divider()
+    st.subheader("Model card")
+    training.panel(db, has_model=bundle is not None, stale=stale)
     if bundle is None:
-        st.info(
-            "No revenue forecast yet: the models have not been trained on this warehouse. Training takes "
-            "about a minute.",
-            icon=":material/model_training:",
-        )
-        _train(db, "Train the models")
         return
-    if stale:
-        st.warning("The warehouse changed since the models were trained.", icon=":material/update:")
-        _train(db, "Retrain the models")
-    _model_card(db, bundle, f)
+    model_card.show(bundle["card"])
+    _open_jobs_table(db, bundle, f)
 
 
 run()

@@ -30,7 +30,7 @@ def _funnel(f: Filters) -> bool:
         )
     )
     widgets.style_figure(
-        fig, "Pipeline events by stage (and % of the previous stage)", "Events (count)", "Stage"
+        fig, "Pipeline events by stage, by event date (and % of the previous stage)", "Events (count)", "Stage"
     )
     st.plotly_chart(fig, key="funnel_chart")
     widgets.show_table(stages, pct_cols=("conversion_from_previous",), key="funnel_overall")
@@ -53,7 +53,8 @@ def _mer_trend(f: Filters) -> None:
         hovertemplate="%{x|%b %Y}: %{y:.1%} (%{customdata[0]} placements / %{customdata[1]} MERs)",
     )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    widgets.style_figure(fig, f"MER → placement ratio per {grain}", GRAINS[grain], "Placements / MERs (%)")
+    widgets.style_figure(fig, f"MER → placement ratio per {grain} (placement and MER events by their date)",
+                         GRAINS[grain], "Placements / MERs (%)")
     st.plotly_chart(fig, key="funnel_mer_trend_chart")
     with st.expander("Numbers behind the chart"):
         widgets.show_table(trend, pct_cols=("mer_to_placement_rate",), key="funnel_trend")

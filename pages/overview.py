@@ -11,7 +11,7 @@ from app.ui.widgets import definition, definition_text, empty_state, metric_row,
 from core.metrics.common import has_bo, has_crm
 from core.metrics.overview import headline
 from core.metrics.pipeline import crm_headline
-from core.metrics.seasonality import monthly_activity
+from core.metrics.seasonality import MONTH_STATUSES, monthly_activity
 
 
 def overview() -> None:
@@ -23,21 +23,30 @@ def overview() -> None:
     if cached(has_bo):
         numbers = cached(headline, f)
         metric_row(numbers, glossary=definition_text(headline))
+        for note in numbers["note"].dropna().unique():
+            st.caption(note)
         definition(headline, label="Definition: headline numbers")
         monthly = cached(monthly_activity, f)
         if monthly.empty or monthly["revenue"].fillna(0).sum() == 0:
             empty_state("No revenue invoiced in this period for these filters.")
         else:
-            fig = px.bar(monthly, x="month", y="revenue", hover_data=["jobs_opened", "placements"],
-                         color_discrete_sequence=["#1B3A6B"])
-            fig.update_traces(hovertemplate="%{x|%b %Y}<br>€%{y:,.0f}<extra></extra>")
+            # Months still to be invoiced (or still running) are drawn apart: their bars will grow.
+            fig = px.bar(monthly, x="month", y="revenue", color="status",
+                         category_orders={"status": list(MONTH_STATUSES)},
+                         color_discrete_map=dict(zip(MONTH_STATUSES, ("#1B3A6B", "#A9B8D0", "#D9DEE8"))))
+            fig.update_traces(hovertemplate="%{x|%b %Y}<br>€%{y:,.0f} invoiced<extra></extra>")
             fig.update_yaxes(tickprefix="€")
-            st.plotly_chart(style_figure(fig, "Revenue by month (invoiced fees)", "Month", "Revenue (€)"))
+            fig.update_layout(legend_title_text="")
+            st.plotly_chart(style_figure(fig, "Revenue by month (fees by invoice date)", "Month of invoice",
+                                         "Revenue invoiced (€)"))
             definition(monthly_activity, label="Definition: revenue by month")
     elif cached(has_crm):
         st.info("CRM export only: these are pipeline numbers. Upload the back-office export for revenue.",
                 icon=":material/info:")
-        metric_row(cached(crm_headline, f), glossary=definition_text(crm_headline))
+        numbers = cached(crm_headline, f)
+        metric_row(numbers, glossary=definition_text(crm_headline))
+        for note in numbers["note"].dropna().unique():
+            st.caption(note)
         definition(crm_headline, label="Definition: CRM numbers")
     else:
         empty_state("The warehouse is empty. Upload your exports on the Data page.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from app.ui import state, widgets
+from app.ui import model_card, state, widgets
 from core.filters import Filters
 from core.metrics import common, pipeline
+from core.model import deals, store
 
 BREAKDOWNS = {
     "owner": "Owner",
@@ -48,6 +49,27 @@ def _now(f: Filters) -> None:
             days_cols=("days_overdue", "days_since_update"),
             key="pipeline_stale",
         )
+
+
+def _win_odds() -> None:
+    """A CRM-only warehouse: the open deals' win probability and expected amount from its deals model."""
+    db = state.warehouse_path()
+    bundle = store.load(db)
+    st.subheader("Open deals: win probability and expected amount")
+    if bundle is None or bundle.get("kind") != "crm":
+        widgets.empty_state("The deals model is not trained yet: it trains after each build, and from the "
+                            "Forecast page.")
+        return
+    deals_now = state.cached(_open_deals_table, bundle["card"].get("trained_at"))
+    widgets.definition(deals.open_deals_predictions)
+    st.caption(model_card.verdict(bundle["card"].get("win") or {}, "win", "auc_gain_interval", "+.2f"))
+    widgets.show_table(deals_now, money_cols=("amount", "expected_amount"),
+                       pct_cols=("crm_probability", "win_probability"), key="pipeline_win_odds")
+
+
+def _open_deals_table(con, trained_at: str | None):
+    # keyed by the model's training time: a retrain gives new probabilities
+    return deals.open_deals_predictions(con, store.load(state.warehouse_path()))
 
 
 # A fragment: the breakdown only changes the win-rate and sales-cycle views.
@@ -107,7 +129,8 @@ def _won(f: Filters) -> None:
     )
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="average month")
     widgets.style_figure(
-        fig, "Seasonality of won amounts (1 = average month)", "Calendar month", "Index (× average)"
+        fig, "Seasonality of CRM deals won, by month of close (1 = average month)", "Calendar month of close",
+        "Index (× average)"
     )
     st.plotly_chart(fig, key="pipeline_season_chart")
     st.subheader("Top accounts")
@@ -148,11 +171,16 @@ def run() -> None:
         widgets.empty_state("This page needs a CRM deals export: upload one on the Data page.")
         return
     f = state.current_filters()
-    widgets.metric_row(state.cached(pipeline.crm_headline, f))
+    numbers = state.cached(pipeline.crm_headline, f)
+    widgets.metric_row(numbers)
+    for note in numbers["note"].dropna().unique():
+        st.caption(note)
     widgets.definition(pipeline.crm_headline, label="Definition: headline numbers")
     now, rates, won = st.tabs(["Pipeline now", "Win rate and sales cycle", "Won and lost"])
     with now:
         _now(f)
+        if not common.has_bo(state.connection()):
+            _win_odds()
     with rates:
         _win_rates(f)
     with won:

@@ -9,7 +9,7 @@ from app.ui import state, widgets
 from core.filters import Filters
 from core.metrics import seasonality
 
-MEASURES = {"jobs_opened": "Jobs opened", "placements": "Placements", "revenue": "Revenue (€)"}
+MEASURES = {"jobs_opened": "Jobs opened", "placements": "Placements invoiced", "revenue": "Revenue invoiced (€)"}
 COLOURS = {"jobs_opened": "#4C78A8", "placements": "#54A24B", "revenue": "#C9CED6"}
 
 
@@ -21,12 +21,15 @@ def _monthly_series(f: Filters) -> None:
         widgets.empty_state("No job opened and no placement invoiced in this period for these filters.")
         return
     fig = go.Figure()
+    # Months whose placements are not all invoiced yet (or still running) are hatched: their bars will grow.
     fig.add_bar(
         x=monthly["month"],
         y=monthly["revenue"],
         name=MEASURES["revenue"],
         marker_color=COLOURS["revenue"],
-        hovertemplate="%{x|%b %Y}: €%{y:,.0f}<extra>Revenue</extra>",
+        marker_pattern_shape=monthly["status"].map({"complete": ""}).fillna("/").tolist(),
+        customdata=monthly["status"],
+        hovertemplate="%{x|%b %Y}: €%{y:,.0f} (%{customdata})<extra>Revenue invoiced</extra>",
     )
     for measure in ("jobs_opened", "placements"):
         fig.add_scatter(
@@ -49,9 +52,9 @@ def _monthly_series(f: Filters) -> None:
             "tickformat": ",.0f",
         },
     )
-    widgets.style_figure(fig, "Jobs opened, placements and revenue per month", "Month", "Revenue (€)")
+    widgets.style_figure(fig, "Per month (hatched: not all invoiced yet)", "Month", "Revenue invoiced (€)")
     st.plotly_chart(fig, key="seasonality_monthly_chart")
-    widgets.show_table(monthly, money_cols=("revenue",), key="seasonality_monthly")
+    widgets.show_table(monthly, money_cols=("revenue", "booked"), key="seasonality_monthly")
 
 
 # A fragment: changing the measure redraws only the month-of-year views, not the monthly series.
@@ -72,13 +75,14 @@ def _month_of_year(f: Filters) -> None:
         return
     left, right = st.columns(2)
     left.metric(
-        "Peak month",
+        f"Peak month of {MEASURES[measure].lower()}",
         ", ".join(index.loc[index["is_peak"], "month_name"]),
         border=True,
-        help="The calendar month with the highest seasonal index.",
+        help="The calendar month with the highest seasonal index (BO jobs; the CRM pipeline page shows "
+             "when deals are won).",
     )
     right.metric(
-        "Trough month",
+        f"Trough month of {MEASURES[measure].lower()}",
         ", ".join(index.loc[index["is_trough"], "month_name"]),
         border=True,
         help="The calendar month with the lowest seasonal index.",

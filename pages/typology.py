@@ -18,15 +18,23 @@ PERFORMANCE = (
 )
 
 
+def _colours(profiles: pd.DataFrame) -> dict[str, object]:
+    """One colour per typology, in cluster order, for every chart of the page."""
+    names = profiles.sort_values("cluster")["cluster_name"].tolist()
+    palette = px.colors.qualitative.Plotly
+    return {"color_discrete_map": {n: palette[i % len(palette)] for i, n in enumerate(names)},
+            "category_orders": {"cluster_name": names}}
+
+
 def _performance(profiles: pd.DataFrame) -> None:
-    best = profiles.loc[profiles["is_best"], "cluster_name"]
-    if not best.empty:
-        st.success(
-            f"The agency works best with **{best.iloc[0]}** (best mean rank on fill rate, margin and speed).",
-            icon=":material/emoji_events:",
-        )
+    verdict = typology.typology_verdict(profiles)
+    if profiles["is_best"].any():
+        st.success(widgets.plain(verdict), icon=":material/emoji_events:")
+    else:
+        st.info(widgets.plain(verdict), icon=":material/balance:")
     for column, (measure, title, axis, tick, hover) in zip(st.columns(len(PERFORMANCE)), PERFORMANCE):
-        fig = px.bar(profiles, x="cluster_name", y=measure, color="cluster_name", custom_data=["clients"])
+        fig = px.bar(profiles, x="cluster_name", y=measure, color="cluster_name", custom_data=["clients"],
+                     **_colours(profiles))
         fig.update_traces(hovertemplate="%{x}: " + hover + " (%{customdata[0]} clients)<extra></extra>")
         fig.update_yaxes(tickformat=tick)
         fig.update_layout(showlegend=False)
@@ -34,7 +42,7 @@ def _performance(profiles: pd.DataFrame) -> None:
         column.plotly_chart(fig, key=f"typology_{measure}_chart")
 
 
-def _map(f: Filters) -> pd.DataFrame:
+def _map(f: Filters, profiles: pd.DataFrame) -> pd.DataFrame:
     clients = state.cached(typology.client_typology, f)
     widgets.definition(typology.client_typology)
     fig = px.scatter(
@@ -42,6 +50,7 @@ def _map(f: Filters) -> pd.DataFrame:
         x="pc1",
         y="pc2",
         color="cluster_name",
+        **_colours(profiles),
         hover_name="name",
         hover_data={
             "employees": ":,",
@@ -85,12 +94,13 @@ def run() -> None:
     widgets.show_table(
         profiles,
         money_cols=("turnover", "net_profit", "turnover_per_client"),
-        pct_cols=("fill_rate", "margin", "mean_senior_share", "mean_avg_fee_rate"),
+        pct_cols=("fill_rate", "fill_rate_ci_low", "fill_rate_ci_high", "margin", "mean_senior_share",
+                  "mean_avg_fee_rate"),
         days_cols=("median_days_to_fill",),
         key="typology_profiles",
     )
     st.subheader("Clients and their typology")
-    clients = _map(f)
+    clients = _map(f, profiles)
     widgets.show_table(clients, pct_cols=("avg_fee_rate", "senior_share"), key="typology_clients")
 
 

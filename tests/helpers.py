@@ -6,14 +6,16 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
-from core.schema import ALL_TABLES, TABLES_BY_NAME
+from core.metrics.derived import create_derived_tables
+from core.schema import ALL_TABLES, SCHEMA_VERSION, TABLES_BY_NAME
 
 
 def warehouse(rows: Mapping[str, Sequence[Mapping[str, object]]]) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with every warehouse table created, holding `rows` per table.
 
     Columns a row leaves out are NULL. Unknown tables or columns raise, so a fixture
-    cannot silently drift from the schema.
+    cannot silently drift from the schema. The fact tables are then written from the rows, as
+    at the end of a build (`create_derived_tables`); rows given for a fact table are replaced.
     """
     con = duckdb.connect()
     for table in ALL_TABLES:
@@ -28,4 +30,14 @@ def warehouse(rows: Mapping[str, Sequence[Mapping[str, object]]]) -> duckdb.Duck
             marks = ", ".join("?" for _ in cols)
             names = ", ".join(f'"{c}"' for c in cols)
             con.execute(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', [row[c] for c in cols])
+    create_derived_tables(con)
+    return con
+
+
+def as_built(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Finish a hand-filled warehouse as a build does: write the fact tables and record the schema
+    version, so that `core.warehouse.connect` opens its file."""
+    create_derived_tables(con)
+    con.execute("INSERT INTO build_log VALUES (current_timestamp::TIMESTAMP, '*', 'info', 'schema_version', "
+                "NULL, ?)", [SCHEMA_VERSION])
     return con

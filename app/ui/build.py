@@ -1,6 +1,7 @@
 """Building the warehouse from the app: first run on the demo data, rebuilds after an upload.
 
-The build itself is `core.warehouse.build` (atomic swap: readers keep the last good file).
+The build itself is `core.warehouse.build` (atomic swap: readers keep the last good file); the
+models of the new warehouse then train in the background (`app.ui.training`).
 Beside the warehouse, `last_build.json` records which inputs it came from, so the app can
 say "showing demo data" and rebuild from the same inputs after the file is lost.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui import training
 from app.ui.state import ROOT, clear_caches, warehouse_path
 from core.errors import UserError
 
@@ -88,6 +90,9 @@ def run_build(inputs: BuildInputs, label: str = "Building the warehouse") -> str
             return None
         _record_path().write_text(json.dumps(asdict(inputs), indent=2), encoding="utf-8")
         clear_caches()
+        # the forecast's models follow every build, in the background (see the Forecast page)
+        if training.automatic():
+            training.start(db)
         bar.progress(1.0, text="Done")
         status.update(label="Warehouse built", state="complete", expanded=False)
     return format_summary(summary)

@@ -2,7 +2,9 @@
 
 Every page reads the warehouse through `connection()` and runs core functions through
 `cached(fn, filters, ...)`, so a rerun that changes nothing recomputes nothing, and a
-rebuild (which swaps the warehouse file) invalidates every cached result at once.
+rebuild (which swaps the warehouse file) invalidates every cached result at once. This is
+the app's one cache of results, keyed by the warehouse file's version and the arguments:
+core caches nothing (the facts analyses share are tables of the build).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ import pandas as pd
 
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
-from core.metrics.common import as_of, memoized
-from core.metrics.derived import job_events_sql
+from core.metrics.common import as_of, last_complete_year
+from core.metrics.derived import UNFILLED_SQL, job_dates_sql
 
 BY_YEAR_COLUMNS = ["year", "active_prev_year", "churned", "churn_rate"]
 TIMING_COLUMNS = ["client_id", "name", "churn_year", "first_job_at", "last_job_at", "jobs", "tenure_days",
@@ -32,13 +32,6 @@ LOYAL_MIN_YEARS = 3
 AT_RISK_MIN_JOBS = 3
 AT_RISK_MIN_DAYS = 90
 AT_RISK_GAP_FACTOR = 2
-
-
-def last_complete_year(now: date | None) -> int | None:
-    """The last calendar year entirely on or before the as-of date."""
-    if now is None:
-        return None
-    return now.year if (now.month, now.day) == (12, 31) else now.year - 1
 
 
 def _years_in_period(f: Filters) -> tuple[int, int]:
@@ -69,8 +62,13 @@ def churn_by_year(con, f: Filters) -> pd.DataFrame:
     ends on or before the as-of date): the current partial year is left out, because a
     client who has not opened a job yet may still do so before 31 December; its clients
     at risk are listed by `at_risk_clients`. The period filter selects the churn years Y
-    it overlaps. Team, salesperson, job type and segment filters apply to the jobs that
-    make a client active (churn as seen by that team, on those job types).
+    it overlaps. Team, salesperson and job type filters apply to the jobs that
+    make a client active (churn as seen by that team, on those job types). This is the one
+    definition of a churned client: the Overview counts the same clients (the churn years its
+    period overlaps, named in its label) and the warehouse's `client_years.churned` holds it for
+    every client. A quarter is no unit of churn: a client that opens a job or two a year is not
+    lost for a quiet quarter, which is why the Overview once showed more "churned" clients than
+    active ones for a salesperson's quarter.
 
     Args:
         con: a DuckDB connection to the warehouse.
@@ -130,18 +128,13 @@ def churn_timing(con, f: Filters) -> pd.DataFrame:
         last_job_status, days_since_last_job, last_event, last_event_at, had_broken_guarantee,
         had_lost_job, had_long_unfilled_job; latest churn first.
     """
-    # Churn reasons and client lifetimes start from it too.
-    return memoized(con, "churn_timing", f, lambda: _churn_timing(con, f))
-
-
-def _churn_timing(con, f: Filters) -> pd.DataFrame:
     now = as_of(con)
     last_year = last_complete_year(now)
     if now is None:
         return pd.DataFrame(columns=TIMING_COLUMNS)
     events_sql, events_params = _churn_events_sql(f, now, last_year)
     jobs_sql, jobs_params = where(f.jobs("j"))
-    fills = f"SELECT job_id, first_placement_at AS placed_at FROM ({job_events_sql(con, 'scoped')})"
+    fills = f"SELECT job_id, first_placement_at AS placed_at FROM ({job_dates_sql('scoped')})"
     out = con.execute(f"""
         WITH churn AS ({events_sql}),
         scoped AS (SELECT j.* FROM jobs j WHERE j.opened_at IS NOT NULL AND {jobs_sql}),
@@ -150,7 +143,7 @@ def _churn_timing(con, f: Filters) -> pd.DataFrame:
             SELECT j.client_id, COALESCE(p.broken_at, p.invoiced_at) AS at, 1 AS priority
             FROM placements p JOIN scoped j ON j.job_id = p.job_id WHERE p.guarantee_broken
             UNION ALL
-            SELECT j.client_id, j.closed_at, 2 FROM scoped j WHERE j.status IN ('lost', 'cancelled')
+            SELECT j.client_id, j.closed_at, 2 FROM scoped j WHERE j.status IN {UNFILLED_SQL}
             UNION ALL
             -- Still without placement on day 90: first placement, else close, else "now" comes later.
             SELECT j.client_id, j.opened_at + {LONG_UNFILLED_DAYS}, 3
@@ -233,7 +226,7 @@ def client_lifetime(con, f: Filters) -> pd.DataFrame:
     calendar years. `broken`: churned for good after an incident (the last event of
     `churn_timing` is a broken guarantee, a lost job or a long unfilled job). Other
     clients (recent, or gone without incident) are `other`. The period filter does not
-    apply (a lifetime is whole); team, salesperson, job type and segment filters do.
+    apply (a lifetime is whole); team, salesperson and job type filters do.
 
     Args:
         con: a DuckDB connection to the warehouse.

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.filters import SEGMENTS, Filters, where
-from core.metrics.common import memoized
-from core.metrics.derived import ACTIVITY_EFFORT_SELECT, derived_ready, job_events_sql
+from core.filters import Filters, where
+from core.metrics.derived import SEGMENTS, job_dates_sql, segment_case_sql
 
 ECONOMICS_COLUMNS = ["client_id", "name", "sector", "employees", "jobs", "placements", "turnover", "refunds",
                      "effort_hours", "effort_cost", "net_profit", "avg_basket", "is_returning", "segment"]
@@ -32,38 +29,24 @@ JOBS_WITH_REPEAT = """(SELECT jr.*, COALESCE(jr.opened_at > fo.first_opened, FAL
                                                FROM jobs GROUP BY 1) fo ON fo.client_id = jr.client_id)"""
 
 
-def activity_effort_sql(f: Filters, facts: bool = False) -> tuple[str, list[object]]:
+def activity_effort_sql(f: Filters) -> tuple[str, list[object]]:
     """SQL of (client_id, hours, cost), one row per activity kept by `f`, and its parameters.
 
-    Activities are attributed as in `core.metrics.derived.ACTIVITY_EFFORT_SELECT` (an activity
-    follows the job it is logged on; one with no job follows its own staff member and has no
-    job type). The period applies to `activity_date`; team, salesperson, job type and segment
-    filters to the attributed people, job type and client.
-
-    Args:
-        f: the filters.
-        facts: read the build's `activity_effort` table (see `derived_ready`) instead
-            of attributing every activity again; both give the same rows.
+    Activities are attributed as in the build's `activity_effort` table (an activity follows the
+    job it is logged on; one with no job follows its own staff member and has no job type). The
+    period applies to `activity_date`; team, salesperson and job type filters to the attributed
+    people and job type.
     """
-    source = "activity_effort" if facts else f"({ACTIVITY_EFFORT_SELECT})"
     sql, params = where(f.period("x.activity_date"), f.jobs("x"))
-    return (f"SELECT x.client_id, COALESCE(x.minutes, 0) / 60.0 AS hours, x.cost FROM {source} x WHERE {sql}",
-            params)
+    return (f"SELECT x.client_id, COALESCE(x.minutes, 0) / 60.0 AS hours, x.cost FROM activity_effort x "
+            f"WHERE {sql}", params)
 
 
-def economics_sql(f: Filters, facts: bool = False) -> tuple[str, list[object]]:
-    """The SQL of `client_economics` and its parameters (shared by other client analyses).
-
-    `facts`: read the effort from the build's `activity_effort` table (pass
-    `derived_ready(con, "activity_effort")`); the answer is the same, only faster.
-    """
-    # Segments rank every client of the period; the segment filter then only picks rows, so that
-    # a client keeps its segment whether or not the view is narrowed to it.
-    ranking = replace(f, segments=())
-    jobs_sql, jobs_params = where(ranking.period("j.opened_at"), ranking.jobs("j"))
-    plc_sql, plc_params = where(ranking.period("p.invoiced_at"), ranking.jobs("j"))
-    act_sql, act_params = activity_effort_sql(ranking, facts)
-    seg_sql, seg_params = Filters(segments=f.segments).jobs("b")
+def economics_sql(f: Filters) -> tuple[str, list[object]]:
+    """The SQL of `client_economics` and its parameters (shared by other client analyses)."""
+    jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
+    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"), ("p.invoiced_at IS NOT NULL", []))
+    act_sql, act_params = activity_effort_sql(f)
     sql = f"""
         WITH opened AS (
             SELECT j.client_id, COUNT(*) AS jobs, BOOL_OR(j.repeat_job) AS any_repeat
@@ -102,23 +85,20 @@ def economics_sql(f: Filters, facts: bool = False) -> tuple[str, list[object]]:
                b.effort_hours, b.effort_cost, b.turnover - b.refunds - b.effort_cost AS net_profit,
                CASE WHEN b.placements > 0 THEN b.turnover / b.placements END AS avg_basket,
                b.is_returning,
-               CASE WHEN r.rn <= CEIL(r.n * 0.01) THEN 'top'
-                    WHEN r.rn <= CEIL(r.n * 0.05) THEN 'large'
-                    WHEN r.rn <= CEIL(r.n * 0.20) THEN 'medium'
-                    ELSE 'other' END AS segment
+               {segment_case_sql('r.rn', 'r.n')} AS segment
         FROM base b LEFT JOIN ranked r ON r.client_id = b.client_id
-        WHERE {seg_sql}
         ORDER BY b.turnover DESC, net_profit DESC, b.client_id
     """
-    return sql, jobs_params + plc_params + act_params + seg_params
+    return sql, jobs_params + plc_params + act_params
 
 
 def client_economics(con, f: Filters) -> pd.DataFrame:
     """Turnover, refunds, effort and net profit per client, with the client's segment.
 
     Turnover is the sum of the placements' `fee_eur` invoiced in the period (dated by
-    `invoiced_at`). Refunds are the fees of those placements whose guarantee broke (the
-    candidate left during the guarantee period, the fee is paid back). Effort is the time
+    `invoiced_at`; a placement not invoiced yet is not turnover). Refunds are the fees of
+    those placements whose guarantee broke (the candidate left during the guarantee period,
+    the fee is paid back). Effort is the time
     logged in activities dated in the period, in hours, and its cost is minutes / 60 × the
     hourly cost of the staff member who logged it (0 when the cost is unknown). Net profit
     = turnover − refunds − effort cost. Average basket = turnover / placements. Jobs are the
@@ -129,9 +109,7 @@ def client_economics(con, f: Filters) -> pd.DataFrame:
     ceil(5 %), `medium` = the next up to ceil(20 %), `other` = the rest, including clients
     without turnover in the period. Team, salesperson and job type filters apply to the job
     (an activity not logged on a job follows the staff member who logged it and is left out
-    when job types are chosen). The segment filter (lifetime segments) only selects which
-    clients are shown: the period ranking is made over all clients, so a client's segment
-    does not change when the view is narrowed to its segment.
+    when job types are chosen).
 
     Args:
         con: a DuckDB connection to the warehouse.
@@ -143,12 +121,8 @@ def client_economics(con, f: Filters) -> pd.DataFrame:
         effort_hours, effort_cost, net_profit, avg_basket (NULL without placement),
         is_returning, segment; sorted by turnover, highest first.
     """
-    def compute() -> pd.DataFrame:
-        sql, params = economics_sql(f, derived_ready(con, "activity_effort"))
-        return con.execute(sql, params).df()[ECONOMICS_COLUMNS]
-
-    # Repeat business, segments, Pareto, drivers, time wasters, typology and churn all start from it.
-    return memoized(con, "client_economics", f, compute)
+    sql, params = economics_sql(f)
+    return con.execute(sql, params).df()[ECONOMICS_COLUMNS]
 
 
 def _client_money(con, f: Filters) -> pd.DataFrame:
@@ -166,33 +140,25 @@ def _client_money(con, f: Filters) -> pd.DataFrame:
         client_id, name, employees, turnover, net_profit; one row per client of
         `client_economics`, in no particular order.
     """
-
-    def compute() -> pd.DataFrame:
-        # As in `client_economics`: computed without the segment filter, which then picks clients.
-        every = replace(f, segments=())
-        jobs_sql, jobs_params = where(every.period("j.opened_at"), every.jobs("j"))
-        plc_sql, plc_params = where(every.period("p.invoiced_at"), every.jobs("j"))
-        act_sql, act_params = activity_effort_sql(every, derived_ready(con, "activity_effort"))
-        seg_sql, seg_params = Filters(segments=f.segments).jobs("i")
-        return con.execute(f"""
-            WITH invoiced AS (
-                SELECT j.client_id, SUM(p.fee_eur) AS turnover,
-                       SUM(CASE WHEN p.guarantee_broken THEN p.fee_eur ELSE 0 END) AS refunds
-                FROM placements p JOIN jobs j ON j.job_id = p.job_id WHERE {plc_sql} GROUP BY 1),
-            effort AS (SELECT x.client_id, SUM(x.cost) AS effort_cost FROM ({act_sql}) x GROUP BY 1),
-            ids AS (SELECT j.client_id FROM jobs j WHERE {jobs_sql}
-                    UNION SELECT client_id FROM invoiced UNION SELECT client_id FROM effort)
-            SELECT i.client_id, c.name, c.employees, COALESCE(v.turnover, 0)::DOUBLE AS turnover,
-                   COALESCE(v.turnover, 0)::DOUBLE - COALESCE(v.refunds, 0)::DOUBLE
-                   - COALESCE(e.effort_cost, 0)::DOUBLE AS net_profit
-            FROM ids i LEFT JOIN clients c ON c.client_id = i.client_id
-            LEFT JOIN invoiced v ON v.client_id = i.client_id
-            LEFT JOIN effort e ON e.client_id = i.client_id
-            WHERE i.client_id IS NOT NULL AND {seg_sql}
-        """, plc_params + act_params + jobs_params + seg_params).df()
-
-    # Client lifetimes, clients at risk and the typology need only these columns.
-    return memoized(con, "client_money", f, compute)
+    jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
+    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"), ("p.invoiced_at IS NOT NULL", []))
+    act_sql, act_params = activity_effort_sql(f)
+    return con.execute(f"""
+        WITH invoiced AS (
+            SELECT j.client_id, SUM(p.fee_eur) AS turnover,
+                   SUM(CASE WHEN p.guarantee_broken THEN p.fee_eur ELSE 0 END) AS refunds
+            FROM placements p JOIN jobs j ON j.job_id = p.job_id WHERE {plc_sql} GROUP BY 1),
+        effort AS (SELECT x.client_id, SUM(x.cost) AS effort_cost FROM ({act_sql}) x GROUP BY 1),
+        ids AS (SELECT j.client_id FROM jobs j WHERE {jobs_sql}
+                UNION SELECT client_id FROM invoiced UNION SELECT client_id FROM effort)
+        SELECT i.client_id, c.name, c.employees, COALESCE(v.turnover, 0)::DOUBLE AS turnover,
+               COALESCE(v.turnover, 0)::DOUBLE - COALESCE(v.refunds, 0)::DOUBLE
+               - COALESCE(e.effort_cost, 0)::DOUBLE AS net_profit
+        FROM ids i LEFT JOIN clients c ON c.client_id = i.client_id
+        LEFT JOIN invoiced v ON v.client_id = i.client_id
+        LEFT JOIN effort e ON e.client_id = i.client_id
+        WHERE i.client_id IS NOT NULL
+    """, plc_params + act_params + jobs_params).df()
 
 
 def repeat_business(con, f: Filters) -> pd.DataFrame:
@@ -289,7 +255,7 @@ def _driver_features(con, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     scope = f"SELECT j.job_id, j.client_id, j.job_type, j.seniority, j.fee_rate, j.salary_k, j.opened_at " \
             f"FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}"
     ev = ("SELECT job_id, pitches, first_pitch_at AS first_pitch, first_mer_at AS first_mer "
-          f"FROM ({job_events_sql(con, 'scope')})")
+          f"FROM ({job_dates_sql('scope')})")
     per_client = con.execute(f"""
         WITH scope AS ({scope}),
         ev AS ({ev})
@@ -393,8 +359,7 @@ def segment_drivers(con, f: Filters) -> pd.DataFrame:
 def client_history(con, f: Filters, client_id: str) -> pd.DataFrame:
     """One client's jobs with their funnel, fees and effort (the client detail view).
 
-    Jobs opened in the period (team, salesperson and job type filters as everywhere; the
-    segment filter is not applied, the client is chosen). For each job: pitches, MERs,
+    Jobs opened in the period (team, salesperson and job type filters as everywhere). For each job: pitches, MERs,
     offers and placements logged on it, the fees of its placements and the hours of
     activity logged on it, whatever their dates, so that a job's story is whole.
 
@@ -407,7 +372,7 @@ def client_history(con, f: Filters, client_id: str) -> pd.DataFrame:
         job_id, title, job_type, opened_at, closed_at, status, pitches, mers, offers,
         placements, fee, effort_hours; newest job first.
     """
-    jobs_sql, params = where(f.period("j.opened_at"), replace(f, segments=()).jobs("j"))
+    jobs_sql, params = where(f.period("j.opened_at"), f.jobs("j"))
     return con.execute(f"""
         WITH scope AS (SELECT j.* FROM jobs j WHERE j.client_id = ? AND {jobs_sql}),
         ev AS (SELECT e.job_id,

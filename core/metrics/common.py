@@ -1,11 +1,10 @@
-"""Shared pieces of the analytics: the data's "now", what the warehouse holds, filter choices, intervals,
-and a small memo that lets analyses share a result they all build on."""
+"""Shared pieces of the analytics: the data's "now", what the warehouse holds, filter choices, intervals.
+
+Nothing here caches: the app caches each analysis's result once, keyed by the warehouse file's
+version and the filters (`app.ui.state.cached`), and the shared facts are tables of the build."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from datetime import date
 
 import numpy as np
@@ -60,6 +59,40 @@ def as_of(con) -> date | None:
         The as-of date, or None when the warehouse holds no dated record at all.
     """
     return _extreme_date(con, _AS_OF_SOURCES, "max")
+
+
+def last_complete_year(now: date | None) -> int | None:
+    """The last calendar year entirely on or before the as-of date `now` (None without a date)."""
+    if now is None:
+        return None
+    return now.year if (now.month, now.day) == (12, 31) else now.year - 1
+
+
+def invoicing_pending_from(con) -> date | None:
+    """First day of the first month whose placements are not all invoiced yet, or None.
+
+    A placement made (dated by its placement date, `placement_facts.placed_at`) but without an
+    invoice date is pending when it was made no longer before the as-of date than the longest
+    placement-to-invoice delay of the invoiced placements: its invoice may still come. Older ones
+    without an invoice are not waited for. From the month of the earliest pending placement on,
+    invoiced revenue is incomplete: fees already earned are still to be invoiced, so a fall in
+    those months is not a fall in business.
+
+    Args:
+        con: a DuckDB connection to the warehouse.
+
+    Returns:
+        The first day of that month, or None when nothing is pending.
+    """
+    now = as_of(con)
+    if now is None:
+        return None
+    value = con.execute("""
+        SELECT date_trunc('month', MIN(placed_at))::DATE FROM placement_facts
+        WHERE NOT is_invoiced AND placed_at <= ?::DATE
+          AND placed_at >= ?::DATE - (SELECT COALESCE(MAX(invoiced_at - placed_at), 0)::INTEGER FROM placement_facts
+                                      WHERE is_invoiced AND invoiced_at >= placed_at)""", [now, now]).fetchone()[0]
+    return pd.Timestamp(value).date() if value is not None else None
 
 
 def has_bo(con) -> bool:
@@ -154,94 +187,3 @@ def wilson_interval(successes, trials, z: float = 1.96) -> tuple[np.ndarray, np.
     low = np.clip(centre - half, 0.0, 1.0)
     high = np.clip(centre + half, 0.0, 1.0)
     return low, high
-
-
-# --- memo -----------------------------------------------------------------------------------------
-# Several analyses build on the same intermediate result (client economics, churn timing, the
-# typology fit): a page that shows five of them would otherwise compute it five times. A finished
-# warehouse never changes (a rebuild writes a new file and swaps it in), so a result computed on a
-# read-only connection to a warehouse file can be reused by any connection to the same build.
-MEMO_MAX_ENTRIES = 48
-MEMO_MAX_BYTES = 256 * 1024 * 1024
-_memo: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
-_memo_bytes = 0
-_memo_lock = threading.Lock()
-
-
-def warehouse_identity(con) -> tuple[str, object, int] | None:
-    """What identifies the build a connection reads, or None when its results must not be shared.
-
-    Only a read-only connection to a warehouse file qualifies (an in-memory or writable database
-    can change under the memo). The identity is read through the connection itself, so a
-    connection still holding a replaced file keeps its own identity: the file's path, and the
-    build's start time and number of log rows from `build_log` (a rebuild at the same path has
-    another start time).
-
-    Args:
-        con: a DuckDB connection to the warehouse.
-
-    Returns:
-        (path, built_at, build_log rows), or None.
-    """
-    row = con.execute("SELECT path, readonly FROM duckdb_databases() "
-                      "WHERE database_name = current_database()").fetchone()
-    if row is None or not row[0] or not row[1] or "build_log" not in _tables(con):
-        return None
-    built_at, rows = con.execute("SELECT MAX(built_at), COUNT(*) FROM build_log").fetchone()
-    if built_at is None:
-        return None
-    return str(row[0]), built_at, int(rows)
-
-
-def _frame_bytes(frame: pd.DataFrame) -> int:
-    return int(frame.memory_usage(index=True, deep=True).sum())
-
-
-def memoized(con, name: str, key: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """`compute()`, reused for the same warehouse build, `name` and `key` (e.g. the filters).
-
-    Each caller gets its own copy, so changing the returned frame never changes the memo.
-    The memo keeps the most recently used results, at most MEMO_MAX_ENTRIES of them and
-    MEMO_MAX_BYTES in all; connections without a `warehouse_identity` always compute.
-
-    Args:
-        con: a DuckDB connection to the warehouse.
-        name: what is computed (the function's name).
-        key: everything else the result depends on (hashable: filters, arguments).
-        compute: builds the result from scratch.
-
-    Returns:
-        The result, as a DataFrame the caller owns.
-    """
-    global _memo_bytes
-    identity = warehouse_identity(con)
-    if identity is None:
-        return compute()
-    full = (identity, name, key)
-    with _memo_lock:
-        hit = _memo.get(full)
-        if hit is not None:
-            _memo.move_to_end(full)
-    if hit is not None:
-        return hit[0].copy()
-    result = compute()
-    stored = result.copy()
-    size = _frame_bytes(stored)
-    if size <= MEMO_MAX_BYTES:
-        with _memo_lock:
-            old = _memo.pop(full, None)
-            _memo_bytes -= old[1] if old else 0
-            _memo[full] = (stored, size)
-            _memo_bytes += size
-            while len(_memo) > MEMO_MAX_ENTRIES or _memo_bytes > MEMO_MAX_BYTES:
-                _, (_, freed) = _memo.popitem(last=False)
-                _memo_bytes -= freed
-    return result
-
-
-def clear_memo() -> None:
-    """Forget every memoized result (benchmarks call it to time a computation from scratch)."""
-    global _memo_bytes
-    with _memo_lock:
-        _memo.clear()
-        _memo_bytes = 0

@@ -11,15 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.filters import LIFETIME_SEGMENT_SQL, Filters, where
+from core.filters import Filters, where
 from core.metrics.common import wilson_interval
-from core.metrics.derived import derived_ready, job_events_sql
+from core.metrics.derived import DECIDED_SQL, LIFETIME_SEGMENT_SQL, job_dates_sql
 
 GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
 
 _STAGES_SQL = "(VALUES ('pitch', 1), ('mer', 2), ('offer', 3), ('placement', 4)) AS s(stage, stage_order)"
-# The jobs whose outcome is known (an open job may still be filled): fill rates are taken over them.
-_DECIDED_SQL = "('filled', 'lost', 'cancelled')"
 
 
 def _df(con, sql: str, params: list[object]) -> pd.DataFrame:
@@ -43,14 +41,11 @@ def _ci(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
 
 
 def _first_dates(con, stage: str, jobs_cte: str) -> str:
-    """SQL of (job_id, first date of a `stage` event) for the jobs of the CTE `jobs_cte`.
-
-    At a million jobs, the build's per-job summary (`job_events`) spares a pass over every event
-    of the stage; it is read only when complete, and gives the same dates.
-    """
+    """SQL of (job_id, first date of a `stage` event) for the jobs of the CTE `jobs_cte`, from the build's
+    job facts (`job_facts`)."""
     column = {"pitch": "first_pitch_at", "placement": "first_placement_at"}[stage]
     alias = {"pitch": "first_pitch", "placement": "placed_at"}[stage]
-    return f"SELECT job_id, {column} AS {alias} FROM ({job_events_sql(con, jobs_cte)})"
+    return f"SELECT job_id, {column} AS {alias} FROM ({job_dates_sql(jobs_cte)})"
 
 
 def funnel_overall(con, filters: Filters) -> pd.DataFrame:
@@ -80,39 +75,6 @@ def funnel_overall(con, filters: Filters) -> pd.DataFrame:
                    AS conversion_from_previous
         FROM {_STAGES_SQL} LEFT JOIN counts c ON c.stage = s.stage
         ORDER BY s.stage_order""", params)
-
-
-def funnel_by_period(con, filters: Filters, grain: str = "year") -> pd.DataFrame:
-    """Pipeline events per stage and period (year, quarter or month of the event date), with each stage's
-    conversion from the previous one in the same period. Same counting as the overall funnel: events dated in
-    the period, conversion = events of the stage / events of the previous stage in the same period.
-
-    Args:
-        con: warehouse connection.
-        filters: the global filters; the period applies to `pipeline_events.event_date`.
-        grain: `year`, `quarter` or `month`.
-
-    Returns:
-        DataFrame [period (DATE, first day), stage, events, conversion_from_previous], every stage
-        present for every period that has at least one event.
-    """
-    unit = _grain(grain)
-    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
-    return _df(con, f"""
-        WITH ev AS (
-            SELECT date_trunc('{unit}', e.event_date)::DATE AS period, e.stage
-            FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
-            WHERE {cond} AND e.event_date IS NOT NULL),
-        counts AS (SELECT period, stage, COUNT(*) AS n FROM ev GROUP BY ALL),
-        periods AS (SELECT DISTINCT period FROM ev),
-        grid AS (
-            SELECT p.period, s.stage, s.stage_order, COALESCE(c.n, 0)::BIGINT AS events
-            FROM periods p CROSS JOIN {_STAGES_SQL}
-            LEFT JOIN counts c ON c.period = p.period AND c.stage = s.stage)
-        SELECT period, stage, events,
-               events / NULLIF(LAG(events) OVER (PARTITION BY period ORDER BY stage_order), 0)
-                   AS conversion_from_previous
-        FROM grid ORDER BY period, stage_order""", params)
 
 
 def mer_to_placement_over_time(con, filters: Filters, grain: str = "year") -> pd.DataFrame:
@@ -272,21 +234,10 @@ def fill_probability_by_count(con, filters: Filters, min_jobs: int = 5) -> pd.Da
     """
     cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
     curve = _df(con, f"""
-        WITH jb AS (
-            SELECT j.job_id, j.status = 'filled' AS filled FROM jobs j
-            WHERE {cond} AND j.status IN {_DECIDED_SQL}),
-        ev AS (
-            SELECT e.job_id, COUNT(*) FILTER (WHERE e.stage = 'pitch') AS pitch,
-                   COUNT(*) FILTER (WHERE e.stage = 'mer') AS mer,
-                   COUNT(*) FILTER (WHERE e.stage = 'offer') AS offer
-            FROM pipeline_events e
-            WHERE e.job_id IN (SELECT job_id FROM jb) AND e.stage IN ('pitch', 'mer', 'offer')
-            GROUP BY e.job_id),
         -- One row per (pitches, MERs, offers, outcome) first: the three curves then read few rows.
-        per_job AS (
-            SELECT COALESCE(ev.pitch, 0) AS pitch, COALESCE(ev.mer, 0) AS mer, COALESCE(ev.offer, 0) AS offer,
-                   jb.filled, COUNT(*) AS jobs
-            FROM jb LEFT JOIN ev ON ev.job_id = jb.job_id GROUP BY ALL),
+        WITH per_job AS (
+            SELECT j.pitches AS pitch, j.mers AS mer, j.offers AS offer, j.is_filled AS filled, COUNT(*) AS jobs
+            FROM job_facts j WHERE {cond} AND j.is_decided GROUP BY ALL),
         long AS (UNPIVOT per_job ON pitch, mer, offer INTO NAME stage VALUE n)
         SELECT l.stage, l.n::BIGINT AS count, SUM(l.jobs)::BIGINT AS jobs,
                COALESCE(SUM(l.jobs) FILTER (WHERE l.filled), 0) / SUM(l.jobs) AS fill_probability
@@ -324,25 +275,12 @@ def candidates_per_opportunity(con, filters: Filters) -> pd.DataFrame:
         ORDER BY GROUPING(job_type), jobs DESC, job_type""", params)
 
 
+# Filled jobs with their first placement date and the days from opening to it.
 _FILLS_SQL = """
-    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type, MIN(e.event_date) - j.opened_at AS days,
-           MIN(e.event_date) AS placed_at
-    FROM jobs j JOIN pipeline_events e ON e.job_id = j.job_id AND e.stage = 'placement'
-    WHERE {cond} AND j.opened_at IS NOT NULL AND e.event_date IS NOT NULL
-    GROUP BY j.job_id, j.job_type, j.opened_at
+    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type, j.placed_at - j.opened_at AS days, j.placed_at
+    FROM job_facts j
+    WHERE {cond} AND j.opened_at IS NOT NULL AND j.placed_at IS NOT NULL
 """
-# The same rows from the build's per-job summary of the events (`job_events`), when it is complete.
-_FILLS_FROM_JOB_EVENTS_SQL = """
-    SELECT j.job_id, COALESCE(j.job_type, '(unknown)') AS job_type,
-           je.first_placement_at - j.opened_at AS days, je.first_placement_at AS placed_at
-    FROM jobs j JOIN job_events je ON je.job_id = j.job_id
-    WHERE {cond} AND j.opened_at IS NOT NULL AND je.first_placement_at IS NOT NULL
-"""
-
-
-def _fills_sql(con, cond: str) -> str:
-    """Filled jobs (restricted by `cond`) with their first placement date and the days from opening to it."""
-    return (_FILLS_FROM_JOB_EVENTS_SQL if derived_ready(con, "job_events") else _FILLS_SQL).format(cond=cond)
 
 
 def closing_duration(con, filters: Filters) -> pd.DataFrame:
@@ -361,7 +299,7 @@ def closing_duration(con, filters: Filters) -> pd.DataFrame:
     jcond, jparams = filters.jobs("j")
     pcond, pparams = filters.period("placed_at")
     return _df(con, f"""
-        WITH fills AS ({_fills_sql(con, jcond)})
+        WITH fills AS ({_FILLS_SQL.format(cond=jcond)})
         SELECT CASE WHEN GROUPING(job_type) = 1 THEN 'All' ELSE job_type END AS job_type,
                COUNT(*)::BIGINT AS jobs_filled, MEDIAN(days)::DOUBLE AS median_days,
                quantile_cont(days, 0.25) AS p25, quantile_cont(days, 0.75) AS p75
@@ -369,37 +307,6 @@ def closing_duration(con, filters: Filters) -> pd.DataFrame:
         GROUP BY GROUPING SETS ((job_type), ())
         HAVING COUNT(*) > 0
         ORDER BY GROUPING(job_type), jobs_filled DESC, job_type""", jparams + pparams)
-
-
-def closing_duration_distribution(con, filters: Filters) -> pd.DataFrame:
-    """Distribution of closing durations (days from job opening to first placement) in 30-day buckets, by job
-    type and for all jobs. Same jobs as the closing duration: first placement dated in the period, job filters
-    applied, placements dated before the opening left out. Buckets: 0–29, 30–59, …, 150–179 and 180+ days;
-    share = jobs in the bucket / jobs filled of that job type.
-
-    Args:
-        con: warehouse connection.
-        filters: the global filters; the period applies to the placement date.
-
-    Returns:
-        DataFrame [job_type, bucket, bucket_start_days, jobs, share], `All` rows for every job type.
-    """
-    jcond, jparams = filters.jobs("j")
-    pcond, pparams = filters.period("placed_at")
-    return _df(con, f"""
-        WITH fills AS ({_fills_sql(con, jcond)}),
-        b AS (SELECT job_type, LEAST(days // 30, 6) * 30 AS bucket_start_days
-              FROM fills WHERE days >= 0 AND {pcond}),
-        agg AS (
-            SELECT CASE WHEN GROUPING(job_type) = 1 THEN 'All' ELSE job_type END AS job_type,
-                   GROUPING(job_type) AS is_all, bucket_start_days, COUNT(*)::BIGINT AS jobs
-            FROM b GROUP BY GROUPING SETS ((job_type, bucket_start_days), (bucket_start_days)))
-        SELECT job_type,
-               CASE WHEN bucket_start_days >= 180 THEN '180+ days'
-                    ELSE bucket_start_days || '–' || (bucket_start_days + 29) || ' days' END AS bucket,
-               bucket_start_days::BIGINT AS bucket_start_days, jobs,
-               jobs / SUM(jobs) OVER (PARTITION BY job_type) AS share
-        FROM agg ORDER BY is_all, job_type, bucket_start_days""", jparams + pparams)
 
 
 def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
@@ -430,7 +337,7 @@ def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
         agg AS (
             SELECT jb.job_kind, COUNT(*) AS jobs,
                    COUNT(*) FILTER (WHERE jb.status = 'filled')
-                       / NULLIF(COUNT(*) FILTER (WHERE jb.status IN {_DECIDED_SQL}), 0) AS fill_rate,
+                       / NULLIF(COUNT(*) FILTER (WHERE jb.status IN {DECIDED_SQL}), 0) AS fill_rate,
                    MEDIAN(p.placed_at - jb.opened_at) FILTER (
                        WHERE jb.status = 'filled' AND p.placed_at >= jb.opened_at)::DOUBLE AS median_days,
                    AVG(fee.fee) FILTER (WHERE jb.status = 'filled') AS avg_fee

@@ -7,6 +7,7 @@ import pandas as pd
 
 from core.errors import UserError
 from core.filters import Filters, where
+from core.metrics.derived import DECIDED_SQL
 
 COLUMNS = ["job_type", "share_of_jobs", "fill_rate", "avg_fee", "expected_fee_per_job", "jobs_needed"]
 
@@ -45,7 +46,7 @@ def jobs_needed(con, filters: Filters, objective_eur: float) -> pd.DataFrame:
         fee AS (SELECT job_id, SUM(fee_eur) AS fee FROM placements
                 WHERE job_id IN (SELECT job_id FROM jb) GROUP BY job_id)
         SELECT jb.job_type, COUNT(*) AS jobs,
-               COUNT(*) FILTER (WHERE jb.status IN ('filled', 'lost', 'cancelled')) AS decided,
+               COUNT(*) FILTER (WHERE jb.status IN {DECIDED_SQL}) AS decided,
                COUNT(*) FILTER (WHERE jb.status = 'filled') AS filled,
                AVG(fee.fee) FILTER (WHERE jb.status = 'filled') AS avg_fee
         FROM jb LEFT JOIN fee ON fee.job_id = jb.job_id

@@ -2,7 +2,7 @@
 
 Built on the cleaned `deals` table alone, so it works on a CRM export without the BO. A deal's
 owner is its resolved staff member (`deals.owner_id`); unresolved owners show as exported. The
-team and salesperson filters apply to the owner; job type and client segment filters do not
+team and salesperson filters apply to the owner; the job type filter does not
 apply to deals. Deals closed (won or lost) are dated by `closed_at`, deals created by `created_at`.
 """
 
@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.filters import Filters, where
 from core.metrics.common import as_of, wilson_interval
+from core.metrics.derived import segment_case_sql
 
 BREAKDOWNS = ("owner", "team", "month", "deal_type", "family")
 STALE_DAYS = 60
@@ -208,29 +209,6 @@ def sales_cycle(con, filters: Filters, by: str = "owner") -> pd.DataFrame:
         GROUP BY 1 ORDER BY {order}""", params)
 
 
-def sales_cycle_distribution(con, filters: Filters) -> pd.DataFrame:
-    """Distribution of the sales cycle (days from creation to close of the deals won in the period) in 30-day
-    buckets. Same deals as the sales cycle. Buckets 0–29, 30–59, …, 150–179 and 180+ days; share = deals in
-    the bucket / deals won.
-
-    Args:
-        con: warehouse connection.
-        filters: the global filters; the period applies to `deals.closed_at`.
-
-    Returns:
-        DataFrame [bucket, bucket_start_days, deals, share] in bucket order.
-    """
-    cond, params = where(filters.period("d.closed_at"), filters.deals("d"))
-    return _df(con, f"""
-        WITH b AS (SELECT LEAST((d.closed_at - d.created_at) // 30, 6) * 30 AS start
-                   FROM deals d WHERE d.stage = 'won' AND d.closed_at >= d.created_at AND {cond})
-        SELECT CASE WHEN start >= 180 THEN '180+ days'
-                    ELSE start || '–' || (start + 29) || ' days' END AS bucket,
-               start::BIGINT AS bucket_start_days, COUNT(*)::BIGINT AS deals,
-               COUNT(*) / SUM(COUNT(*)) OVER () AS share
-        FROM b GROUP BY start ORDER BY start""", params)
-
-
 def won_amount_by_month(con, filters: Filters) -> pd.DataFrame:
     """Won amount by month of close: the amounts of the deals won, dated by their close date, with the number
     of deals and the average deal size. Won deals with `closed_at` in the period. Average deal size = won
@@ -254,8 +232,9 @@ def won_amount_by_month(con, filters: Filters) -> pd.DataFrame:
 
 
 def won_seasonality(con, filters: Filters) -> pd.DataFrame:
-    """Seasonality of won amounts: for each calendar month, the mean won amount over the years, and its index
-    relative to the average month. Monthly won amounts (by close date, in the period) are taken over every
+    """Seasonality of CRM deals won (not of BO jobs opened, which the Seasonality page shows): for each calendar
+    month, the mean amount won over the years, by the deals' close date, and its index relative to the average
+    month. Monthly won amounts (by close date, in the period) are taken over every
     month from the first to the last month with a won deal (months without one count as 0). mean_amount = mean
     over the years of that calendar month's amount; index = mean_amount / mean of the twelve mean_amounts (1 =
     an average month). The peak is the month with the highest index, the trough the lowest.
@@ -325,8 +304,7 @@ def top_accounts(con, filters: Filters) -> pd.DataFrame:
                        / SUM(won_amount) OVER () AS cumulative_share
             FROM acc)
         SELECT rank::BIGINT AS rank, account, client_id, won_deals, won_amount, cumulative_share,
-               CASE WHEN rank <= CEIL(n * 0.01) THEN 'top' WHEN rank <= CEIL(n * 0.05) THEN 'large'
-                    WHEN rank <= CEIL(n * 0.20) THEN 'medium' ELSE 'other' END AS segment
+               {segment_case_sql('rank', 'n')} AS segment
         FROM ranked ORDER BY rank""", params)
 
 
@@ -358,13 +336,27 @@ CRM_MEASURES = (
     ("deals", "Deals created", "count"),
     ("won", "Deals won", "count"),
     ("lost", "Deals lost", "count"),
-    ("open", "Still open", "count"),
+    ("open", "Created and still open", "count"),
     ("win_rate", "Win rate", "rate"),
     ("won_amount", "Won amount", "eur"),
     ("avg_deal_size", "Average deal size", "eur"),
     ("cycle_days_median", "Median sales cycle", "days"),
-    ("open_amount", "Open pipeline amount", "eur"),
+    ("open_amount", "Open pipeline at period end", "eur"),
 )
+# Deals created in an earlier period have had longer to close: their count still open is not comparable.
+_NOT_COMPARED = {"open": "Deals created earlier have had longer to close: not compared with the previous period."}
+
+
+def _open_at(con, filters: Filters, day) -> float:
+    """Amount of the deals open on `day`: created on or before it and not closed by then (a deal closed
+    without a close date is left out, its closing day unknown). Today's amounts stand for the past ones."""
+    cond, params = filters.deals("d")
+    value = con.execute(f"""
+        SELECT SUM(d.amount) FROM deals d
+        WHERE d.created_at <= ?::DATE AND {cond}
+          AND ((d.stage = 'open' AND d.closed_at IS NULL) OR d.closed_at > ?::DATE)""",
+                        [day] + params + [day]).fetchone()[0]
+    return float(value or 0.0)
 
 
 def _crm_values(con, filters: Filters) -> dict[str, float | None]:
@@ -381,37 +373,45 @@ def _crm_values(con, filters: Filters) -> dict[str, float | None]:
                MEDIAN(d.closed_at - d.created_at)
                    FILTER (WHERE d.stage = 'won' AND d.closed_at >= d.created_at)
         FROM deals d WHERE d.stage IN ('won', 'lost') AND {closed}""", cparams * 3 + xparams).fetchone()
-    deals, open_, open_amount, won, lost, won_amount, avg_size, cycle = row
+    deals, open_, _, won, lost, won_amount, avg_size, cycle = row
+    now = as_of(con)
+    end = min(filters.date_to, now) if filters.date_to is not None and now is not None else now
     return {
         "deals": deals, "won": won, "lost": lost, "open": open_,
         "win_rate": won / (won + lost) if won + lost else None,
         "won_amount": float(won_amount or 0.0),
         "avg_deal_size": float(avg_size) if avg_size is not None else None,
         "cycle_days_median": float(cycle) if cycle is not None else None,
-        "open_amount": float(open_amount or 0.0),
+        "open_amount": _open_at(con, filters, end) if end is not None else 0.0,
     }
 
 
-def headline_frame(measures, values: dict, previous: dict | None) -> pd.DataFrame:
-    """Headline rows [measure, label, value, previous, change, unit]; change = value / previous − 1."""
+def headline_frame(measures, values: dict, previous: dict | None, notes: dict | None = None) -> pd.DataFrame:
+    """Headline rows [measure, label, value, previous, change, unit, note]; change = value / previous − 1;
+    note says why a measure is incomplete or not compared (NULL otherwise)."""
     rows = []
     for measure, label, unit in measures:
         value = values.get(measure)
         prev = previous.get(measure) if previous is not None else None
         change = value / prev - 1 if value is not None and prev not in (None, 0) else None
         rows.append({"measure": measure, "label": label, "value": value, "previous": prev, "change": change,
-                     "unit": unit})
-    frame = pd.DataFrame(rows, columns=["measure", "label", "value", "previous", "change", "unit"])
+                     "unit": unit, "note": (notes or {}).get(measure)})
+    frame = pd.DataFrame(rows, columns=["measure", "label", "value", "previous", "change", "unit", "note"])
     return frame.astype({"value": float, "previous": float, "change": float})
 
 
 def crm_headline(con, filters: Filters) -> pd.DataFrame:
     """CRM headline numbers for the period, with the previous period of the same length when the period is
-    closed. deals = deals created in the period; open = those still open; open_amount = their amount; won and
-    lost = deals closed in the period as won / lost; win_rate = won / (won + lost); won_amount = amount of the
-    deals won; avg_deal_size = won amount / won deals with an amount; cycle_days_median = median days from
-    creation to close of the deals won. With a closed period, `previous` holds the same measure for the period
-    of the same length just before, and change = value / previous − 1.
+    closed. deals = deals created in the period; open = those still open; won and lost = deals closed in the
+    period as won / lost; win_rate = won / (won + lost); won_amount = amount of the deals won; avg_deal_size =
+    won amount / won deals with an amount; cycle_days_median = median days from creation to close of the
+    deals won; open_amount = the open pipeline at the end of the period (the as-of date when the period runs
+    on): the amount of the deals created on or before that day and not closed by then, whenever created. With
+    a closed period, `previous` holds the same measure for the period of the same length just before, and
+    change = value / previous − 1; open_amount then compares the pipeline as it stood at the end of each
+    period (reconstructed from the creation and close dates, with today's amounts), and `open` is not
+    compared (deals created earlier have had longer to close). A period that runs past the data's last
+    date is not compared at all (`note` says so).
 
     Args:
         con: warehouse connection.
@@ -424,4 +424,12 @@ def crm_headline(con, filters: Filters) -> pd.DataFrame:
     values = _crm_values(con, filters)
     closed = filters.date_from is not None and filters.date_to is not None
     previous = _crm_values(con, filters.previous_period()) if closed else None
-    return headline_frame(CRM_MEASURES, values, previous)
+    notes = dict(_NOT_COMPARED) if closed else {}
+    now = as_of(con)
+    if previous is not None and now is not None and filters.date_to > now:
+        previous = None
+        notes = {m: f"The period runs past the data's last date ({now:%d %b %Y}): not compared."
+                 for m, _, _ in CRM_MEASURES}
+    if previous is not None:
+        previous.update(dict.fromkeys(_NOT_COMPARED))
+    return headline_frame(CRM_MEASURES, values, previous, notes)

@@ -7,10 +7,13 @@ import calendar
 import pandas as pd
 
 from core.filters import Filters, where
-from core.metrics.common import as_of
+from core.metrics.common import as_of, invoicing_pending_from
 
 MEASURES = ("jobs_opened", "placements", "revenue")
-MONTHLY_COLUMNS = ["month", "jobs_opened", "placements", "revenue"]
+MONTHLY_COLUMNS = ["month", "jobs_opened", "placements", "revenue", "booked", "status"]
+# A month is `complete`, `running` (the as-of date falls in it before its last day) or `not all invoiced`
+# (placements made from then on are still to be invoiced: `invoicing_pending_from`).
+MONTH_STATUSES = ("complete", "not all invoiced", "running")
 INDEX_COLUMNS = ["month_of_year", "month_name", "mean_value", "index", "is_peak", "is_trough"]
 HEATMAP_COLUMNS = ["year", "month_of_year", "value"]
 
@@ -22,13 +25,18 @@ def _measure(measure: str) -> str:
 
 
 def monthly_activity(con, f: Filters) -> pd.DataFrame:
-    """Jobs opened, placements and revenue per calendar month.
+    """Jobs opened, placements and revenue per calendar month, each month marked complete or not.
 
     Jobs opened are counted by the month of `opened_at`; placements and revenue (the
-    placements' `fee_eur`, before any guarantee refund) by the month of `invoiced_at`.
-    The period filter applies to those dates; team, salesperson, job type and segment
-    filters apply to the job (a placement follows its job). Every month between the first
-    and the last month with data is listed, with zeros for quiet months.
+    placements' `fee_eur`, before any guarantee refund) by the month of `invoiced_at`
+    (revenue invoiced); booked = the fees of the placements made in the month (by
+    placement date, `placement_facts.placed_at`), invoiced or not. The period filter applies
+    to those dates; team, salesperson and job type filters apply to the job (a placement
+    follows its job). Every month between the first and the last month with data is listed,
+    with zeros for quiet months. status: `running` for the month of the as-of date when it is
+    not its last day, `not all invoiced` from the month whose placements are not all invoiced
+    yet (`invoicing_pending_from`): their revenue is still to come, so a fall there is not a fall
+    in business; `complete` otherwise.
 
     Args:
         con: a DuckDB connection to the warehouse.
@@ -36,10 +44,11 @@ def monthly_activity(con, f: Filters) -> pd.DataFrame:
 
     Returns:
         One row per month: month (first day of the month), jobs_opened, placements,
-        revenue (€). Empty when nothing matches.
+        revenue (€), booked (€), status. Empty when nothing matches.
     """
     jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
     plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"))
+    booked_sql, booked_params = where(f.period("x.placed_at"), f.jobs("x"))
     sql = f"""
         WITH opened AS (
             SELECT date_trunc('month', j.opened_at) AS m, COUNT(*) AS n
@@ -48,18 +57,27 @@ def monthly_activity(con, f: Filters) -> pd.DataFrame:
             SELECT date_trunc('month', p.invoiced_at) AS m, COUNT(*) AS n, SUM(p.fee_eur) AS revenue
             FROM placements p JOIN jobs j USING (job_id)
             WHERE p.invoiced_at IS NOT NULL AND {plc_sql} GROUP BY 1),
+        booked AS (
+            SELECT date_trunc('month', x.placed_at) AS m, SUM(x.fee_eur) AS fees
+            FROM placement_facts x WHERE x.placed_at IS NOT NULL AND {booked_sql} GROUP BY 1),
         bounds AS (SELECT MIN(m) AS lo, MAX(m) AS hi
-                   FROM (SELECT m FROM opened UNION ALL SELECT m FROM invoiced)),
+                   FROM (SELECT m FROM opened UNION ALL SELECT m FROM invoiced UNION ALL SELECT m FROM booked)),
         grid AS (SELECT unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS m
                  FROM bounds WHERE lo IS NOT NULL)
         SELECT CAST(g.m AS DATE) AS month,
                COALESCE(o.n, 0)::BIGINT AS jobs_opened,
                COALESCE(i.n, 0)::BIGINT AS placements,
-               COALESCE(i.revenue, 0)::DOUBLE AS revenue
+               COALESCE(i.revenue, 0)::DOUBLE AS revenue,
+               COALESCE(b.fees, 0)::DOUBLE AS booked,
+               CASE WHEN g.m = date_trunc('month', ?::DATE) AND ?::DATE < last_day(?::DATE) THEN 'running'
+                    WHEN g.m >= ?::DATE THEN 'not all invoiced' ELSE 'complete' END AS status
         FROM grid g LEFT JOIN opened o ON o.m = g.m LEFT JOIN invoiced i ON i.m = g.m
+        LEFT JOIN booked b ON b.m = g.m
         ORDER BY 1
     """
-    return con.execute(sql, jobs_params + plc_params).df()[MONTHLY_COLUMNS]
+    now, pending = as_of(con), invoicing_pending_from(con)
+    return con.execute(sql, jobs_params + plc_params + booked_params
+                       + [now, now, now, pending]).df()[MONTHLY_COLUMNS]
 
 
 def seasonality_heatmap(con, f: Filters, measure: str = "jobs_opened") -> pd.DataFrame:

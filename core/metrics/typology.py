@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
@@ -15,8 +13,8 @@ from threadpoolctl import threadpool_limits
 
 from core.filters import Filters, where
 from core.metrics.clients import _client_money
-from core.metrics.common import memoized
-from core.metrics.derived import derived_ready, job_events_sql
+from core.metrics.common import wilson_interval
+from core.metrics.derived import DECIDED_SQL, FILLED_STATUS, job_dates_sql
 
 # Feature -> (words when the cluster is above average, words when below).
 FEATURES: dict[str, tuple[str, str]] = {
@@ -38,21 +36,20 @@ FIT_SAMPLE = 20000
 NAME_THRESHOLD = 0.25  # |mean z-score| below this is "average", not a distinguishing feature
 
 CLIENT_COLUMNS = ["client_id", "name", "cluster", "cluster_name", *FEATURES, "pc1", "pc2"]
-PROFILE_COLUMNS = ["cluster", "cluster_name", "clients", "fill_rate", "margin", "median_days_to_fill",
-                   "jobs", "filled_jobs", "turnover", "net_profit", "turnover_per_client",
-                   *(f"mean_{name}" for name in FEATURES), "performance_rank", "is_best"]
+PROFILE_COLUMNS = ["cluster", "cluster_name", "clients", "fill_rate", "fill_rate_ci_low", "fill_rate_ci_high",
+                   "margin", "median_days_to_fill", "jobs", "filled_jobs", "decided_jobs", "turnover", "net_profit",
+                   "turnover_per_client", *(f"mean_{name}" for name in FEATURES), "mean_rank", "performance_rank",
+                   "is_best"]
 
 
 def _client_features(con, f: Filters) -> pd.DataFrame:
     """Per client with a job opened in the period: features, money, job outcomes and the days to fill."""
     jobs_sql, jobs_params = where(f.period("j.opened_at"), f.jobs("j"))
-    act_source, act_params = "activities", []
-    if derived_ready(con, "activity_effort"):
-        # An activity logged on a job carries that job's people and type there: filtering on them
-        # first keeps every activity of the jobs in scope and reads only their part of the table.
-        people_sql, act_params = where(replace(f, segments=()).jobs("x"))
-        act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
-    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_events_sql(con, 'scope')})"
+    # An activity logged on a job carries that job's people and type there: filtering on them
+    # first keeps every activity of the jobs in scope and reads only their part of the table.
+    people_sql, act_params = where(f.jobs("x"))
+    act_source = f"(SELECT x.job_id, x.minutes FROM activity_effort x WHERE {people_sql})"
+    ev = f"SELECT job_id, pitches, first_placement_at AS first_placement FROM ({job_dates_sql('scope')})"
     per_client = con.execute(f"""
         WITH scope AS (SELECT j.job_id, j.client_id, j.salary_k, j.fee_rate, j.seniority, j.status,
                          j.opened_at, j.closed_at FROM jobs j WHERE j.client_id IS NOT NULL AND {jobs_sql}),
@@ -63,8 +60,8 @@ def _client_features(con, f: Filters) -> pd.DataFrame:
             SELECT s.client_id, s.salary_k, s.fee_rate,
                    (s.seniority IN ('senior', 'executive'))::DOUBLE AS senior,
                    COALESCE(ev.pitches, 0) AS pitches, COALESCE(act.hours, 0) AS hours,
-                   s.status = 'filled' AS filled, s.status IN ('filled', 'lost', 'cancelled') AS decided,
-                   CASE WHEN s.status = 'filled'
+                   s.status = '{FILLED_STATUS}' AS filled, s.status IN {DECIDED_SQL} AS decided,
+                   CASE WHEN s.status = '{FILLED_STATUS}'
                         THEN date_diff('day', s.opened_at, COALESCE(ev.first_placement, s.closed_at))
                    END::DOUBLE AS days_to_fill
             FROM scope s LEFT JOIN ev USING (job_id) LEFT JOIN act USING (job_id))
@@ -161,11 +158,6 @@ def _names(centres: np.ndarray) -> list[str]:
 
 
 def _fit(con, f: Filters) -> pd.DataFrame:
-    # Both the client list and the profiles need the fit: a page showing both fits once.
-    return memoized(con, "typology_fit", f, lambda: _fit_new(con, f))
-
-
-def _fit_new(con, f: Filters) -> pd.DataFrame:
     clients = _client_features(con, f)
     if clients.empty:
         return clients
@@ -216,24 +208,24 @@ def client_typology(con, f: Filters) -> pd.DataFrame:
 
 
 def typology_profiles(con, f: Filters) -> pd.DataFrame:
-    """Each typology's profile and performance, and the one that works best.
+    """Each typology's profile and performance, and the one that works best when one clearly does.
 
     Clusters as in `client_typology`. Performance: fill rate = jobs filled / jobs decided
-    (filled, lost or cancelled) among the cluster's jobs opened in the period; margin =
-    net profit / turnover (both as in `client_economics`, summed over the cluster's
-    clients); median_days_to_fill = median days from a filled job's opening to its first
-    placement event (its close date when there is none). The best typology has the best
-    mean rank over those three (higher fill rate, higher margin, fewer days; a missing
-    value ranks last; ties go to the larger cluster).
+    (filled, lost or cancelled) among the cluster's jobs opened in the period, with its 95 %
+    Wilson interval; margin = net profit / turnover (both as in `client_economics`, summed
+    over the cluster's clients); median_days_to_fill = median days from a filled job's opening
+    to its first placement event (its close date when there is none). Typologies are ranked
+    as in `rank_typologies`; the verdict in words is `typology_verdict`.
 
     Args:
         con: a DuckDB connection to the warehouse.
         f: the global filters.
 
     Returns:
-        cluster, cluster_name, clients, fill_rate, margin, median_days_to_fill, jobs,
-        filled_jobs, turnover, net_profit, turnover_per_client, mean_<feature> for each
-        feature, performance_rank (1 = best), is_best.
+        cluster, cluster_name, clients, fill_rate, fill_rate_ci_low, fill_rate_ci_high, margin,
+        median_days_to_fill, jobs, filled_jobs, decided_jobs, turnover, net_profit,
+        turnover_per_client, mean_<feature> for each feature, mean_rank, performance_rank
+        (1 = first), is_best.
     """
     clients = _fit(con, f)
     if clients.empty:
@@ -243,21 +235,78 @@ def typology_profiles(con, f: Filters) -> pd.DataFrame:
     means = clients.groupby("cluster")[list(FEATURES)].mean().add_prefix("mean_")
     out = clients.groupby(["cluster", "cluster_name"]).agg(
         clients=("client_id", "size"), jobs=("jobs_opened", "sum"), filled_jobs=("filled_jobs", "sum"),
-        decided=("decided_jobs", "sum"), turnover=("turnover", "sum"), net_profit=("net_profit", "sum"),
+        decided_jobs=("decided_jobs", "sum"), turnover=("turnover", "sum"), net_profit=("net_profit", "sum"),
     ).reset_index().set_index("cluster").join(days.groupby("cluster")["fill_days"].median()
                                               .rename("median_days_to_fill")).join(means).reset_index()
-    out["fill_rate"] = out["filled_jobs"] / out["decided"].replace(0, np.nan)
+    out["fill_rate"] = out["filled_jobs"] / out["decided_jobs"].replace(0, np.nan)
     out["margin"] = out["net_profit"] / out["turnover"].where(out["turnover"] > 0)
     out["turnover_per_client"] = out["turnover"] / out["clients"]
-    ranks = pd.concat([out["fill_rate"].rank(ascending=False, na_option="bottom"),
-                       out["margin"].rank(ascending=False, na_option="bottom"),
-                       out["median_days_to_fill"].rank(ascending=True, na_option="bottom")],
-                      axis=1).mean(axis=1)
-    order = pd.DataFrame({"score": ranks, "clients": -out["clients"], "cluster": out["cluster"]})
-    out["performance_rank"] = 0
-    ranked = order.sort_values(["score", "clients", "cluster"]).index
-    out.loc[ranked, "performance_rank"] = np.arange(1, len(out) + 1)
-    out["is_best"] = out["performance_rank"] == 1
-    for col in ("jobs", "filled_jobs", "clients", "performance_rank"):
+    for col in ("jobs", "filled_jobs", "decided_jobs", "clients"):
         out[col] = out[col].astype("int64")
-    return out[PROFILE_COLUMNS].sort_values("cluster").reset_index(drop=True)
+    return rank_typologies(out)[PROFILE_COLUMNS].sort_values("cluster").reset_index(drop=True)
+
+
+def rank_typologies(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Rank typologies on fill rate, margin and speed, and name the best one only when it is clearly best.
+
+    mean_rank = the mean of the typology's ranks on fill rate (higher first), margin (higher first)
+    and median days to fill (fewer first); a missing value ranks last, equal values share their
+    rank. performance_rank orders by mean rank, then by size (larger first). A typology is the
+    best (`is_best`) only when it has the lowest mean rank on its own (a shared lowest mean rank is a
+    tie, and no typology is named) and the difference is real: its fill rate's 95 % Wilson
+    interval lies entirely above every other typology's (margin and speed have no such
+    interval and only rank). With one typology, none is best: there is nothing to compare.
+
+    Args:
+        profiles: one row per typology with cluster, clients, fill_rate, filled_jobs, decided_jobs,
+            margin and median_days_to_fill.
+
+    Returns:
+        The same rows with fill_rate_ci_low, fill_rate_ci_high, mean_rank, performance_rank and is_best.
+    """
+    out = profiles.copy()
+    out["fill_rate_ci_low"], out["fill_rate_ci_high"] = wilson_interval(out["filled_jobs"], out["decided_jobs"])
+    out["mean_rank"] = pd.concat([out["fill_rate"].rank(ascending=False, na_option="bottom"),
+                                  out["margin"].rank(ascending=False, na_option="bottom"),
+                                  out["median_days_to_fill"].rank(ascending=True, na_option="bottom")],
+                                 axis=1).mean(axis=1)
+    order = pd.DataFrame({"score": out["mean_rank"], "clients": -out["clients"], "cluster": out["cluster"]})
+    out["performance_rank"] = 0
+    out.loc[order.sort_values(["score", "clients", "cluster"]).index, "performance_rank"] = np.arange(
+        1, len(out) + 1)
+    out["performance_rank"] = out["performance_rank"].astype("int64")
+    out["is_best"] = False
+    if len(out) > 1:
+        first = out["mean_rank"] == out["mean_rank"].min()
+        if first.sum() == 1:
+            others_high = out.loc[~first, "fill_rate_ci_high"].fillna(1.0)
+            if (out.loc[first, "fill_rate_ci_low"].fillna(0.0).iloc[0] > others_high).all():
+                out["is_best"] = first
+    return out
+
+
+def typology_verdict(profiles: pd.DataFrame) -> str:
+    """The ranking of `typology_profiles` in one sentence: the best typology, a tie, or no clear best.
+
+    Args:
+        profiles: the result of `typology_profiles`.
+
+    Returns:
+        A sentence for the page (empty when there is no typology).
+    """
+    if profiles.empty:
+        return ""
+    if len(profiles) == 1:
+        return "All these clients form one group: there is no other typology to compare it with."
+    best = profiles.loc[profiles["is_best"], "cluster_name"]
+    if not best.empty:
+        return (f'The agency works best with "{best.iloc[0]}": first on fill rate, margin and speed, and its fill '
+                "rate is above every other typology's beyond chance (95 % intervals apart).")
+    low = profiles["mean_rank"].min()
+    tied = profiles.loc[profiles["mean_rank"] == low, "cluster_name"].tolist()
+    if len(tied) > 1:
+        names = [f'"{name}"' for name in tied]
+        return (f"No single best typology: {', '.join(names[:-1])} and {names[-1]} tie "
+                f"(mean rank {low:.1f} on fill rate, margin and speed).")
+    return (f'"{tied[0]}" ranks first on fill rate, margin and speed, but its fill rate is not clearly above the '
+            "others' (95 % intervals overlap): the difference may be chance, so no best typology is named.")

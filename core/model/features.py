@@ -25,7 +25,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-CLOSED_STATUSES = ("filled", "lost", "cancelled")
+from core.metrics.derived import DECIDED_STATUSES as CLOSED_STATUSES
+from core.metrics.derived import segment_case_sql
 
 # Columns the models read, by kind (the ColumnTransformer encodes categorical ones).
 CATEGORICAL = ["job_type", "seniority", "sales_id", "coach_id", "team", "sector", "client_segment"]
@@ -55,7 +56,11 @@ TENURE_CAP_DAYS = 730
 RECENCY_CAP_DAYS = 730
 NUMERIC_STAGE = ["days_open", "pitches", "mers", "offers"]
 
-FEE_FEATURES = CATEGORICAL + NUMERIC_OPENING
+# The contract terms: where both are known the fee is salary × fee rate (the contract formula,
+# `core.model.rules`), so the fee model learns without them what the formula cannot tell: the fee
+# of a job whose salary or rate is missing at opening.
+CONTRACT_TERMS = ("salary_k", "fee_rate", "nominal_fee")
+FEE_FEATURES = [c for c in CATEGORICAL + NUMERIC_OPENING if c not in CONTRACT_TERMS]
 FILL_FEATURES = CATEGORICAL + NUMERIC_OPENING
 STAGE_FEATURES = CATEGORICAL + NUMERIC_OPENING + NUMERIC_STAGE
 
@@ -140,10 +145,7 @@ month_turnover AS (
 ),
 month_segment AS (
     SELECT m, client_id,
-           CASE WHEN rn <= CEIL(n * 0.01) THEN 'top'
-                WHEN rn <= CEIL(n * 0.05) THEN 'large'
-                WHEN rn <= CEIL(n * 0.20) THEN 'medium'
-                ELSE 'other' END AS client_segment
+           {segment_case_sql('rn', 'n')} AS client_segment
     FROM (SELECT m, client_id,
                  ROW_NUMBER() OVER (PARTITION BY m ORDER BY turnover DESC, client_id) AS rn,
                  COUNT(*) OVER (PARTITION BY m) AS n
@@ -264,7 +266,7 @@ def opening_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     the agency's age (past jobs, tenure) are capped and counts are over the previous 365 days,
     so that recent jobs do not carry values never seen in older ones. The client segment is the lifetime
     segment (top 1 % / next to 5 % / next to 20 % / other of clients ranked by turnover, as in
-    `core.filters.LIFETIME_SEGMENT_SQL`) computed on invoices dated before the first day of the
+    `core.metrics.derived.segment_case_sql`) computed on invoices dated before the first day of the
     opening month; `none` for clients without any turnover yet. Market rates are the agency's
     fill rate of jobs closed and its MER→placement ratio of events logged in the 12 months
     before the opening month.

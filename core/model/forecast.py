@@ -3,10 +3,14 @@
 Revenue is the BO's: placement fees dated by `invoiced_at`. From the as-of date `t`, the
 forecast of month h is the sum of three parts:
 
-1. **Open jobs now** (opened by `t`, not closed at `t`): P(filled | features, pipeline so far)
+1. **Booked, not yet invoiced** at `t`: placements made by `t` (`placement_facts.placed_at`)
+   without an invoice dated by `t`. Their fee is known; it is spread over the
+   months by the delay from the candidate's start date to the invoice (from the placement date
+   when the start date is missing), learned from the placements invoiced by `t`, conditional on
+   no invoice yet at `t`.
+2. **Open jobs now** (opened by `t`, not closed at `t`): P(filled | features, pipeline so far)
    × predicted fee, spread over months by the empirical distribution of the delay from opening
    to invoice, conditional on the job having reached its current age without an invoice.
-2. **Filled, not yet invoiced** at `t`: the known fee, spread by the close → invoice delay.
 3. **Jobs expected to open**: the seasonal opening rate (average of the last 12 complete
    months × the month-of-year index of the last 36) × the average expected amount at opening
    of the jobs opened in the last 12 months (mean of P(fill) × fee), spread by the opening →
@@ -15,12 +19,13 @@ forecast of month h is the sum of three parts:
 All parts are computed once into `ForecastInputs` (cached); `core.model.scenarios.apply_scenario`
 turns them into the forecast in milliseconds.
 
-**Level calibration.** The sum of the three parts (the "raw" forecast) inherits the models' bias
+**Level calibration.** The estimated parts (2 and 3, the "raw" forecast) inherit the models' bias
 when fills change faster than the models learn (on the demo, 2026 fills were scarcer than the
-history: the raw forecast ran high). The backtest measures it: the forecast shown is the raw one
-× the median of actual / raw forecast over the backtest's (origin, month) pairs. Inside the
-backtest, the forecast from origin m is corrected only with pairs known at m (earlier origins,
-months before m: `calibration_factors`), so no month it is scored on enters its correction.
+history). The backtest measures it: the forecast shown is booked + raw × the median of
+(actual − booked) / raw over the backtest's (origin, month) pairs. Booked revenue is never
+scaled: it is known. Inside the backtest, the forecast from origin m is corrected only with pairs
+known at m (earlier origins, months before m: `calibration_factors`), so no month it is scored on
+enters its correction.
 
 **Interval**: the 10th and 90th percentiles of actual / calibrated forecast in the backtest, per
 horizon (horizons with too few pairs pooled, never narrowing with the horizon: `interval_ratios`),
@@ -38,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from core.filters import Filters, where
+from core.model import rules
 from core.model.features import FEATURE_LABELS, features_at, opening_features
 from core.model.threads import single_thread
 
@@ -59,7 +65,8 @@ class ForecastInputs:
         months: first day of each forecast month (HORIZON of them).
         open_p, open_fee: per job open at `as_of`: P(filled) and predicted fee (€).
         open_timing: (jobs × months) probability that an open job's invoice falls in each month.
-        booked: revenue per month from jobs filled but not invoiced at `as_of` (€).
+        booked: revenue per month from placements made but not invoiced at `as_of` (€): their
+            known fees at their expected invoice month.
         new_jobs: expected jobs opened per month at the learned seasonal rate.
         new_p, new_fee: P(filled) and fee (€) of an average newly opened job.
         new_kernel: (months × months) share of a job opened in month m invoiced in month h.
@@ -104,6 +111,60 @@ def monthly_revenue(con: duckdb.DuckDBPyConnection) -> pd.Series:
     return series.reindex(full, fill_value=0.0)
 
 
+def placements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Placements with a fee and the date each was made, from the warehouse's `placement_facts`.
+
+    The placement date (`placed_at`) is the day the agency knew the fee was due: the placement
+    event, else the start date, else the invoice date (see docs/schema.md, `placement_facts`).
+
+    Returns:
+        DataFrame[placement_id, job_id, fee_eur, start_date, invoiced_at, placed_at] (dates as
+        timestamps, NaT when unknown).
+    """
+    frame = con.execute("""
+        SELECT placement_id, job_id, fee_eur, start_date, invoiced_at, placed_at
+        FROM placement_facts WHERE placed_at IS NOT NULL AND fee_eur > 0
+    """).df()
+    for col in ("start_date", "invoiced_at", "placed_at"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def booked_by_month(
+    placed: pd.DataFrame, t: pd.Timestamp, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """Fees of the placements made by `t` and not invoiced by `t`, spread over the forecast months.
+
+    Only what was known at `t` is used: a placement counts when its placement date is on or before
+    `t` and it has no invoice dated on or before `t` (a later invoice date, or none yet). Its
+    invoice month follows the delay from the start date to the invoice (from the placement date
+    when the start date is missing) among the placements invoiced by `t`, conditional on no invoice
+    yet at `t`; a placement older than every delay seen is expected in the first month.
+
+    Args:
+        placed: `placements(con)`.
+        t: the forecast origin.
+        starts, ends: first and last day of each forecast month (`_month_bounds`).
+
+    Returns:
+        € per forecast month.
+    """
+    known = placed[placed["placed_at"] <= t]
+    invoiced = known[known["invoiced_at"] <= t]
+    pending = known[~(known["invoiced_at"] <= t)]
+    out = np.zeros(len(starts))
+    for ref in ("start_date", "placed_at"):  # start date when known, else the placement date
+        rows = pending[pending[ref].notna()] if ref == "start_date" else pending[pending["start_date"].isna()]
+        if rows.empty:
+            continue
+        delays = (invoiced["invoiced_at"] - invoiced[ref]).dt.days.dropna().to_numpy(float)
+        if not len(delays):  # no invoice seen yet to learn a delay from: the first month
+            out[0] += rows["fee_eur"].sum()
+            continue
+        out += rows["fee_eur"].to_numpy(float) @ _timing(rows[ref].to_numpy(), t, _ecdf(delays), starts, ends)
+    return out
+
+
 def _ecdf(delays: np.ndarray):
     """F(x) = share of delays <= x (vectorised over x)."""
     ordered = np.sort(delays[~np.isnan(delays)])
@@ -142,14 +203,40 @@ def _timing(ref: np.ndarray, t: pd.Timestamp, cdf, starts: np.ndarray, ends: np.
     return share
 
 
-def _predict(bundle: dict[str, Any], frame: pd.DataFrame, stage: bool) -> tuple[np.ndarray, np.ndarray]:
-    """P(filled) and fee if filled for feature rows; `stage`: the rows are jobs already open (stage model)."""
+def predict_jobs(bundle: dict[str, Any], frame: pd.DataFrame, stage: bool) -> tuple[np.ndarray, np.ndarray]:
+    """P(filled) and fee if filled for feature rows, from what the model card says to use.
+
+    Fee: salary × fee rate where both are known (the contract formula); elsewhere the fee model
+    when it beat the median rule on the test period (`bundle["use"]["fee"]`), else the median fee
+    by job type × seniority. P(filled): the stage model (`stage`: jobs already open) or the
+    at-opening model when it beat the fill rate by job type, else that rate.
+
+    Args:
+        bundle: trained models with `rules` and `use` (`core.model.train.train_bundle`).
+        frame: feature rows (`features_at`).
+        stage: the rows are jobs already open, seen with their pipeline so far.
+
+    Returns:
+        (probabilities, fees in €), one per row.
+    """
     if frame.empty:
         return np.zeros(0), np.zeros(0)
+    kind = "stage" if stage else "fill"
+    fee = rules.contract_fee(frame)
+    missing = np.isnan(fee)
     with single_thread():
-        p = bundle["stage_model" if stage else "fill_model"].predict_proba(frame)[:, 1]
-        fee = np.maximum(bundle["fee_model"].predict(frame), 0.0)
-    return p, fee
+        if bundle["use"][kind]:
+            p = bundle[f"{kind}_model"].predict_proba(frame)[:, 1]
+        else:
+            p = rules.fill_rate(bundle["rules"][kind], frame)
+        if missing.any():
+            rest = frame[missing]
+            fee[missing] = (
+                bundle["fee_model"].predict(rest)
+                if bundle["use"]["fee"]
+                else rules.median_fee(bundle["rules"]["fee"], rest)
+            )
+    return p, np.maximum(fee, 0.0)
 
 
 def _seasonal_rate(opened: pd.Series, t: pd.Timestamp, months: pd.DatetimeIndex) -> np.ndarray:
@@ -215,7 +302,7 @@ def forecast_inputs(
     known = jobs[jobs["opened_at"] <= t]
     is_open = (known["closed_at"] > t) | (known["closed_at"].isna() & (known["status"] == "open"))
     open_now = known[is_open]
-    p, fee = _predict(bundle, features_at(con, open_now, t), stage=True)
+    p, fee = predict_jobs(bundle, features_at(con, open_now, t), stage=True)
 
     filled = known[(known["status"] == "filled") & known["invoiced_at"].notna()]
     invoiced = filled[filled["invoiced_at"] <= t]
@@ -227,17 +314,10 @@ def forecast_inputs(
     open_cdf = _ecdf(delay)
     open_timing = _timing(open_now["opened_at"].to_numpy(), t, open_cdf, starts, ends)
 
-    pending = filled[(filled["closed_at"] <= t) & (filled["invoiced_at"] > t)]
-    close_cdf = _ecdf((invoiced["invoiced_at"] - invoiced["closed_at"]).dt.days.to_numpy(float))
-    booked = (
-        pending["fee_eur"].fillna(0).to_numpy()
-        @ _timing(pending["closed_at"].to_numpy(), t, close_cdf, starts, ends)
-        if len(pending)
-        else np.zeros(HORIZON)
-    )
+    booked = booked_by_month(placements(con), t, starts, ends)
 
     recent = known[known["opened_at"] > t - pd.DateOffset(months=12)]
-    p0, fee0 = _predict(bundle, features_at(con, recent, recent["opened_at"]), stage=False)
+    p0, fee0 = predict_jobs(bundle, features_at(con, recent, recent["opened_at"]), stage=False)
     new_p = float(p0.mean()) if len(p0) else 0.0
     new_fee = float((p0 * fee0).sum() / p0.sum()) if len(p0) and p0.sum() > 0 else 0.0
     mid_month = (months + pd.Timedelta(days=14)).to_numpy().astype("datetime64[D]")
@@ -281,7 +361,7 @@ def forecast(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any], scenario=No
         scenario: a `core.model.scenarios.Scenario`; None for the learned rates.
 
     Returns:
-        DataFrame[month, low, mid, high, kind, jobs_opened, jobs_needed, objective]
+        DataFrame[month, low, mid, high, booked, kind, jobs_opened, objective]
         (see `core.model.scenarios.apply_scenario`).
     """
     from core.model.scenarios import Scenario, apply_scenario
@@ -293,11 +373,19 @@ def forecast_report(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any] | Non
     """The `forecast` key of `python -m core report --json`: the 12 forecast months.
 
     Returns:
-        [{month: "YYYY-MM", low, mid, high}] in €, rounded to the euro; [] without a model.
+        [{month: "YYYY-MM", low, mid, high, booked}] in €, rounded to the euro; `booked` is the
+        fees of placements already made whose invoice is expected that month (mid >= booked);
+        [] without a model. A CRM-only warehouse's forecast is of the amount won
+        (`core.model.deals.deals_forecast`, booked 0).
     """
     if bundle is None:
         return []
-    frame = forecast(con, bundle)
+    if bundle.get("kind") == "crm":
+        from core.model.deals import deals_forecast
+
+        frame = deals_forecast(con, bundle)
+    else:
+        frame = forecast(con, bundle)
     frame = frame[frame["kind"] == "forecast"]
     return [
         {
@@ -305,8 +393,11 @@ def forecast_report(con: duckdb.DuckDBPyConnection, bundle: dict[str, Any] | Non
             "low": round(float(lo)),
             "mid": round(float(mi)),
             "high": round(float(hi)),
+            "booked": round(float(bo)),
         }
-        for m, lo, mi, hi in zip(frame["month"], frame["low"], frame["mid"], frame["high"])
+        for m, lo, mi, hi, bo in zip(
+            frame["month"], frame["low"], frame["mid"], frame["high"], frame["booked"]
+        )
     ]
 
 
@@ -391,20 +482,25 @@ def backtest(
 ) -> dict[str, Any]:
     """Forecast from each of the last `months` month starts and compare with what was invoiced.
 
-    Origin o uses only data dated before o (and models trained before the first origin); each
-    complete month from o to `as_of` is one (origin, month) pair. The raw forecast from o is
-    level-calibrated with `calibration_factors` (pairs known at o only): that calibrated forecast
-    is the one the product would have shown at o, and `mae` is its error. Seasonal-naive
-    baseline: the same month a year earlier.
+    Origin o uses only data dated before o (and models trained before the first origin): jobs
+    opened, closed and placed before o, pipeline events before o, and invoices dated before o (a
+    placement made before o and invoiced later is booked revenue at o, as it would have been
+    then). Each complete month from o to `as_of` is one (origin, month) pair. The estimated part
+    of the forecast from o (open and future jobs) is level-calibrated with `calibration_factors`
+    on (actual − booked) / estimated over the pairs known at o only; booked + that is the forecast
+    the product would have shown at o, and `mae` is its error. Seasonal-naive baseline: the same
+    month a year earlier.
 
     Returns:
-        dict with `mae` (calibrated forecast), `mae_uncalibrated` (raw forecast),
-        `seasonal_naive_mae` (€ per month), `pairs` (count); `calibration` (median actual / raw
-        forecast over all pairs: the factor of the live forecast), `calibration_by_origin`
-        [{origin "YYYY-MM", factor}], `calibration_min_origins`; `residual_q10`, `residual_q50`,
-        `residual_q90` (relative errors (actual − forecast) / forecast of the calibrated forecast)
-        and `uncalibrated_residual_q10/q50/q90` (same for the raw forecast); `interval`
-        [{horizon, low, high, pairs}] (`interval_ratios` of actual / (calibration × raw forecast));
+        dict with `mae` (calibrated forecast), `mae_uncalibrated` (booked + raw estimate),
+        `seasonal_naive_mae` (€ per month), `pairs` (count); `mae_3m`, `seasonal_naive_mae_3m`
+        (the same over the pairs of horizons 1–3); `booked_mae` (booked revenue alone as the
+        forecast); `calibration` (median (actual − booked) / estimate over all pairs: the factor of
+        the live forecast), `calibration_by_origin` [{origin "YYYY-MM", factor}],
+        `calibration_min_origins`; `residual_q10`, `residual_q50`, `residual_q90` (relative errors
+        (actual − forecast) / forecast of the calibrated forecast) and
+        `uncalibrated_residual_q10/q50/q90` (same uncalibrated); `interval`
+        [{horizon, low, high, pairs}] (`interval_ratios` of actual / live-calibrated forecast);
         `by_horizon` [{horizon, mae, mae_uncalibrated, seasonal_naive_mae}].
     """
     from core.model.scenarios import Scenario, apply_scenario
@@ -420,10 +516,16 @@ def backtest(
         frame = frame[(frame["kind"] == "forecast") & (frame["month"] <= last_full)]
         rows.append(
             pd.DataFrame(
-                {"origin": origin, "month": frame["month"].to_numpy(), "forecast": frame["mid"].to_numpy()}
+                {
+                    "origin": origin,
+                    "month": frame["month"].to_numpy(),
+                    "booked": frame["booked"].to_numpy(),
+                    "estimate": (frame["mid"] - frame["booked"]).to_numpy(),
+                }
             )
         )
     pairs = pd.concat(rows, ignore_index=True)
+    pairs["forecast"] = pairs["booked"] + pairs["estimate"]
     pairs["horizon"] = (
         (pairs["month"].dt.year - pairs["origin"].dt.year) * 12
         + pairs["month"].dt.month
@@ -433,15 +535,27 @@ def backtest(
     pairs["actual"] = revenue.reindex(pairs["month"]).fillna(0.0).to_numpy()
     pairs["seasonal_naive"] = revenue.reindex(pairs["month"] - pd.DateOffset(years=1)).to_numpy()
     pairs = pairs.dropna(subset=["seasonal_naive"])
-    factors = calibration_factors(pairs)
-    pairs["calibrated"] = pairs["forecast"] * factors.reindex(pairs["origin"]).to_numpy()
-    positive = pairs["forecast"] > 0
+    # the level corrects the estimate only: booked revenue is known
+    unbooked = pd.DataFrame(
+        {
+            "origin": pairs["origin"],
+            "month": pairs["month"],
+            "forecast": pairs["estimate"],
+            "actual": pairs["actual"] - pairs["booked"],
+        }
+    )
+    factors = calibration_factors(unbooked).clip(lower=0.0)
+    pairs["calibrated"] = pairs["booked"] + pairs["estimate"] * factors.reindex(pairs["origin"]).to_numpy()
+    positive = unbooked["forecast"] > 0
     level = (
-        float((pairs["actual"][positive] / pairs["forecast"][positive]).median()) if positive.any() else 1.0
+        float((unbooked["actual"][positive] / unbooked["forecast"][positive]).clip(lower=0).median())
+        if positive.any()
+        else 1.0
     )
     err = (pairs["actual"] - pairs["calibrated"]).abs()
     raw_err = (pairs["actual"] - pairs["forecast"]).abs()
     naive_err = (pairs["actual"] - pairs["seasonal_naive"]).abs()
+    near = pairs["horizon"] <= 3
 
     def quantiles(forecast: pd.Series, prefix: str) -> dict[str, float]:
         rel = ((pairs["actual"] - forecast) / forecast)[forecast > 0]
@@ -449,7 +563,10 @@ def backtest(
             f"{prefix}residual_q{q}": float(rel.quantile(q / 100)) if len(rel) else 0.0 for q in (10, 50, 90)
         }
 
-    shown = level * pairs["forecast"]
+    def mean(values: pd.Series) -> float | None:
+        return float(values.mean()) if len(values) else None
+
+    shown = pairs["booked"] + level * pairs["estimate"]
     band = interval_ratios((pairs["actual"] / shown)[shown > 0], pairs["horizon"][shown > 0])
     by_h = pd.DataFrame(
         {
@@ -461,9 +578,12 @@ def backtest(
     )
     by_h = by_h.groupby("horizon", as_index=False).mean()
     return {
-        "mae": float(err.mean()) if len(err) else None,
-        "mae_uncalibrated": float(raw_err.mean()) if len(raw_err) else None,
-        "seasonal_naive_mae": float(naive_err.mean()) if len(naive_err) else None,
+        "mae": mean(err),
+        "mae_uncalibrated": mean(raw_err),
+        "seasonal_naive_mae": mean(naive_err),
+        "mae_3m": mean(err[near]),
+        "seasonal_naive_mae_3m": mean(naive_err[near]),
+        "booked_mae": mean((pairs["actual"] - pairs["booked"]).abs()),
         "pairs": len(pairs),
         "calibration": level,
         "calibration_by_origin": [
@@ -504,7 +624,7 @@ def contributions(bundle: dict[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
     stacked = pd.concat([base_rows] * (len(features) + 1), ignore_index=True)
     for k, feature in enumerate(features, start=1):
         stacked.loc[k * n : (k + 1) * n - 1, feature] = reference[feature]
-    p, fee = _predict(bundle, stacked, stage=True)
+    p, fee = predict_jobs(bundle, stacked, stage=True)
     amounts = (p * fee).reshape(len(features) + 1, n)
     return pd.DataFrame((amounts[0] - amounts[1:]).T, columns=features, index=frame.index)
 
@@ -554,7 +674,7 @@ def open_jobs_predictions(
     is_open = (jobs["closed_at"] > t) | (jobs["closed_at"].isna() & (jobs["status"] == "open"))
     jobs = jobs[is_open & (jobs["opened_at"] <= t) & jobs["job_id"].isin(allowed)]
     frame = features_at(con, jobs, t)
-    p, fee = _predict(bundle, frame, stage=True)
+    p, fee = predict_jobs(bundle, frame, stage=True)
     names = con.execute("SELECT client_id, name AS client FROM clients").df()
     out = frame[["job_id", "client_id", "title", "job_type", "opened_at", "days_open"]].merge(
         names, on="client_id", how="left"

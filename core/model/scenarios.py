@@ -6,18 +6,19 @@ A scenario changes the learned assumptions:
 * `pitch_to_mer_rate`, `mer_to_placement_rate`: the funnel rates; a job's fill probability is
   scaled by new rate / learned rate (the funnel is multiplicative: expected placements per job =
   pitches × pitch→MER × MER→placement), capped at 1. Applies to open and future jobs.
-* `avg_fee`: average fee of a filled job, €; every predicted fee is scaled by avg_fee / learned
-  average (fees already invoiced or booked are not changed).
-* `monthly_objective`: revenue per month, €; gives the jobs to open per month to reach it.
+* `fee_factor`: every predicted fee relative to the learned one (1.1 = +10 %); fees already
+  invoiced or booked are not changed.
+* `monthly_objective`: revenue per month, €; drawn on the chart, and the jobs to open per month
+  to reach it (`jobs_needed`).
 
-The scenario acts on the raw forecast; the level calibration learned in the backtest
-(`ForecastInputs.level`) then multiplies it, as it does the learned forecast, so a scenario moves
-the forecast the product shows by the same relative amount as the raw one.
+The scenario acts on the estimated part of the forecast (open and future jobs); the level
+calibration learned in the backtest (`ForecastInputs.level`) then multiplies that part, as it does
+in the learned forecast; booked revenue is added unchanged.
 
-Jobs needed per month (steady state): objective / (level × expected amount of one new job
-(P(fill) × fee under the scenario)) — a month's revenue, once the pipeline has run at a constant
-opening rate for longer than the opening → invoice delay, is the opening rate × that amount,
-corrected by the same level as the forecast it is compared with.
+**Jobs to open per month** has one answer: `core.metrics.objectives.jobs_needed` (objective /
+(fill rate × average fee) over the job-type mix of the period). The scenario moves that same number
+(`jobs_needed`): the fill rate is scaled like every fill probability, the fee by `fee_factor`;
+at the learned values it is exactly the objectives answer.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Scenario:
     jobs_opened_factor: float = 1.0
     pitch_to_mer_rate: float | None = None
     mer_to_placement_rate: float | None = None
-    avg_fee: float | None = None
+    fee_factor: float = 1.0
     monthly_objective: float | None = None
 
 
@@ -48,31 +49,43 @@ def _ratio(new: float | None, learned: float) -> float:
     return new / learned
 
 
-def jobs_needed(inputs: ForecastInputs, scenario: Scenario) -> float | None:
-    """Jobs to open per month to reach `scenario.monthly_objective` in steady state.
-
-    Returns:
-        objective / (level × P(fill) × fee of an average new job under the scenario); None
-        without an objective or when a new job is worth nothing.
-    """
-    if scenario.monthly_objective is None:
-        return None
-    value = inputs.level * _new_job_value(inputs, scenario)
-    return scenario.monthly_objective / value if value > 0 else None
-
-
-def _p_scale(inputs: ForecastInputs, scenario: Scenario) -> float:
+def fill_scale(inputs: ForecastInputs | None, scenario: Scenario) -> float:
+    """How much the scenario's funnel rates multiply a fill probability (1.0 at the learned rates)."""
+    if inputs is None:
+        return 1.0
     return _ratio(scenario.pitch_to_mer_rate, inputs.pitch_to_mer) * _ratio(
         scenario.mer_to_placement_rate, inputs.mer_to_placement
     )
 
 
-def _fee_scale(inputs: ForecastInputs, scenario: Scenario) -> float:
-    return _ratio(scenario.avg_fee, inputs.new_fee)
+def jobs_needed(
+    fill_rate: float, avg_fee: float, scenario: Scenario, inputs: ForecastInputs | None = None
+) -> float | None:
+    """Jobs to open per month to reach `scenario.monthly_objective`, under the scenario.
+
+    objective / (min(1, fill rate × funnel scale) × average fee × fee factor), where the fill rate
+    and the average fee are those of `core.metrics.objectives.jobs_needed`'s `All` row and the
+    funnel scale is the scenario's rates / the learned ones (`fill_scale`). At the learned values
+    this is the objectives answer.
+
+    Args:
+        fill_rate, avg_fee: the `All` row of `objectives.jobs_needed` (share-weighted mix).
+        scenario: the what-if (its `monthly_objective` is the objective).
+        inputs: the forecast inputs holding the learned funnel rates; None: rates unchanged.
+
+    Returns:
+        Jobs per month; None without an objective or when a job is worth nothing.
+    """
+    if scenario.monthly_objective is None or fill_rate is None or avg_fee is None:
+        return None
+    value = min(1.0, fill_rate * fill_scale(inputs, scenario)) * avg_fee * scenario.fee_factor
+    if not value > 0:
+        return None
+    return scenario.monthly_objective / value
 
 
 def _new_job_value(inputs: ForecastInputs, scenario: Scenario) -> float:
-    return min(1.0, inputs.new_p * _p_scale(inputs, scenario)) * inputs.new_fee * _fee_scale(inputs, scenario)
+    return min(1.0, inputs.new_p * fill_scale(inputs, scenario)) * inputs.new_fee * scenario.fee_factor
 
 
 def apply_scenario(inputs: ForecastInputs, scenario: Scenario) -> pd.DataFrame:
@@ -83,23 +96,21 @@ def apply_scenario(inputs: ForecastInputs, scenario: Scenario) -> pd.DataFrame:
         scenario: the what-if.
 
     Returns:
-        DataFrame[month, low, mid, high, kind, jobs_opened, jobs_needed, objective]: `month` is the
+        DataFrame[month, low, mid, high, booked, kind, jobs_opened, objective]: `month` is the
         first day of the month; `kind` is `actual` (the last 24 invoiced months: low = mid = high)
-        or `forecast` (12 months, €: `mid` the calibrated forecast, `low`–`high` the 10 %–90 %
-        interval from the backtest, low <= mid <= high); `jobs_opened`
-        the expected jobs opened that month under the scenario; `jobs_needed` the jobs to open per
-        month for the objective (NaN without one); `objective` the monthly objective.
+        or `forecast` (12 months, €: `mid` = booked + level × (open jobs + jobs to open), the
+        calibrated forecast, `low`–`high` the 10 %–90 % interval from the backtest,
+        low <= mid <= high, mid >= booked); `booked` the fees of placements already made expected
+        to be invoiced that month (0 for actual months); `jobs_opened` the expected jobs opened
+        that month under the scenario; `objective` the monthly objective.
     """
-    p_scale = _p_scale(inputs, scenario)
-    fee_scale = _fee_scale(inputs, scenario)
-    open_value = np.minimum(1.0, inputs.open_p * p_scale) * inputs.open_fee * fee_scale
+    p_scale = fill_scale(inputs, scenario)
+    open_value = np.minimum(1.0, inputs.open_p * p_scale) * inputs.open_fee * scenario.fee_factor
     new_jobs = inputs.new_jobs * scenario.jobs_opened_factor
-    mid = inputs.level * (
-        (open_value @ inputs.open_timing if len(open_value) else np.zeros(len(inputs.months)))
-        + inputs.booked
-        + inputs.new_kernel @ new_jobs * _new_job_value(inputs, scenario)
-    )
-    needed = jobs_needed(inputs, scenario)
+    estimated = (
+        open_value @ inputs.open_timing if len(open_value) else np.zeros(len(inputs.months))
+    ) + inputs.new_kernel @ new_jobs * _new_job_value(inputs, scenario)
+    mid = inputs.booked + inputs.level * estimated
     objective = np.nan if scenario.monthly_objective is None else float(scenario.monthly_objective)
     future = pd.DataFrame(
         {
@@ -107,9 +118,9 @@ def apply_scenario(inputs: ForecastInputs, scenario: Scenario) -> pd.DataFrame:
             "low": np.maximum(np.minimum(mid * (1 + inputs.residual_low), mid), 0.0),
             "mid": mid,
             "high": np.maximum(mid * (1 + inputs.residual_high), mid),
+            "booked": inputs.booked,
             "kind": "forecast",
             "jobs_opened": new_jobs,
-            "jobs_needed": np.nan if needed is None else needed,
             "objective": objective,
         }
     )
@@ -120,9 +131,9 @@ def apply_scenario(inputs: ForecastInputs, scenario: Scenario) -> pd.DataFrame:
             "low": past["revenue"].to_numpy(float),
             "mid": past["revenue"].to_numpy(float),
             "high": past["revenue"].to_numpy(float),
+            "booked": 0.0,
             "kind": "actual",
             "jobs_opened": np.nan,
-            "jobs_needed": np.nan,
             "objective": objective,
         }
     )

@@ -23,6 +23,8 @@ import sklearn
 # Tables the features and targets read: a change in any of them makes the model stale.
 TRAINING_TABLES = ("jobs", "clients", "staff", "pipeline_events", "placements")
 
+# The bundle's layout (models, rules and verdicts); a bundle of another layout is retrained.
+BUNDLE_FORMAT = 2
 BUNDLE_FILE = "model.joblib"
 CARD_FILE = "card.json"
 
@@ -97,15 +99,22 @@ def read_card(db: Path) -> dict[str, Any] | None:
 def load(db: Path) -> dict[str, Any] | None:
     """The trained model bundle of warehouse `db`, or None when there is none usable.
 
-    A bundle written with other library versions, or unreadable, counts as none: the caller
-    retrains rather than risk wrong predictions from an incompatible pickle.
+    A bundle written with other library versions or in another layout (`BUNDLE_FORMAT`), or
+    unreadable, counts as none: the caller retrains rather than risk wrong predictions from an
+    incompatible pickle.
 
     Returns:
-        dict with `fee_model`, `fill_model`, `reference` (explanation baseline row), `card`.
+        dict with `fee_model`, `fill_model`, `stage_model`, `rules`, `use` (which of each model or
+        rule the predictions use), `reference` (explanation baseline row), `card`.
     """
     path = models_dir(db) / BUNDLE_FILE
     card = read_card(db)
-    if not path.exists() or card is None or card.get("versions") != library_versions():
+    if (
+        not path.exists()
+        or card is None
+        or card.get("versions") != library_versions()
+        or card.get("format") != BUNDLE_FORMAT
+    ):
         return None
     try:
         return joblib.load(path)

@@ -1,10 +1,13 @@
 """Train the fee and fill models with a time-based split, evaluate them against baselines, store them.
 
-* **Fee if filled** (regression): `HistGradientBoostingRegressor` on the log of the fee (fees are
-  skewed; the model predicts a typical fee, and MAE is measured in €), features known at opening.
-  Target: total placement fee of filled jobs. Baseline: median fee by job type × seniority.
+* **Fee if filled** (regression): where the job's salary and fee rate are known, the fee is the
+  contract formula salary × fee rate (`core.model.rules`), and the card gives that formula's error
+  on the test fills (`rule_mae`). The model, `HistGradientBoostingRegressor` on the log of the fee,
+  learns from the features known at opening *without* the contract terms, i.e. what is left when
+  the formula cannot apply; it is judged on every test fill against the median fee by job type ×
+  seniority, and used (where the formula cannot apply) only when it beats that rule.
 * **P(filled) at opening** (classification): `HistGradientBoostingClassifier`, target status
-  `filled` among closed jobs (filled, lost, cancelled), features known at opening. Baseline: fill
+  `filled` among closed jobs (filled, lost, cancelled), features known at opening. Rule: fill
   rate by job type. Strongly regularised (small trees, large leaves, slow learning): at opening
   the signal is weak and an over-confident model loses on the Brier score.
 * **P(filled) for a job already open** (the stage model): the same classifier trained on closed
@@ -13,8 +16,10 @@
 * **Split**: test = closed jobs opened in the 12 months up to the as-of date; train = jobs closed
   before the test period starts and opened long enough before it (the 90th percentile of job
   durations) for their outcome to be known, so that fast-closing jobs are not over-represented.
-* **Stored model**: after evaluation, the models are refitted on every closed job with the same
-  settings, so the forecast uses the most recent history; the card keeps the test figures.
+* **Verdict** (`core.model.rules`): each model against its rule on the same test rows, with 95 %
+  bootstrap intervals; a model the interval does not show better is not used, the rule is.
+* **Stored model**: after evaluation, the models and rules are refitted on every closed job with
+  the same settings, so the forecast uses the most recent history; the card keeps the test figures.
 """
 
 from __future__ import annotations
@@ -27,16 +32,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import calibration_curve
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import (
-    brier_score_loss,
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    roc_auc_score,
-)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
@@ -52,8 +50,9 @@ from core.model.features import (
     fill_snapshots,
     opening_features,
 )
-from core.model.forecast import backtest
-from core.model.store import library_versions, read_card, save, warehouse_checksum
+from core.model import rules
+from core.model.forecast import backtest, predict_jobs
+from core.model.store import BUNDLE_FORMAT, library_versions, read_card, save, warehouse_checksum
 from core.model.threads import single_thread
 
 Progress = Callable[[str, float], None] | None
@@ -163,10 +162,16 @@ def _fit_models(con, opening: pd.DataFrame, cutoff: pd.Timestamp) -> dict[str, A
     stage_model = fill_pipeline(STAGE_FEATURES).fit(
         stage_x[STAGE_FEATURES], stage_x["status"].eq("filled").to_numpy(), model__sample_weight=weight
     )
+    age = pd.Timedelta(days=STAGE_EVAL_DAYS)
     return {
         "fee_model": fee_model,
         "fill_model": fill_model,
         "stage_model": stage_model,
+        "rules": {
+            "fee": rules.fit_fee_rule(fee_rows),
+            "fill": rules.fit_fill_rule(closed),
+            "stage": rules.fit_fill_rule(closed[closed["closed_at"] > closed["opened_at"] + age]),
+        },
         "fee_rows": fee_rows,
         "closed": closed,
         "stage_x": stage_x,
@@ -184,25 +189,6 @@ def _reference(stage_x: pd.DataFrame) -> dict[str, Any]:
         else:
             ref[col] = float(values.median()) if values.notna().any() else np.nan
     return ref
-
-
-def _baseline_fee(train_fills: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
-    """Median fee by job type × seniority in training (then by job type, then overall)."""
-    by_both = train_fills.groupby(["job_type", "seniority"])["fee_eur"].median().rename("b2")
-    by_type = train_fills.groupby("job_type")["fee_eur"].median().rename("b1")
-    out = (
-        test[["job_type", "seniority"]]
-        .merge(by_both, left_on=["job_type", "seniority"], right_index=True, how="left")
-        .merge(by_type, left_on="job_type", right_index=True, how="left")
-    )
-    return out["b2"].fillna(out["b1"]).fillna(train_fills["fee_eur"].median()).to_numpy(float)
-
-
-def _baseline_fill(train_closed: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
-    """Fill rate by job type among training closed jobs (then overall)."""
-    rate = train_closed.assign(f=train_closed["status"].eq("filled")).groupby("job_type")["f"].mean()
-    overall = train_closed["status"].eq("filled").mean()
-    return test["job_type"].map(rate).astype(float).fillna(overall).to_numpy(float)
 
 
 def _importances(pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, scoring: str) -> list[dict[str, Any]]:
@@ -224,60 +210,46 @@ def _importances(pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, scoring: st
     return frame.round(4).to_dict("records")
 
 
-def _safe(fn, *args) -> float | None:
-    try:
-        return float(fn(*args))
-    except ValueError:  # e.g. AUC on a test set with one class only
-        return None
-
-
 def evaluate(con, fitted: dict[str, Any], opening: pd.DataFrame, test_from: pd.Timestamp) -> dict[str, Any]:
-    """Test-period figures of fitted models and baselines (at opening, jobs opened from `test_from`).
+    """Test-period figures of the fitted models against their rules (jobs opened from `test_from`).
 
     Returns:
-        dict with `fee`, `fill` (at opening, with the calibration curve), `fill_stage` (jobs still open
-        after STAGE_EVAL_DAYS), `expected_by_month` and `importances` sections.
+        dict with `fee` (`core.model.rules.compare_fees` of the model without contract terms vs the
+        median rule on every test fill, plus `rule_mae` / `rule_jobs`: the contract formula's error
+        on the test fills where it applies, None where it applies to none, and `formula_missing_jobs`),
+        `fill` (`compare_probabilities` at opening vs the fill rate by job type), `fill_stage` (jobs
+        still open after STAGE_EVAL_DAYS), `expected_by_month` and `importances` sections.
     """
     test = opening[opening["status"].isin(CLOSED_STATUSES) & (opening["opened_at"] >= test_from)]
     x = features_at(con, test, test["opened_at"])
-    p = fitted["fill_model"].predict_proba(x[FILL_FEATURES])[:, 1]
-    fee_hat = fitted["fee_model"].predict(x[FEE_FEATURES])
-    p_base = _baseline_fill(fitted["closed"], x)
-    fee_base = _baseline_fee(fitted["fee_rows"], x)
     y_fill = (x["status"] == "filled").to_numpy()
+    p = fitted["fill_model"].predict_proba(x[FILL_FEATURES])[:, 1] if len(x) else np.zeros(0)
+    p_rule = rules.fill_rate(fitted["rules"]["fill"], x)
+    fill = rules.compare_probabilities(y_fill, p, p_rule)
+
     has_fee = y_fill & (x["fee_eur"] > 0).to_numpy()
-    y_fee = x["fee_eur"].to_numpy(float)[has_fee]
+    fills = x[has_fee]
+    y_fee = fills["fee_eur"].to_numpy(float)
+    fee_hat = fitted["fee_model"].predict(fills[FEE_FEATURES]) if len(fills) else np.zeros(0)
+    fee = rules.compare_fees(y_fee, fee_hat, rules.median_fee(fitted["rules"]["fee"], fills))
+    formula = rules.contract_fee(fills)
+    applies = ~np.isnan(formula)
+    fee.update(
+        rule_mae=float(np.abs(formula[applies] - y_fee[applies]).mean()) if applies.any() else None,
+        rule_jobs=int(applies.sum()),
+        formula_missing_jobs=int((~applies).sum()),
+    )
 
-    fee = {
-        "mae": None,
-        "baseline_mae": None,
-        "mape": None,
-        "baseline_mape": None,
-        "test_jobs": int(has_fee.sum()),
-    }
-    if has_fee.any():
-        fee.update(
-            mae=float(mean_absolute_error(y_fee, fee_hat[has_fee])),
-            baseline_mae=float(mean_absolute_error(y_fee, fee_base[has_fee])),
-            mape=float(mean_absolute_percentage_error(y_fee, fee_hat[has_fee])),
-            baseline_mape=float(mean_absolute_percentage_error(y_fee, fee_base[has_fee])),
-        )
-    fill = {**_fill_scores(y_fill, p, p_base), "calibration": []}
-    if len(x) and len(np.unique(y_fill)) == 2:
-        observed, predicted = calibration_curve(y_fill, p, n_bins=10, strategy="quantile")
-        fill["calibration"] = [
-            {"predicted": round(float(a), 4), "observed": round(float(b), 4)}
-            for a, b in zip(predicted, observed)
-        ]
-
+    use = {"fee": fee["use_model"], "fill": fill["use_model"], "stage": True}
+    p_used, fee_used = predict_jobs({**fitted, "use": use}, x, stage=False)
     month = x["opened_at"].dt.to_period("M").dt.to_timestamp()
     by_month = (
         pd.DataFrame(
             {
                 "month": month,
                 "actual": np.where(has_fee, x["fee_eur"].fillna(0), 0.0),
-                "expected": p * fee_hat,
-                "baseline": p_base * fee_base,
+                "expected": p_used * fee_used,
+                "baseline": p_rule * rules.median_fee(fitted["rules"]["fee"], x),
             }
         )
         .groupby("month")
@@ -298,7 +270,7 @@ def evaluate(con, fitted: dict[str, Any], opening: pd.DataFrame, test_from: pd.T
     importances = {
         "fee": _importances(
             fitted["fee_model"].regressor_,
-            x.loc[has_fee, FEE_FEATURES].reset_index(drop=True),
+            fills[FEE_FEATURES].reset_index(drop=True),
             np.log(y_fee),
             "neg_mean_absolute_error",
         ),
@@ -315,30 +287,20 @@ def evaluate(con, fitted: dict[str, Any], opening: pd.DataFrame, test_from: pd.T
     }
 
 
-def _fill_scores(y: np.ndarray, p: np.ndarray, p_base: np.ndarray) -> dict[str, Any]:
-    return {
-        "auc": _safe(roc_auc_score, y, p),
-        "baseline_auc": _safe(roc_auc_score, y, p_base),
-        "brier": _safe(brier_score_loss, y, p),
-        "baseline_brier": _safe(brier_score_loss, y, p_base),
-        "test_jobs": len(y),
-        "fill_rate": float(y.mean()) if len(y) else None,
-    }
-
-
 def _evaluate_stage(con, fitted: dict[str, Any], test: pd.DataFrame) -> dict[str, Any]:
     """The stage model on test jobs still open STAGE_EVAL_DAYS after opening, with their pipeline then.
 
-    Baseline: fill rate by job type of the training jobs still open at that age.
+    Rule: fill rate by job type of the training jobs still open at that age.
     """
     age = pd.Timedelta(days=STAGE_EVAL_DAYS)
     still = test[test["closed_at"].isna() | (test["closed_at"] > test["opened_at"] + age)]
     x = features_at(con, still, still["opened_at"] + age)
-    train = fitted["closed"]
-    train_still = train[train["closed_at"] > train["opened_at"] + age]
     p = fitted["stage_model"].predict_proba(x[STAGE_FEATURES])[:, 1] if len(x) else np.zeros(0)
     y = x["status"].eq("filled").to_numpy()
-    return {"age_days": STAGE_EVAL_DAYS, **_fill_scores(y, p, _baseline_fill(train_still, x))}
+    return {
+        "age_days": STAGE_EVAL_DAYS,
+        **rules.compare_probabilities(y, p, rules.fill_rate(fitted["rules"]["stage"], x)),
+    }
 
 
 def _period(frame: pd.DataFrame, column: str) -> dict[str, str | None]:
@@ -355,10 +317,21 @@ def train_bundle(con, progress: Progress = None) -> dict[str, Any]:
         con: a DuckDB connection to the warehouse (read-only is enough).
         progress: optional callback(step, fraction).
 
+    A warehouse without a BO export but with CRM deals gets the deals model instead
+    (`core.model.deals.train_deals_bundle`).
+
     Returns:
-        dict with `fee_model`, `fill_model` (refitted on all closed jobs), `reference` (typical
-        feature values for explanations) and `card` (the model card, JSON-serialisable).
+        dict with `fee_model`, `fill_model`, `stage_model` (refitted on all closed jobs), `rules`,
+        `use`, `reference` (typical feature values for explanations) and `card` (the model card,
+        JSON-serialisable).
     """
+    from core.metrics.common import has_bo, has_crm
+
+    if not has_bo(con) and has_crm(con):
+        # a CRM-only warehouse: the deals model (core.model.deals)
+        from core.model.deals import train_deals_bundle
+
+        return train_deals_bundle(con, progress)
     with single_thread():
         return _train_bundle(con, progress)
 
@@ -381,14 +354,22 @@ def _train_bundle(con, progress: Progress) -> dict[str, Any]:
     fitted = _fit(con, opening, test_from)
     report("Evaluating on the test period", 0.35)
     figures = evaluate(con, fitted, opening, test_from)
+    # the verdicts: a model whose improvement over its rule is not shown is not used
+    use = {
+        "fee": figures["fee"]["use_model"],
+        "fill": figures["fill"]["use_model"],
+        "stage": figures["fill_stage"]["use_model"],
+    }
     report("Backtesting the revenue forecast", 0.55)
-    bt = backtest(con, fitted, as_of, opening, months=TEST_MONTHS)
+    bt = backtest(con, {**fitted, "use": use}, as_of, opening, months=TEST_MONTHS)
 
     report("Refitting on all closed jobs", 0.8)
     final = _fit(con, opening, t + pd.Timedelta(days=1))
     train_rows = fitted["closed"]
     test_rows = opening[opening["status"].isin(CLOSED_STATUSES) & (opening["opened_at"] >= test_from)]
     card = {
+        "format": BUNDLE_FORMAT,
+        "kind": "bo",
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "train_period": _period(train_rows, "opened_at"),
@@ -403,19 +384,23 @@ def _train_bundle(con, progress: Progress) -> dict[str, Any]:
             "final_fills": len(final["fee_rows"]),
         },
         **figures,
+        "use": use,
         "backtest": bt,
         "checksum": checksum,
         "versions": library_versions(),
         "features": {"fee": FEE_FEATURES, "fill": FILL_FEATURES, "stage": STAGE_FEATURES},
         "methods": {
-            "fee": "HistGradientBoostingRegressor on log(fee), features at opening",
-            "fill": "HistGradientBoostingClassifier, features at opening",
+            "fee": "salary × fee rate where both are known; elsewhere HistGradientBoostingRegressor on"
+            " log(fee), features at opening without the contract terms, if it beats the median fee by"
+            " job type × seniority (95 % bootstrap interval of the MAE gain above 0), else that median",
+            "fill": "HistGradientBoostingClassifier, features at opening, if it beats the fill rate by job"
+            " type (95 % bootstrap interval of the Brier gain above 0), else that rate",
             "stage": "HistGradientBoostingClassifier, closed jobs observed at ages "
             + ", ".join(map(str, FILL_OFFSETS_DAYS))
             + " days with pipeline so far (scores open jobs)",
             "explanation": "one-at-a-time substitution by the training median / most frequent value",
-            "calibration": "forecast × median actual / forecast over the backtest pairs (in the backtest:"
-            " pairs known at the origin only)",
+            "calibration": "booked + estimate × median (actual − booked) / estimate over the backtest"
+            " pairs (in the backtest: pairs known at the origin only)",
             "interval": "10th-90th percentile of actual / calibrated forecast in the backtest, by horizon",
         },
     }
@@ -425,6 +410,8 @@ def _train_bundle(con, progress: Progress) -> dict[str, Any]:
         "fee_model": final["fee_model"],
         "fill_model": final["fill_model"],
         "stage_model": final["stage_model"],
+        "rules": final["rules"],
+        "use": use,
         "reference": _reference(final["stage_x"]),
         "card": card,
     }
@@ -453,8 +440,13 @@ def model_report(db_path: Path) -> dict[str, Any] | None:
     """The `model` key of `python -m core report --json`, from the stored card; None when untrained.
 
     Returns:
-        {fee: {mae, baseline_mae, mape}, fill: {auc, baseline_auc, brier, baseline_brier},
-        backtest: {mae, seasonal_naive_mae}, trained_at, train_period, test_period}.
+        {kind ("bo" or "crm"), fee: {mae, baseline_mae, mape, rule_mae, uses}, fill: {auc,
+        baseline_auc, brier, baseline_brier, auc_interval, uses}, win (CRM-only: {auc, baseline_auc,
+        brier, baseline_brier, auc_interval, uses, crm_probability_auc, crm_probability_brier,
+        crm_probability_note}; else None), backtest: {mae, seasonal_naive_mae, mae_3m,
+        seasonal_naive_mae_3m}, trained_at, train_period, test_period}; `uses` is `model` or `rule`
+        (what the product's predictions use), `auc_interval` [low, high] the 95 % bootstrap interval.
+        A CRM-only card has null `fee` and `fill` values.
     """
     card = read_card(Path(db_path))
     if card is None:
@@ -464,11 +456,40 @@ def model_report(db_path: Path) -> dict[str, Any] | None:
         values = card.get(section) or {}
         return {k: values.get(k) for k in keys}
 
-    return {
-        "fee": pick("fee", ("mae", "baseline_mae", "mape")),
-        "fill": pick("fill", ("auc", "baseline_auc", "brier", "baseline_brier")),
-        "backtest": pick("backtest", ("mae", "seasonal_naive_mae")),
+    def uses(section: str) -> str:
+        return "model" if (card.get(section) or {}).get("use_model") else "rule"
+
+    common = {
+        "kind": card.get("kind", "bo"),
         "trained_at": card.get("trained_at"),
         "train_period": card.get("train_period"),
         "test_period": card.get("test_period"),
+    }
+    backtest = pick("backtest", ("mae", "seasonal_naive_mae", "mae_3m", "seasonal_naive_mae_3m"))
+    if card.get("kind") == "crm":
+        crm = card.get("crm_probability") or {}
+        return {
+            "fee": {k: None for k in ("mae", "baseline_mae", "mape", "rule_mae", "uses")},
+            "fill": {
+                k: None for k in ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval", "uses")
+            },
+            "win": {
+                **pick("win", ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval")),
+                "uses": uses("win"),
+                "crm_probability_auc": crm.get("crm_auc"),
+                "crm_probability_brier": crm.get("crm_brier"),
+                "crm_probability_note": crm.get("reason"),
+            },
+            "backtest": backtest,
+            **common,
+        }
+    return {
+        "fee": {**pick("fee", ("mae", "baseline_mae", "mape", "rule_mae")), "uses": uses("fee")},
+        "fill": {
+            **pick("fill", ("auc", "baseline_auc", "brier", "baseline_brier", "auc_interval")),
+            "uses": uses("fill"),
+        },
+        "win": None,
+        "backtest": backtest,
+        **common,
     }

@@ -40,6 +40,8 @@ def make_app(monkeypatch: pytest.MonkeyPatch, uploads: Path) -> Callable[[Path],
 
     def make(db: Path) -> AppTest:
         monkeypatch.setenv("CROSSVIEW_DB", str(db))
+        # no minute of model training behind every page opened (tests/app/test_forecast.py turns it on)
+        monkeypatch.setenv("CROSSVIEW_TRAIN_IN_BACKGROUND", "0")
         return AppTest.from_file(ENTRY, default_timeout=TIMEOUT)
 
     return make

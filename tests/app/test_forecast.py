@@ -2,7 +2,10 @@
 
 Training on the demo warehouse takes most of a minute, so the tests with a model stand in a
 hand-made model output (`ForecastInputs`) for the trained one: what is tested here is that the
-page shows exactly what `apply_scenario` computes from it, and that the sliders recompute it.
+page shows exactly what `apply_scenario` and the one jobs-to-open answer compute from it, and that
+the sliders recompute them (the model itself is tested in tests/core/test_model.py). Without a
+model the page starts the background training (`app.ui.training.start`, recorded here instead of
+training for a minute) and shows its progress.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.ui import training
 from app.ui.widgets import money
 from core.filters import Filters
 from core.metrics.objectives import jobs_needed
-from core.model import forecast, scenarios, store, train
+from core.model import forecast, scenarios, store
 from core.model.scenarios import Scenario, apply_scenario
 from tests.app.pages_support import (
     assert_table,
@@ -36,9 +40,19 @@ CARD = {
     "checksum": "stand-in",
     "train_period": {"from": "2022-01-03", "to": "2025-10-31"},
     "test_period": {"from": "2025-11-01", "to": "2026-10-31"},
-    "fee": {"mae": 2000.0, "baseline_mae": 3000.0, "mape": 0.12},
-    "fill": {"auc": 0.8, "baseline_auc": 0.6, "brier": 0.15, "baseline_brier": 0.2},
-    "backtest": {"mae": 20000.0, "seasonal_naive_mae": 30000.0},
+    "fee": {"mae": 2000.0, "baseline_mae": 3000.0, "mape": 0.12, "rule_mae": 0.0, "rule_jobs": 70,
+            "test_jobs": 72, "formula_missing_jobs": 2, "mae_gain_interval": [-200.0, 1500.0],
+            "use_model": False},
+    "fill": {"auc": 0.55, "auc_interval": [0.48, 0.62], "baseline_auc": 0.53,
+             "auc_gain_interval": [-0.07, 0.12],
+             "brier": 0.153, "baseline_brier": 0.157, "use_model": False,
+             "reliability": [{"predicted": 0.1, "observed": 0.12, "jobs": 50}],
+             "baseline_reliability": [{"predicted": 0.15, "observed": 0.1, "jobs": 50}]},
+    "fill_stage": {"age_days": 30, "auc": 0.67, "auc_interval": [0.59, 0.75], "baseline_auc": 0.49,
+                   "auc_gain_interval": [0.07, 0.3], "brier": 0.133, "baseline_brier": 0.14,
+                   "use_model": True},
+    "backtest": {"mae": 20000.0, "seasonal_naive_mae": 30000.0, "mae_3m": 36000.0,
+                 "seasonal_naive_mae_3m": 51000.0},
     "importances": {"fee": [{"feature": "salary_k", "importance": 900.0, "std": 10.0, "label": "salary"}]},
 }
 
@@ -58,8 +72,9 @@ def stand_in_inputs() -> forecast.ForecastInputs:
         new_p=0.3,
         new_fee=12_000.0,
         new_kernel=np.eye(12) * 0.5,
-        pitch_to_mer=0.3,
-        mer_to_placement=0.08,
+        # learned rates off the slider's coarse steps: 4.8 % must not start at 5 %
+        pitch_to_mer=0.3012,
+        mer_to_placement=0.048,
         residual_low=-0.2,
         residual_high=0.25,
         history=pd.DataFrame(
@@ -77,7 +92,6 @@ def stand_in_model(monkeypatch: pytest.MonkeyPatch) -> forecast.ForecastInputs:
     bundle = {"card": CARD}
     monkeypatch.setattr(store, "load", lambda db: bundle)
     monkeypatch.setattr(store, "read_card", lambda db: CARD)
-    monkeypatch.setattr(train, "read_card", lambda db: CARD)
     monkeypatch.setattr(store, "warehouse_checksum", lambda con: "stand-in")
     monkeypatch.setattr(forecast, "forecast_inputs", lambda con, bundle: inputs)
     jobs = pd.DataFrame(
@@ -104,61 +118,98 @@ def forecast_rows(inputs: forecast.ForecastInputs, scenario: Scenario) -> pd.Dat
     return frame[frame["kind"] == "forecast"]
 
 
-def test_without_a_model_the_objective_calculator_and_a_train_button(app, demo_con, monkeypatch) -> None:
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> list:
+    """No trained model; the trainings the page starts are recorded, not run."""
+    started: list = []
+
+    def start(db):
+        started.append(db)
+        run = training.Run(str(db), step="Training on the past (time-based split)", fraction=0.1)
+        training._RUNS[training._key(db)] = run
+        return run
+
     monkeypatch.setattr(store, "load", lambda db: None)
     monkeypatch.setattr(store, "read_card", lambda db: None)
+    monkeypatch.setattr(training, "start", start)
+    monkeypatch.setattr(training, "_RUNS", {})
+    monkeypatch.setenv(training.AUTO_ENV, "1")
+    return started
+
+
+def _shown(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_without_a_model_the_calculator_and_training_in_the_background(app, demo_con, no_model) -> None:
     at = open_page(app, "forecast")
+    assert not at.exception
     f = default_filters(demo_con)
     needed = jobs_needed(demo_con, f, OBJECTIVE)
     assert_table(at, "forecast_jobs_needed", needed)
     total = needed.set_index("job_type").loc["All", "jobs_needed"]
-    assert at.metric[0].value == f"{total:,.1f}"
-    assert any("No revenue forecast yet" in text for text in infos(at))
-    assert at.button(key="forecast_train").label == "Train the models"
+    assert _shown(at) == {"Jobs to open per month": f"{total:,.1f}"}
+    # a fresh warehouse without a model: the training starts by itself and shows its progress
+    assert len(no_model) == 1
+    assert any("Training the models in the background" in str(p.proto.text) for p in at.get("progress"))
     # A new objective recomputes the calculator.
     at.number_input(key="forecast_objective").set_value(250_000.0).run()
     assert_table(at, "forecast_jobs_needed", jobs_needed(demo_con, f, 250_000.0))
+    assert len(no_model) == 1  # the same training, not a second one
 
 
-def test_with_a_model_the_scenario_recomputes_the_forecast(app, demo_con, stand_in_model) -> None:
+def test_with_a_model_one_answer_that_the_scenario_moves(app, demo_con, stand_in_model) -> None:
     inputs = stand_in_model
     at = open_page(app, "forecast")
-    learned = Scenario(1.0, 0.3, 0.08, 12_000.0, OBJECTIVE)
+    assert not at.exception
+    # the sliders start exactly at the learned values
+    assert at.slider(key="forecast_m2p").value == 4.8 and at.slider(key="forecast_p2m").value == 30.12
+    assert at.slider(key="forecast_jobs_pct").value == 0 and at.slider(key="forecast_fee_pct").value == 0
+    learned = Scenario(monthly_objective=OBJECTIVE)
     assert_table(at, "forecast_months", forecast_rows(inputs, learned))
-    shown = {m.label: m.value for m in at.metric}
-    assert (
-        shown["Jobs to open per month under this scenario"]
-        == f"{scenarios.jobs_needed(inputs, learned):,.1f}"
-    )
-    assert len(at.get("plotly_chart")) == 1
+    # one answer: at the learned values, the objectives' jobs to open per month
+    mix = jobs_needed(demo_con, default_filters(demo_con), OBJECTIVE).set_index("job_type").loc["All"]
+    assert _shown(at)["Jobs to open per month"] == f"{mix['jobs_needed']:,.1f}"
+    assert len(at.get("plotly_chart")) >= 1
     assert_table(at, "forecast_open_jobs", forecast.open_jobs_predictions(demo_con, Filters(), {}))
-    # Sliders: 20 % more jobs and a MER→placement rate back at 9 %.
+    # Sliders: 20 % more jobs and a MER→placement rate at 9 %: the same number moves
     at.slider(key="forecast_jobs_pct").set_value(20).run()
     at.slider(key="forecast_m2p").set_value(9.0).run()
-    scenario = Scenario(1.2, 0.3, 0.09, 12_000.0, OBJECTIVE)
+    scenario = Scenario(1.2, None, 0.09, 1.0, OBJECTIVE)
     assert_table(at, "forecast_months", forecast_rows(inputs, scenario))
-    shown = {m.label: m.value for m in at.metric}
-    assert (
-        shown["Jobs to open per month under this scenario"]
-        == f"{scenarios.jobs_needed(inputs, scenario):,.1f}"
-    )
-    assert money(forecast_rows(inputs, scenario)["mid"].sum()) != money(
-        forecast_rows(inputs, learned)["mid"].sum()
-    )
+    moved = scenarios.jobs_needed(mix["fill_rate"], mix["avg_fee"], scenario, inputs)
+    assert _shown(at)["Jobs to open per month"] == f"{moved:,.1f}" != f"{mix['jobs_needed']:,.1f}"
+    moved_total = forecast_rows(inputs, scenario)["mid"].sum()
+    assert money(moved_total) != money(forecast_rows(inputs, learned)["mid"].sum())
+    # the reset brings every slider back to the learned values, and the answer with them
+    at.button(key="forecast_reset").click().run()
+    assert at.slider(key="forecast_m2p").value == 4.8 and at.slider(key="forecast_jobs_pct").value == 0
+    assert _shown(at)["Jobs to open per month"] == f"{mix['jobs_needed']:,.1f}"
+    assert_table(at, "forecast_months", forecast_rows(inputs, learned))
 
 
-def test_one_salesperson_one_month(app, demo_con, monkeypatch) -> None:
-    monkeypatch.setattr(store, "load", lambda db: None)
-    monkeypatch.setattr(store, "read_card", lambda db: None)
+def test_the_model_card_says_when_the_rule_is_used(app, stand_in_model) -> None:
+    at = open_page(app, "forecast")
+    captions = " ".join(c.value for c in at.caption)
+    # the fill model's AUC 0.55 has a gain interval including 0: no delta, the rule is named
+    tile = next(m for m in at.metric if m.label == "P(filled) at opening (AUC)")
+    assert tile.value == "0.55" and not tile.proto.delta
+    assert "95 % interval 0.48–0.62. The model adds nothing yet" in captions
+    assert "the product uses the fill rate by job type" in captions
+    # the stage model's gain interval is above 0: its improvement is shown
+    stage = next(m for m in at.metric if m.label.startswith("P(filled) of open jobs"))
+    assert stage.proto.delta == "+0.18 vs rule"
+    assert at.button(key="forecast_train").label == "Retrain the models"
+
+
+def test_one_salesperson_one_month(app, demo_con, no_model) -> None:
     sales_id, start, end = busiest_salesperson_month(demo_con)
     at = open_page(app, "forecast", custom_period(start, end, sales_id))
     needed = jobs_needed(demo_con, Filters(date_from=start, date_to=end, sales=(sales_id,)), OBJECTIVE)
     assert_table(at, "forecast_jobs_needed", needed)
 
 
-def test_idle_salesperson_month_says_why(app, demo_con, monkeypatch) -> None:
-    monkeypatch.setattr(store, "load", lambda db: None)
-    monkeypatch.setattr(store, "read_card", lambda db: None)
+def test_idle_salesperson_month_says_why(app, demo_con, no_model) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "forecast", custom_period(start, end, sales_id))
     assert any("no fill rate or fee to plan with" in text for text in infos(at))
@@ -171,10 +222,34 @@ def test_without_pipeline_events_the_rate_sliders_step_aside(app, stand_in_model
     card = {**CARD, "trained_at": "2026-11-02T10:00:00+00:00"}
     monkeypatch.setattr(store, "load", lambda db: {"card": card})
     monkeypatch.setattr(store, "read_card", lambda db: card)
-    monkeypatch.setattr(train, "read_card", lambda db: card)
     monkeypatch.setattr(forecast, "forecast_inputs", lambda con, bundle: inputs)
     at = open_page(app, "forecast")
     assert not at.exception
-    assert [s.key for s in at.slider] == ["forecast_jobs_pct", "forecast_fee"]
-    unchanged = Scenario(1.0, None, None, 12_000.0, OBJECTIVE)
+    assert [s.key for s in at.slider] == ["forecast_jobs_pct", "forecast_fee_pct"]
+    unchanged = Scenario(monthly_objective=OBJECTIVE)
     assert_table(at, "forecast_months", forecast_rows(inputs, unchanged))
+
+
+def test_a_crm_only_warehouse_gets_its_forecast_and_win_odds(make_app, tmp_path) -> None:
+    from pathlib import Path
+
+    from core.model import deals
+    from core.model.train import train_and_save
+    from core.warehouse import build, connect
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "crm_only"
+    db = tmp_path / "crossview.duckdb"
+    build(crm=fixture / "opportunities.csv", bo=None, db=db, mapping=fixture / "mapping.json",
+          teams=fixture / "teams.csv", accounts=fixture / "accounts.csv")
+    train_and_save(db)
+    bundle = store.load(db)
+    with connect(db) as con:
+        expected = deals.deals_forecast(con, bundle)
+        odds = deals.open_deals_predictions(con, bundle)
+    at = open_page(make_app(db), "forecast")
+    assert not at.exception
+    assert_table(at, "forecast_months", expected[expected["kind"] == "forecast"].drop(columns="booked"))
+    assert any(m.label == "P(won) of a deal (AUC)" for m in at.metric)
+    at = open_page(make_app(db), "pipeline")
+    assert not at.exception
+    assert_table(at, "pipeline_win_odds", odds)

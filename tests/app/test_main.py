@@ -14,7 +14,7 @@ from app.ui.upload import bo_table, safe_name
 from app.ui.widgets import days, money, pct, plain
 from core.filters import Filters
 from tests.app.conftest import assert_no_exception
-from tests.helpers import warehouse
+from tests.helpers import as_built, warehouse
 
 AS_OF = date(2026, 10, 31)
 FIRST = date(2022, 1, 3)
@@ -77,7 +77,7 @@ def test_bo_files_are_recognised_by_name_only() -> None:
 @pytest.fixture
 def tiny_db(tmp_path: Path) -> Path:
     """Two salespeople in two teams, one coach, one client with two jobs and one placement."""
-    con = warehouse({
+    con = as_built(warehouse({
         "staff": [{"staff_id": "s1", "name": "Ann Lee", "role": "sales", "team": "North"},
                   {"staff_id": "s2", "name": "Bob Roy", "role": "sales", "team": "South"},
                   {"staff_id": "c1", "name": "Cat Poe", "role": "coach", "team": "North"}],
@@ -89,7 +89,7 @@ def tiny_db(tmp_path: Path) -> Path:
         "placements": [{"placement_id": "p1", "job_id": "j1", "fee_eur": 20000.0,
                         "invoiced_at": date(2026, 3, 1)}],
         "build_log": [{"file": "*", "kind": "info", "name": "test"}],
-    })
+    }))
     db = tmp_path / "wh" / "crossview.duckdb"
     db.parent.mkdir()
     con.execute("ATTACH ? AS target", [str(db)])
@@ -129,9 +129,26 @@ def test_presets_set_the_period_and_reset_clears_everything(make_app, tiny_db: P
 
 
 def test_navigation_lists_the_pages_in_groups(make_app, tiny_db: Path) -> None:
+    from app.main import PAGES
+
+    assert {group: [file for file, _, _ in pages] for group, pages in PAGES.items()} == {
+        "": ["overview.py"],
+        "Clients": ["clients.py", "time_wasters.py", "typology.py", "churn.py"],
+        "Sales activity": ["seasonality.py", "funnel.py", "pipeline.py", "forecast.py"],
+        "Data": ["data.py"],
+    }
+    # Every page file is in the navigation, once.
+    listed = [file for pages in PAGES.values() for file, _, _ in pages]
+    assert sorted(listed) == sorted(p.name for p in (Path(__file__).parents[2] / "pages").glob("*.py"))
     at = make_app(tiny_db).run(timeout=60)
     assert_no_exception(at)
-    assert at.title[0].value == "Overview"
+    assert at.title[0].value == "Overview"  # the default page
+    # Each entry opens its own page (the page's heading, which may say more than the menu title).
+    headings = {"typology.py": "Client typology"}
+    for file, title, _ in (entry for pages in PAGES.values() for entry in pages):
+        at.switch_page(f"../pages/{file}").run(timeout=60)
+        assert_no_exception(at)
+        assert at.title[0].value == headings.get(file, title), file
 
 
 def test_a_deleted_warehouse_is_said_and_a_rebuild_offered(make_app, tmp_path: Path) -> None:
@@ -153,6 +170,19 @@ def test_a_corrupted_warehouse_is_said_and_a_rebuild_offered(make_app, tmp_path:
     assert_no_exception(at)
     assert "Rebuild" in " ".join(b.label for b in at.button)
     assert at.error and "damaged" in at.error[0].value
+
+
+def test_a_warehouse_of_an_older_version_is_said_and_a_rebuild_offered(make_app, tiny_db: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(tiny_db))
+    con.execute("DELETE FROM build_log WHERE name = 'schema_version'")
+    con.close()
+    at = make_app(tiny_db).run(timeout=60)
+    assert_no_exception(at)
+    assert at.title[0].value == "The data needs rebuilding"
+    assert at.error and "older version" in at.error[0].value
+    assert "Rebuild" in " ".join(b.label for b in at.button)
 
 
 # --- access ----------------------------------------------------------------------------------------------

@@ -21,11 +21,14 @@ from tests.app.pages_support import (
 pytestmark = pytest.mark.demo
 
 
+NAMES = {"jobs_opened": "jobs opened", "placements": "placements invoiced", "revenue": "revenue invoiced (€)"}
+
+
 def peak_and_trough(con, f: Filters, measure: str = "jobs_opened") -> list[tuple[str, str]]:
     index = seasonal_index(con, f, measure)
     return [
-        ("Peak month", index.loc[index["is_peak"], "month_name"].iloc[0]),
-        ("Trough month", index.loc[index["is_trough"], "month_name"].iloc[0]),
+        (f"Peak month of {NAMES[measure]}", index.loc[index["is_peak"], "month_name"].iloc[0]),
+        (f"Trough month of {NAMES[measure]}", index.loc[index["is_trough"], "month_name"].iloc[0]),
     ]
 
 
@@ -45,8 +48,8 @@ def test_default_filters(app, demo_con) -> None:
 def test_all_time_names_the_planted_peak_and_trough(app, demo_con, demo_truth) -> None:
     at = open_page(app, "seasonality", {"period": "All time"})
     months = {m.label: m.value for m in at.metric}
-    assert months["Peak month"] == calendar.month_name[demo_truth["seasonality"]["peak_month"]]
-    assert months["Trough month"] == calendar.month_name[demo_truth["seasonality"]["trough_month"]]
+    assert months["Peak month of jobs opened"] == calendar.month_name[demo_truth["seasonality"]["peak_month"]]
+    assert months["Trough month of jobs opened"] == calendar.month_name[demo_truth["seasonality"]["trough_month"]]
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:

@@ -63,14 +63,6 @@ def test_previous_period_has_same_length():
     assert (f.date_from, f.date_to) == (date(2024, 1, 1), date(2024, 3, 31))
 
 
-def test_segment_filter_uses_lifetime_ranking(con):
-    con.execute("""INSERT INTO placements (placement_id, job_id, fee_eur) VALUES
-        ('P1', 'J1', 100.0), ('P2', 'J2', 50.0)""")
-    # Two clients with turnover: ceil(1% of 2) = 1 -> A is top; ceil(5%), ceil(20%) are 1 too -> B is other.
-    assert _job_ids(con, Filters(segments=("top",))) == ["J1", "J3"]
-    assert _job_ids(con, Filters(segments=("other",))) == ["J2"]
-
-
 def test_resolve_sales_names(con):
     assert resolve_sales_names(con, ("ana roy", "Bob Li")) == ("S1", "S2")
     with pytest.raises(UserError, match="Zed"):

