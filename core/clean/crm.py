@@ -42,11 +42,11 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout) 
         derived.append(label_column("stage_detail_src", "lbl_deal_stage", "stage_detail", "stage_detail_src__l"))
     derived += date_columns(DATES, info.kind == "xlsx") + number_columns(NUMBERS)
     derived.append(Derived("amount", "amount__k", "cv_is_k(v)", default="FALSE"))
-    stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
+    kept = stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
     fc.structural("_t")
     fc.quarantine("missing.deal_id", "no deal id: the row cannot be referenced", '"deal_id" IS NULL', "_t",
                   column="deal_id")
-    fc.duplicates("_t", columns + [f"_x{i}" for i in range(len(extra_cols))], "deal_id")
+    fc.duplicates("_t", columns + kept, "deal_id")
 
     typed_dates(con, fc, "_t", DATES)
     typed_numbers(fc, "_t", NUMBERS)
