@@ -218,6 +218,16 @@ def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...]) -> None:
                q(c), frm=frm)
 
 
+INTEGER_MAX = 2_147_483_647  # the warehouse's INTEGER columns (employees) hold up to this
+
+
+def integer_range(fc: FileCleaner, frm: str, integers: tuple[str, ...]) -> None:
+    """invalid.number_out_of_range: a whole-number cell beyond what an INTEGER column holds -> NULL."""
+    for c in integers:
+        fc.change("invalid.number_out_of_range", "flagged", c, c + "__n", f"abs({q(c + '__n')}) > {INTEGER_MAX}",
+                  "NULL", original=q(c), frm=frm)
+
+
 def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main: str,
                  dates: tuple[str, ...]) -> None:
     """time_order.future_date: a date > 366 days after the 99th percentile of the main date -> NULL."""
@@ -268,6 +278,7 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
                q(col + "__orig"), q(col + "__l"), frm="_t", params=list(canon))
     typed_dates(con, fc, "_t", spec.dates)
     typed_numbers(fc, "_t", spec.numbers + spec.integers)
+    integer_range(fc, "_t", spec.integers)
     for col in spec.booleans:
         fc.log("invalid.unparseable_boolean", "flagged", col, f"{q(col)} IS NOT NULL AND {q(col + '__b')} IS NULL",
                q(col), frm="_t")
