@@ -442,7 +442,7 @@ def check_workbook(path: Path, limit: int = XLSX_MAX_XML) -> WorkbookSize:
                 sheet = entry.filename.startswith("xl/worksheets/")
                 tail = b""
                 with archive.open(entry) as part:
-                    for chunk in iter(lambda: part.read(CHUNK), b""):
+                    for chunk in iter(lambda: part.read(1 << 20), b""):
                         total += len(chunk)
                         if total > limit:
                             raise _fail(path, f"unpacks to more than {limit >> 20} MB of data (the file is "
