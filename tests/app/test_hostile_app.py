@@ -1,0 +1,78 @@
+"""The app under the second round of hostile use (issue 16): a rebuild under an open session, a shared link
+whose period ends before it starts, clashing uploads, a workbook bomb uploaded, and the shared password."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from helpers import warehouse
+
+
+def _db(path: Path, year: int, team: str) -> Path:
+    """Two salespeople of `team` with jobs opened in `year` (January and June)."""
+    con = warehouse({
+        "staff": [{"staff_id": "s1", "name": "Ann Lee", "role": "sales", "team": team},
+                  {"staff_id": "s9", "name": "Zoe Kim", "role": "sales", "team": team}],
+        "clients": [{"client_id": "k1", "name": "Acme"}],
+        "jobs": [{"job_id": "j1", "client_id": "k1", "job_type": "Developer", "opened_at": date(year, 1, 10),
+                  "sales_id": "s1", "status": "filled"},
+                 {"job_id": "j2", "client_id": "k1", "job_type": "Developer", "opened_at": date(year, 6, 10),
+                  "sales_id": "s9", "status": "open"}],
+        "placements": [{"placement_id": "p1", "job_id": "j1", "fee_eur": 20000.0, "invoiced_at": date(year, 3, 1)}],
+        "build_log": [{"file": "*", "kind": "info", "name": "test"}],
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("ATTACH ? AS target", [str(path)])
+    con.execute("COPY FROM DATABASE memory TO target")
+    con.close()
+    return path
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_rebuild_with_other_dates_and_teams_resets_the_filters_with_a_notice(make_app, tmp_path: Path) -> None:
+    db = _db(tmp_path / "wh" / "crossview.duckdb", 2026, "North")
+    at = make_app(db).run()
+    at.sidebar.date_input(key="flt_period").set_value((date(2026, 2, 1), date(2026, 5, 1))).run()
+    at.sidebar.multiselect(key="flt_teams").select("North").run()
+    at.sidebar.multiselect(key="flt_sales").select("s9").run()
+    assert at.session_state["flt_preset"] == "Custom"
+    # Another session rebuilds: the new warehouse covers 2019 only, with another team (s9 is still there).
+    os.replace(_db(tmp_path / "new" / "crossview.duckdb", 2019, "East"), db)
+    at.run()
+    _no_exception(at)
+    assert "no longer covers the chosen period, teams" in at.sidebar.info[0].value
+    assert at.session_state["flt_preset"] == "Last 12 months"
+    assert at.sidebar.date_input(key="flt_period").value == (date(2019, 1, 10), date(2019, 6, 10))
+    assert at.session_state["flt_teams"] == [] and at.session_state["flt_sales"] == ["s9"]
+    at.run()
+    _no_exception(at)
+    assert not at.sidebar.info  # said once
+
+
+def test_a_preset_follows_the_rebuilt_data_silently(make_app, tmp_path: Path) -> None:
+    db = _db(tmp_path / "wh" / "crossview.duckdb", 2026, "North")
+    at = make_app(db).run()
+    os.replace(_db(tmp_path / "new" / "crossview.duckdb", 2019, "North"), db)
+    at.run()
+    _no_exception(at)
+    assert at.sidebar.date_input(key="flt_period").value == (date(2019, 1, 10), date(2019, 6, 10))
+    assert not at.sidebar.info
+
+
+def test_a_link_whose_period_ends_before_it_starts(make_app, tmp_path: Path) -> None:
+    at = make_app(_db(tmp_path / "wh" / "crossview.duckdb", 2026, "North"))
+    at.query_params["period"] = "Custom"
+    at.query_params["from"] = "2026-01-01"
+    at.query_params["to"] = "2023-01-01"
+    at.run()
+    _no_exception(at)
+    assert "ends (01/01/2023) before it starts (01/01/2026)" in at.sidebar.info[0].value
+    assert at.session_state["flt_preset"] == "Last 12 months"
+    assert at.sidebar.date_input(key="flt_period").value == (date(2026, 1, 10), date(2026, 6, 10))
