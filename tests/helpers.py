@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import zipfile
+from pathlib import Path
+
 import duckdb
 
 from core.schema import ALL_TABLES, TABLES_BY_NAME
@@ -29,3 +32,27 @@ def warehouse(rows: Mapping[str, Sequence[Mapping[str, object]]]) -> duckdb.Duck
             names = ", ".join(f'"{c}"' for c in cols)
             con.execute(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', [row[c] for c in cols])
     return con
+
+
+def xlsx_bomb(path: Path, xml_bytes: int, header: list[str]) -> None:
+    """A valid-looking workbook whose sheet unpacks to `xml_bytes` of XML (it compresses about 1000:1)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(header)
+    book.save(path)
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    cut = sheet.index(b"</sheetData>")
+    rows = (b'<row><c t="inlineStr"><is><t>' + b"x" * 200 + b"</t></is></c></row>") * 5000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for name, data in parts.items():
+            if name != "xl/worksheets/sheet1.xml":
+                dst.writestr(name, data)
+                continue
+            with dst.open(name, "w") as part:
+                part.write(sheet[:cut])
+                for _ in range(xml_bytes // len(rows)):
+                    part.write(rows)
+                part.write(sheet[cut:])

@@ -4,7 +4,6 @@ whose period ends before it starts, clashing uploads, a workbook bomb uploaded, 
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -76,3 +75,42 @@ def test_a_link_whose_period_ends_before_it_starts(make_app, tmp_path: Path) -> 
     assert "ends (01/01/2023) before it starts (01/01/2026)" in at.sidebar.info[0].value
     assert at.session_state["flt_preset"] == "Last 12 months"
     assert at.sidebar.date_input(key="flt_period").value == (date(2026, 1, 10), date(2026, 6, 10))
+
+
+class _Upload:
+    """What st.file_uploader hands over for one file."""
+
+    def __init__(self, name: str, data: bytes):
+        self.name, self.size, self._data = name, len(data), data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_two_uploads_for_one_bo_file_are_refused_naming_both(uploads: Path) -> None:
+    from app.ui.upload import save_bo
+    from core.errors import UserError
+
+    save_bo([_Upload("jobs.csv", b"job_id\nj1\n")])
+    with pytest.raises(UserError, match="Jobs.CSV and jobs.csv: these files are the same BO file"):
+        save_bo([_Upload("Jobs.CSV", b"job_id\nj2\n"), _Upload("jobs.csv", b"job_id\nj3\n"),
+                 _Upload("staff.csv", b"staff_id\ns1\n")])
+    # The previous upload is left as it was.
+    assert sorted(p.name for p in (uploads / "bo").iterdir()) == ["jobs.csv"]
+    assert (uploads / "bo" / "jobs.csv").read_bytes() == b"job_id\nj1\n"
+
+
+def test_an_uploaded_workbook_is_size_checked_once_unpacked(uploads: Path, tmp_path: Path) -> None:
+    from helpers import xlsx_bomb
+
+    from app.ui.upload import save_bo, save_export
+    from core.errors import InputFileError
+
+    bomb = tmp_path / "bomb.xlsx"
+    xlsx_bomb(bomb, 300 << 20, ["Record ID", "Deal Name"])
+    with pytest.raises(InputFileError, match=r"^deals\.xlsx: unpacks to more than 256 MB"):
+        save_export(_Upload("deals.xlsx", bomb.read_bytes()))
+    assert list((uploads / "crm").iterdir()) == []
+    with pytest.raises(InputFileError, match=r"^jobs\.xlsx: unpacks to more than 256 MB"):
+        save_bo([_Upload("staff.csv", b"staff_id\ns1\n"), _Upload("jobs.xlsx", bomb.read_bytes())])
+    assert not (uploads / "bo").exists()

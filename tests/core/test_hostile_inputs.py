@@ -9,10 +9,10 @@ import hashlib
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import xlsx_bomb
 
 from core.errors import InputFileError
 from core.warehouse import build, connect
@@ -286,33 +286,9 @@ def test_nul_bytes_are_refused_whatever_the_size(site, size):
             "not a text file")
 
 
-def _bomb(path: Path, xml_bytes: int) -> None:
-    """A valid-looking workbook whose sheet unpacks to `xml_bytes` of XML (it compresses about 1000:1)."""
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    book.active.append(HEADER)
-    book.save(path)
-    with zipfile.ZipFile(path) as src:
-        parts = {name: src.read(name) for name in src.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"]
-    cut = sheet.index(b"</sheetData>")
-    rows = (b'<row><c t="inlineStr"><is><t>' + b"x" * 200 + b"</t></is></c></row>") * 5000
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
-        for name, data in parts.items():
-            if name != "xl/worksheets/sheet1.xml":
-                dst.writestr(name, data)
-                continue
-            with dst.open(name, "w") as part:
-                part.write(sheet[:cut])
-                for _ in range(xml_bytes // len(rows)):
-                    part.write(rows)
-                part.write(sheet[cut:])
-
-
 def test_xlsx_decompression_bomb_is_refused_before_parsing(site):
     path = site["in"] / "deals.xlsx"
-    _bomb(path, 300 << 20)
+    xlsx_bomb(path, 300 << 20, HEADER)
     assert path.stat().st_size < 2 << 20
     script = ("from pathlib import Path; from core.errors import UserError\n"
               "from core.warehouse import build\n"
