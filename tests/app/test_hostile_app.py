@@ -114,3 +114,55 @@ def test_an_uploaded_workbook_is_size_checked_once_unpacked(uploads: Path, tmp_p
     with pytest.raises(InputFileError, match=r"^jobs\.xlsx: unpacks to more than 256 MB"):
         save_bo([_Upload("staff.csv", b"staff_id\ns1\n"), _Upload("jobs.xlsx", bomb.read_bytes())])
     assert not (uploads / "bo").exists()
+
+
+# --- shared password ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def password_app(make_app, tmp_path: Path):
+    from app import access
+
+    access._FAILURES.clear()  # the server's recent wrong passwords, shared by every session of the process
+    db = _db(tmp_path / "wh" / "crossview.duckdb", 2026, "North")
+    yield lambda: _with_password(make_app(db))
+    access._FAILURES.clear()
+
+
+def _with_password(at):
+    at.secrets["access"] = {"password": "s3cret"}
+    return at.run()
+
+
+def _try(at, password: str):
+    at.text_input(key="access_password").input(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_after_three_wrong_passwords_a_session_waits_even_for_the_right_one(password_app) -> None:
+    at = password_app()
+    for _ in range(3):
+        assert "Wrong password" in _try(at, "guess").error[0].value
+    _try(at, "s3cret")
+    assert "Too many wrong passwords: wait" in at.error[0].value
+    assert not at.metric and at.text_input(key="access_password")
+
+
+def test_many_wrong_passwords_across_sessions_slow_every_session(password_app) -> None:
+    for _ in range(5):
+        at = password_app()
+        _try(_try(at, "guess1"), "guess2")  # two each: no session reaches its own limit
+    fresh = _try(password_app(), "s3cret")
+    assert "Too many wrong passwords: wait" in fresh.error[0].value
+    assert not fresh.metric
+
+
+def test_signing_in_sets_a_session_cookie_and_signing_out_clears_it(password_app) -> None:
+    at = _try(password_app(), "s3cret")
+    _no_exception(at)
+    script = " ".join(h.proto.body for h in at.get("html"))
+    assert "crossview_access=" in script and "max-age" not in script  # a cookie for the browser session
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert at.text_input(key="access_password")
+    assert "max-age=0" in " ".join(h.proto.body for h in at.get("html"))
