@@ -4,12 +4,20 @@ Three modes, chosen by `.streamlit/secrets.toml` (see docs/app.md):
 1. `[auth]` configured → OpenID Connect login with `st.login` (the identity provider decides);
 2. otherwise `[access] password = "..."` → one shared password;
 3. otherwise open (meant for a laptop on localhost).
+
+In password mode, wrong passwords are slowed down (per browser session and for the whole server),
+and signing in sets a signed cookie that keeps the browser signed in until it is closed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import importlib.util
+import secrets
+import threading
+import time
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +26,13 @@ import streamlit as st
 from app.ui.widgets import plain
 
 PASSWORD_OK_KEY = "access_password_ok"
+COOKIE = "crossview_access"
+COOKIE_HOURS = 12  # a signed-in browser session lasts at most this long
+FREE_TRIES = 3  # wrong passwords a browser session may type before each try waits
+SESSION_WAIT_MAX = 60  # seconds: the longest a session waits (1, 2, 4… s after the free tries)
+SERVER_TRIES = 10  # wrong passwords per minute from all sessions together, beyond which every try waits
+_FAILURES: deque[float] = deque()  # times of the server's recent wrong passwords
+_FAILURES_LOCK = threading.Lock()
 
 
 def _secrets() -> Mapping[str, Any]:
@@ -98,23 +113,107 @@ def _oidc_gate() -> bool:
     return False
 
 
+def _signing_key() -> bytes:
+    """The cookie's signing key: from the password and, when set, `[access] cookie_secret`.
+
+    A new password (or secret) signs every browser out.
+    """
+    access = _secrets()["access"]
+    material = f"{access.get('cookie_secret') or ''}\0{access['password']}".encode("utf-8")
+    return hashlib.sha256(b"crossview access cookie\0" + material).digest()
+
+
+def _token(issued: int) -> str:
+    body = f"{issued}.{secrets.token_hex(8)}"
+    return body + "." + hmac.new(_signing_key(), body.encode(), hashlib.sha256).hexdigest()
+
+
+def valid_token(token: object, now: float) -> bool:
+    """Whether a cookie value was signed by this server with the current password and is recent enough."""
+    if not isinstance(token, str):
+        return False
+    issued, _, rest = token.partition(".")
+    nonce, _, mac = rest.partition(".")
+    if not (issued.isdigit() and nonce and mac):
+        return False
+    expected = hmac.new(_signing_key(), f"{issued}.{nonce}".encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(mac, expected) and 0 <= now - int(issued) <= COOKIE_HOURS * 3600
+
+
+def _set_cookie(value: str, max_age: int | None = None) -> None:
+    """Set (or, with max_age 0, clear) the access cookie in the browser: a session cookie by default.
+
+    Streamlit has no API to set a cookie, so a line of script does; the value is our own hex token.
+    """
+    age = "" if max_age is None else f"; max-age={max_age}"
+    st.html(f"<script>document.cookie = '{COOKIE}={value}; path=/; SameSite=Strict{age}' + "
+            "(location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
+
+
+def wait_seconds(session_failures: int, now: float) -> float:
+    """How long a new try must wait: after the session's free tries, or while the server is under attack."""
+    wait = 0.0
+    if session_failures >= FREE_TRIES:
+        last = st.session_state.get("access_last_failure", 0.0)
+        wait = last + min(2 ** (session_failures - FREE_TRIES), SESSION_WAIT_MAX) - now
+    with _FAILURES_LOCK:
+        while _FAILURES and now - _FAILURES[0] > 60:
+            _FAILURES.popleft()
+        if len(_FAILURES) >= SERVER_TRIES:
+            wait = max(wait, 60 - (now - _FAILURES[0]))
+    return max(wait, 0.0)
+
+
 def _check_password() -> None:
+    state = st.session_state
+    given = state.get("access_password", "")
+    state["access_password"] = ""
+    state["access_password_tried"] = True
+    now = time.time()
+    failures = state.get("access_failures", 0)
+    wait = wait_seconds(failures, now)
+    if wait > 0:
+        state["access_wait"] = wait
+        return
+    state.pop("access_wait", None)
     expected = str(_secrets()["access"]["password"])
-    given = st.session_state.get("access_password", "")
     # Constant-time comparison: the time taken does not tell how much of the password was right.
-    st.session_state[PASSWORD_OK_KEY] = hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-    st.session_state["access_password"] = ""
-    st.session_state["access_password_tried"] = True
+    ok = hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    state[PASSWORD_OK_KEY] = ok
+    if ok:
+        state["access_failures"] = 0
+        state["access_new_cookie"] = _token(int(now))
+        return
+    state["access_failures"] = failures + 1
+    state["access_last_failure"] = now
+    with _FAILURES_LOCK:
+        _FAILURES.append(now)
+
+
+def _sign_out() -> None:
+    st.session_state[PASSWORD_OK_KEY] = False
+    st.session_state["access_signed_out"] = True
 
 
 def _password_gate() -> bool:
-    if st.session_state.get(PASSWORD_OK_KEY):
+    state = st.session_state
+    if state.pop("access_signed_out", False):
+        _set_cookie("", max_age=0)
+    elif not state.get(PASSWORD_OK_KEY) and valid_token(st.context.cookies.get(COOKIE), time.time()):
+        state[PASSWORD_OK_KEY] = True  # signed in earlier in this browser session (reload, new tab)
+    if state.get(PASSWORD_OK_KEY):
+        cookie = state.pop("access_new_cookie", None)
+        if cookie:
+            _set_cookie(cookie)
+        st.sidebar.button("Sign out", on_click=_sign_out, icon=":material/logout:", type="tertiary")
         return True
     st.title("Crossview")
     with st.form("access_form"):
         st.text_input("Password", type="password", key="access_password")
         st.form_submit_button("Enter", on_click=_check_password, type="primary")
-    if st.session_state.get("access_password_tried"):
+    if state.get("access_wait"):
+        st.error(f"Too many wrong passwords: wait {state['access_wait']:.0f} s before trying again.")
+    elif state.get("access_password_tried"):
         st.error("Wrong password. Ask your manager for the team's password.")
     return False
 

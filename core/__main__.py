@@ -15,11 +15,19 @@ from pathlib import Path
 from core.errors import UserError
 
 
+# The dates an export can hold (the cleaning reads no year outside them): a period beyond is a typo.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
+
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}") from err
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"{text} is outside the years an export can hold "
+                                         f"({FIRST_DAY.year}-{LAST_DAY.year})")
+    return day
 
 
 def _progress(step: str, fraction: float) -> None:
@@ -40,6 +48,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     if args.crm is None and args.bo is None:
         raise UserError("Nothing to build: give --crm FILE, --bo DIR, or both.")
+    if not args.db.strip():
+        raise UserError("No warehouse path given: --db needs a file name, e.g. --db data/crossview.duckdb.")
     summary = build(
         crm=Path(args.crm) if args.crm else None,
         bo=Path(args.bo) if args.bo else None,
@@ -89,10 +99,18 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def _filters(con, args: argparse.Namespace):
     from core.filters import Filters, resolve_sales_names
 
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise UserError(f"--from {args.date_from} is after --to {args.date_to}: give the earlier day first.")
+    teams = tuple(args.team or ())
+    if teams:
+        known = [r[0] for r in con.execute("SELECT DISTINCT team FROM staff ORDER BY team").fetchall()]
+        unknown = [t for t in teams if t not in known]
+        if unknown:
+            raise UserError(f"Unknown team(s): {', '.join(unknown)}. Known teams: {', '.join(known) or 'none'}.")
     return Filters(
         date_from=args.date_from,
         date_to=args.date_to,
-        teams=tuple(args.team or ()),
+        teams=teams,
         sales=resolve_sales_names(con, tuple(args.sales or ())),
     )
 

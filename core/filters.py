@@ -78,9 +78,10 @@ class Filters:
         """The period of the same length just before this one (for period-on-period changes)."""
         if self.date_from is None or self.date_to is None:
             raise ValueError("previous_period needs a closed period")
-        length = self.date_to - self.date_from
-        new_to = self.date_from.fromordinal(self.date_from.toordinal() - 1)
-        return replace(self, date_from=new_to - length, date_to=new_to)
+        length = (self.date_to - self.date_from).days
+        # Clamped at the calendar's first day (a period starting on 1 January of year 1 has no day before).
+        new_to = date.fromordinal(max(1, self.date_from.toordinal() - 1))
+        return replace(self, date_from=date.fromordinal(max(1, new_to.toordinal() - length)), date_to=new_to)
 
     # -- people and jobs ---------------------------------------------------------------
 

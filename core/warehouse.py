@@ -7,8 +7,10 @@ see a half-built warehouse and a failed or killed build leaves the last good one
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,6 +57,15 @@ OUTDATED = "was built by an older version of Crossview"
 # A rule that moves the won amount by more than this share is called out in the build summary.
 WON_SHIFT_CALLOUT = 0.05
 CHECKPOINT_THRESHOLD = "64GB"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+MARKER_TABLES = ("build_log", "row_accounts")  # a DuckDB file holding both is a Crossview warehouse
+# The environment's refusals (full disk, read-only folder, no permission): told as a sentence, not a traceback.
+_NO_WRITE = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EFBIG: "the file grew past the size the system allows", errno.EROFS: "the folder is read-only",
+             errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
+_NO_WRITE_TEXT = {"No space left on device": "the disk is full", "Read-only file system": "the folder is read-only",
+                  "Permission denied": "permission denied", "File too large": "the file grew past the size "
+                  "the system allows", "Disk quota exceeded": "the disk quota is used up"}
 
 
 class RowAccountsError(RuntimeError):
@@ -78,19 +89,99 @@ def _sha256(path: Path) -> str:
 
 
 def bo_files(folder: Path) -> dict[str, Path]:
-    """The BO export files found in a folder, by table (file name = table name, any case)."""
+    """The BO export files found in a folder, by table (file name = table name, any case).
+
+    Raises:
+        InputFileError: no such folder, no BO file in it, two files for one table (`STAFF.txt` and
+            `staff.csv`), or a file that is a link to something outside the folder (never followed).
+    """
     if not folder.exists() or not folder.is_dir():
         raise InputFileError(str(folder), "BO export folder not found.",
                              fix="Give the folder that holds staff.csv, clients.csv, jobs.csv…")
-    found: dict[str, Path] = {}
+    inside = folder.resolve()
+    found: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         stem = normalise_name(path.stem).replace(" ", "_")
-        if path.is_file() and path.suffix.lower() in BO_SUFFIXES and stem in BO_INPUT_COLUMNS and stem not in found:
-            found[stem] = path
+        if path.suffix.lower() in BO_SUFFIXES and stem in BO_INPUT_COLUMNS:
+            found.setdefault(stem, []).append(path)
+    for table, paths in found.items():
+        if len(paths) > 1:
+            names = " and ".join(p.name for p in paths)
+            raise InputFileError(str(folder), f"{names} are both the BO {table} file, so one of them would be "
+                                 "left out.", fix=f"Keep only one {table} file in the folder.")
+        path = paths[0]
+        if path.is_symlink() and inside not in path.resolve().parents:
+            # The link's target is never opened: its content is not ours to read or to quote.
+            raise InputFileError(path.name, "is a link to a file outside the BO folder, which Crossview does not "
+                                 "follow.", fix="Copy the export itself into the folder.")
+        if not path.is_file():
+            raise InputFileError(path.name, "is not a file.", fix="Put the BO export files themselves in the folder.")
     if not found:
         names = ", ".join(f"{t}.csv" for t in BO_INPUT_COLUMNS)
         raise InputFileError(str(folder), "no BO export file found in this folder.", fix=f"Expected: {names}.")
-    return found
+    return {table: paths[0] for table, paths in found.items()}
+
+
+def is_warehouse(db: Path) -> bool:
+    """Whether `db` is a DuckDB file holding Crossview's marker tables (read-only look, nothing written)."""
+    try:
+        with db.open("rb") as fh:
+            if fh.read(12)[8:12] != DUCKDB_MAGIC:
+                return False
+    except OSError:
+        return False
+    con = duckdb.connect(":memory:")
+    try:
+        path = str(db.resolve()).replace("'", "''")
+        con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'")
+                  .fetchall()}
+        return set(MARKER_TABLES) <= tables
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
+def check_target(db: Path, replace_unreadable: bool = False) -> None:
+    """Refuse a warehouse path the build must not write, before any work.
+
+    Raises:
+        UserError: an empty path, a folder, a path under a file, or an existing file that is not a
+            Crossview warehouse (unless `replace_unreadable`).
+    """
+    if str(db) in ("", "."):
+        raise UserError("No warehouse path given: --db needs a file name, e.g. --db data/crossview.duckdb.")
+    if db.is_dir():
+        raise UserError(f"{db} is a folder: give the warehouse file's path, e.g. {db / 'crossview.duckdb'}.")
+    ancestor = db.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise UserError(f"{db} cannot be written: {ancestor} is a file, not a folder.")
+    if (db.exists() or db.is_symlink()) and not replace_unreadable and not is_warehouse(db):
+        raise UserError(f"{db} exists and is not a Crossview warehouse, so the build will not replace it. "
+                        "Give another --db path (a new file, or an earlier warehouse), or move that file away.")
+
+
+def _cannot_write(db: Path, err: BaseException) -> UserError | None:
+    """A sentence for an environment that refuses the build's writes beside `db` (None for any other error,
+    e.g. an input file that cannot be read)."""
+    if isinstance(err, OSError):
+        why = _NO_WRITE.get(err.errno or 0)
+        name = err.filename
+        if name is not None and Path(os.fsdecode(name)).resolve().parent != db.parent.resolve() \
+                and db.parent.resolve() not in Path(os.fsdecode(name)).resolve().parents:
+            return None
+    else:
+        text = str(err)
+        why = next((reason for key, reason in _NO_WRITE_TEXT.items() if key in text), None)
+        if f".{db.name}.building-" not in text and "No space left" not in text:
+            return None
+    if why is None:
+        return None
+    return UserError(f"The warehouse could not be written in {db.parent or Path('.')}: {why}. The previous "
+                     "warehouse is unchanged. Free some space or choose a folder you can write to (--db).")
 
 
 def _stale_cleanup(db: Path) -> None:
@@ -106,7 +197,10 @@ def _stale_cleanup(db: Path) -> None:
             pass
         except PermissionError:
             continue
-        path.unlink(missing_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)  # re-encoded copies of the inputs
+        else:
+            path.unlink(missing_ok=True)
 
 
 class _Build:
@@ -147,6 +241,13 @@ class _Build:
                 self.info(info.file, name, value)
         for note in info.notes:
             self.info(info.file, "note", note)
+        if info.formulas:
+            source = "bo" if table.removeprefix("raw_") in BO_INPUT_COLUMNS else "crm"
+            self.con.executemany("INSERT INTO data_issues VALUES (?, ?, ?, NULL, ?, 'missing.formula_value', ?, NULL, "
+                                 "'flagged')", [(source, info.file, rn, col, formula) for rn, col, formula in info.formulas])
+            self.log.append((info.file, "rule", "missing.formula_value", float(len(info.formulas)), None))
+            self.warnings.append(f"{info.file}: {len(info.formulas)} cell(s) hold a formula whose value was never "
+                                 "saved and read as empty; open and save the workbook in Excel, or export values.")
         self.timing(f"read {info.file}", start)
         return info
 
@@ -370,7 +471,8 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
 
 def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = None, teams: Path | None = None,
           accounts: Path | None = None, overrides: Path | None = None,
-          progress: Progress | None = None, allow_quarantine: bool = False) -> dict:
+          progress: Progress | None = None, allow_quarantine: bool = False,
+          replace_unreadable: bool = False) -> dict:
     """Import, clean, link and load the exports into a DuckDB warehouse at `db` (atomic swap).
 
     Args:
@@ -383,6 +485,8 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         overrides: link decisions file; default `overrides.csv` beside `db`.
         progress: called with (step, fraction done).
         allow_quarantine: build even when more than half of the deals are quarantined.
+        replace_unreadable: replace a file at `db` that is not a readable Crossview warehouse (the
+            app's rebuild of a damaged warehouse); otherwise such a file is refused.
 
     Returns:
         Summary: {db, built_at, seconds, files: [{source, file, table, rows_in, rows_clean,
@@ -392,21 +496,30 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         [{label, rows}]}.
 
     Raises:
-        UserError / InputFileError: unusable input; the existing warehouse is left untouched.
+        UserError / InputFileError: unusable input, a `db` path that must not be written (see
+            `check_target`), a full disk or a read-only folder; the existing warehouse is left untouched.
         RowAccountsError: the row accounts do not balance (the build is not swapped in).
         MostlyQuarantined: more than half of the deals quarantined, not confirmed (nothing swapped in).
     """
     if crm is None and bo is None:
         raise UserError("Nothing to build: give a CRM export, a BO folder, or both.")
     db = Path(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    check_target(db, replace_unreadable)
     overrides = Path(overrides) if overrides else db.parent / "overrides.csv"
     mapping_data = load_mapping(Path(mapping) if mapping else None)
     off = rules_switched_off(mapping_data.get("rules") or {}, Path(mapping).name if mapping else "mapping")
-    _stale_cleanup(db)
-    tmp = db.parent / f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
-    con = duckdb.connect(str(tmp))
-    b = _Build(con, progress, db.parent)
+    stem = db.parent / f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp, work = stem.with_name(stem.name + ".duckdb"), stem.with_name(stem.name + ".tmp")
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        _stale_cleanup(db)
+        # Re-encoded copies of the inputs go in a folder of their own, removed with the build's other files.
+        work.mkdir()
+        con = duckdb.connect(str(tmp))
+    except (OSError, duckdb.Error) as err:
+        shutil.rmtree(work, ignore_errors=True)
+        raise _cannot_write(db, err) or err
+    b = _Build(con, progress, work)
     try:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute("SET preserve_insertion_order = true")
@@ -425,15 +538,20 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         con.execute("CHECKPOINT")
         con.close()
         os.replace(tmp, db)
-    except BaseException:
+    except BaseException as err:
         try:
             con.close()
         except duckdb.Error:
             pass
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        refusal = _cannot_write(db, err) if isinstance(err, (OSError, duckdb.Error)) else None
+        if refusal is not None:
+            raise refusal from err
         raise
     Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
     b.step("done", 1.0)
     return {
         "db": str(db), "built_at": b.built_at.isoformat(), "seconds": round(time.perf_counter() - b.t0, 2),
@@ -517,10 +635,12 @@ def format_summary(summary: dict) -> str:
     lines = [f"Warehouse {summary.get('db')} built in {summary.get('seconds', 0):.1f} s."]
     files = summary.get("files") or []
     if files:
-        width = max(len(f["file"]) for f in files)
+        # A workbook's line names the sheet that was read.
+        names = [f["file"] + (f" (sheet {f['sheet']!r})" if f.get("sheet") else "") for f in files]
+        width = max(len(n) for n in names)
         lines.append(f"{'file':<{width}}  {'rows in':>9} {'clean':>9} {'quarant.':>9} {'merged':>9}")
-        for f in files:
-            lines.append(f"{f['file']:<{width}}  {f['rows_in']:>9,} {f['rows_clean']:>9,} "
+        for name, f in zip(names, files):
+            lines.append(f"{name:<{width}}  {f['rows_in']:>9,} {f['rows_clean']:>9,} "
                          f"{f['rows_quarantined']:>9,} {f['rows_merged']:>9,}")
         for f in files:
             if f.get("rows_footer"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import zipfile
+from pathlib import Path
+
 import duckdb
 
 from core.metrics.derived import create_derived_tables
@@ -41,3 +44,27 @@ def as_built(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("INSERT INTO build_log VALUES (current_timestamp::TIMESTAMP, '*', 'info', 'schema_version', "
                 "NULL, ?)", [SCHEMA_VERSION])
     return con
+
+
+def xlsx_bomb(path: Path, xml_bytes: int, header: list[str]) -> None:
+    """A valid-looking workbook whose sheet unpacks to `xml_bytes` of XML (it compresses about 1000:1)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(header)
+    book.save(path)
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    cut = sheet.index(b"</sheetData>")
+    rows = (b'<row><c t="inlineStr"><is><t>' + b"x" * 200 + b"</t></is></c></row>") * 5000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for name, data in parts.items():
+            if name != "xl/worksheets/sheet1.xml":
+                dst.writestr(name, data)
+                continue
+            with dst.open(name, "w") as part:
+                part.write(sheet[:cut])
+                for _ in range(xml_bytes // len(rows)):
+                    part.write(rows)
+                part.write(sheet[cut:])

@@ -83,6 +83,8 @@ def run_build(inputs: BuildInputs, label: str = "Building the warehouse") -> str
                 teams=Path(inputs.teams) if inputs.teams else None,
                 accounts=Path(inputs.accounts) if inputs.accounts else None,
                 progress=progress,
+                # The app's own warehouse path: a damaged file there is what "Rebuild" offers to replace.
+                replace_unreadable=True,
             )
         except UserError as err:
             status.update(label="The build stopped: nothing was changed", state="error", expanded=True)

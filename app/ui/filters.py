@@ -30,6 +30,8 @@ from core.filters import Filters
 URL = {PRESET_KEY: "period", TEAMS_KEY: "team", SALES_KEY: "person", ROLE_KEY: "role", JOB_TYPES_KEY: "job_type"}
 ROLE_LABELS = {"sales": "Sales", "coach": "Coach"}
 _INIT_KEY = "_flt_initialised"
+_BOUNDS_KEY = "_flt_data_bounds"  # the data's (first date, as-of date) the filters were last fitted to
+_NOTICE_KEY = "_flt_notice"
 
 
 def _years_back(day: date, years: int) -> date:
@@ -76,6 +78,10 @@ def _from_url(options: dict, as_of: date) -> None:
     if st.session_state[PRESET_KEY] == "Custom":
         try:
             start, end = date.fromisoformat(params.get("from", "")), date.fromisoformat(params.get("to", ""))
+            if start > end:
+                st.session_state[_NOTICE_KEY] = (f"The link's period ends ({end:%d/%m/%Y}) before it starts "
+                                                 f"({start:%d/%m/%Y}): showing {DEFAULT_PRESET.lower()} instead.")
+                raise ValueError("period ends before it starts")
             low = options["first_date"] or start
             period = (min(max(start, low), as_of), min(max(end, low), as_of))
         except ValueError:
@@ -128,6 +134,40 @@ def _reset(as_of: date, first: date | None) -> None:
         st.session_state[key] = []
 
 
+def _fit_to_data(options: dict, as_of: date, first: date | None) -> None:
+    """After a rebuild (here or in another session), filters the new data no longer covers are reset.
+
+    A preset's period follows the new as-of date silently (presets are relative to it); a custom
+    period outside the new dates, and teams, people or job types that are gone, are reset with a notice.
+    """
+    state = st.session_state
+    if state.get(_BOUNDS_KEY) == (first, as_of):
+        return
+    rebuilt = _BOUNDS_KEY in state
+    state[_BOUNDS_KEY] = (first, as_of)
+    reset = []
+    if state.get(PRESET_KEY) not in PRESETS:
+        state[PRESET_KEY] = DEFAULT_PRESET
+    period = state.get(PERIOD_KEY)
+    days = [d for d in period if isinstance(d, date)] if isinstance(period, (tuple, list)) else []
+    if state[PRESET_KEY] != "Custom":
+        state[PERIOD_KEY] = preset_range(state[PRESET_KEY], as_of, first)
+    elif not days or any(d > as_of or (first is not None and d < first) for d in days):
+        state[PRESET_KEY] = DEFAULT_PRESET
+        state[PERIOD_KEY] = preset_range(DEFAULT_PRESET, as_of, first)
+        reset.append("period")
+    known = {TEAMS_KEY: set(options["teams"]), SALES_KEY: set(options["staff"]["staff_id"]),
+             JOB_TYPES_KEY: set(options["job_types"])}
+    for key, label in ((TEAMS_KEY, "teams"), (SALES_KEY, "people"), (JOB_TYPES_KEY, "job types")):
+        kept = [v for v in state.get(key) or [] if v in known[key]]
+        if kept != list(state.get(key) or []):
+            state[key] = kept
+            reset.append(label)
+    if rebuilt and reset:
+        state[_NOTICE_KEY] = (f"The data was rebuilt and no longer covers the chosen {', '.join(reset)}: "
+                              "those filters were reset.")
+
+
 def sidebar_filters() -> Filters:
     """Draw the global filters in the sidebar and return them (also kept in session state)."""
     from core.metrics.common import as_of as data_as_of
@@ -140,9 +180,14 @@ def sidebar_filters() -> Filters:
     if not st.session_state.get(_INIT_KEY):
         _from_url(options, as_of)
         st.session_state[_INIT_KEY] = True
+        st.session_state[_BOUNDS_KEY] = (first, as_of)
+    _fit_to_data(options, as_of, first)
 
     sidebar = st.sidebar
     sidebar.subheader("Filters")
+    notice = st.session_state.pop(_NOTICE_KEY, None)
+    if notice:
+        sidebar.info(notice, icon=":material/info:")
     sidebar.selectbox("Period", PRESETS, key=PRESET_KEY, on_change=_on_preset, args=(as_of, first),
                       help=f"Presets end on the data's last date, {as_of:%d %b %Y}.")
     sidebar.date_input("From – to", key=PERIOD_KEY, min_value=first, max_value=as_of, format="DD/MM/YYYY",

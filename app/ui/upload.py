@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from app.ui.state import ROOT
+from core.errors import InputFileError, UserError
+from core.io.readers import XLSX_SUFFIXES, check_workbook
 from core.schema import BO_INPUT_COLUMNS
 
 CRM_TYPES = ("csv", "txt", "tsv", "xlsx")
@@ -45,11 +47,30 @@ def safe_name(name: str, default: str = "export") -> str:
     return f"{stem}.{ext}" if ext else stem
 
 
+def _write(path: Path, upload: Uploaded) -> None:
+    """Write an uploaded file; a workbook is unpacked once to check its size (see `check_workbook`).
+
+    Raises:
+        InputFileError: a workbook that unpacks past the reader's limit (the file is removed).
+    """
+    data = upload.getvalue()
+    path.write_bytes(data)
+    if path.suffix.lower() in XLSX_SUFFIXES or data[:4] == b"PK\x03\x04":
+        try:
+            check_workbook(path)
+        except InputFileError as err:
+            path.unlink(missing_ok=True)
+            raise InputFileError(upload.name, str(err).split(": ", 1)[1]) from err
+
+
 def save_export(upload: Uploaded, kind: str = "crm") -> Path:
     """Write a single-file export under uploads/<kind>/ (replacing the previous one) and return its path.
 
     Args:
         kind: `crm` (the deals export), `teams` or `accounts` (the CRM-only extras).
+
+    Raises:
+        InputFileError: a workbook too large once unpacked (nothing is kept).
     """
     if kind not in ("crm", "teams", "accounts"):
         raise ValueError(f"unknown export kind {kind!r}")
@@ -58,7 +79,7 @@ def save_export(upload: Uploaded, kind: str = "crm") -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     path = folder / safe_name(upload.name, f"{kind}_export")
-    path.write_bytes(upload.getvalue())
+    _write(path, upload)
     return path
 
 
@@ -73,11 +94,25 @@ def save_bo(uploads: Iterable[Uploaded]) -> tuple[Path, list[str], list[str]]:
 
     Returns:
         (folder, files kept, names refused because they are not BO export files).
+
+    Raises:
+        UserError: two files stand for the same BO file (`Jobs.CSV` and `jobs.csv`), or a workbook is
+            too large once unpacked; the previous set is then left as it was, or nothing is kept.
     """
     folder = uploads_dir() / "bo"
     kept: list[str] = []
     refused: list[str] = []
     files = list(uploads)
+    tables: dict[str, list[str]] = {}
+    for upload in files:
+        table = bo_table(upload.name)
+        if table is not None:
+            tables.setdefault(table, []).append(upload.name)
+    clashes = [names for names in tables.values() if len(names) > 1]
+    if clashes:
+        both = "; ".join(" and ".join(names) for names in clashes)
+        raise UserError(f"{both}: these files are the same BO file, so one of them would be left out. "
+                        "Upload only one file of each kind.")
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -88,7 +123,11 @@ def save_bo(uploads: Iterable[Uploaded]) -> tuple[Path, list[str], list[str]]:
             continue
         ext = safe_name(upload.name).rsplit(".", 1)[-1] if "." in upload.name else "csv"
         target = folder / f"{table}.{ext if ext in BO_TYPES else 'csv'}"
-        target.write_bytes(upload.getvalue())
+        try:
+            _write(target, upload)
+        except InputFileError:
+            shutil.rmtree(folder)
+            raise
         kept.append(target.name)
     return folder, sorted(kept), refused
 

@@ -40,7 +40,12 @@ def _take_crm() -> Path | None:
     if upload is None:
         return st.session_state.get(CRM_KEY)
     if st.session_state.get("data_crm_id") != _file_id(upload):
-        st.session_state[CRM_KEY] = save_export(upload)
+        try:
+            st.session_state[CRM_KEY] = save_export(upload)
+        except UserError as err:
+            st.error(str(err), icon=":material/error:")
+            st.session_state.pop(CRM_KEY, None)
+            return None
         st.session_state["data_crm_id"] = _file_id(upload)
         st.session_state.pop(MAPPING_KEY, None)
     return st.session_state[CRM_KEY]
@@ -53,7 +58,12 @@ def _take_bo() -> Path | None:
     if uploads:
         ids = sorted(_file_id(u) for u in uploads)
         if st.session_state.get("data_bo_id") != ids:
-            folder, _, refused = save_bo(uploads)
+            try:
+                folder, _, refused = save_bo(uploads)
+            except UserError as err:
+                st.error(str(err), icon=":material/error:")
+                st.session_state.pop(BO_KEY, None)
+                return None
             st.session_state[BO_KEY] = folder
             st.session_state["data_bo_id"] = ids
             st.session_state["data_bo_refused"] = refused
@@ -84,7 +94,12 @@ def _take_extra(kind: str, label: str) -> Path | None:
     """An optional single-file export (teams or accounts), kept in the session once uploaded."""
     upload = st.file_uploader(label, type=list(CRM_TYPES), key=f"data_{kind}_file", on_change=_forget, args=(kind,))
     if upload is not None and st.session_state.get(f"data_{kind}_id") != _file_id(upload):
-        st.session_state[f"data_{kind}_path"] = save_export(upload, kind)
+        try:
+            st.session_state[f"data_{kind}_path"] = save_export(upload, kind)
+        except UserError as err:
+            st.error(str(err), icon=":material/error:")
+            st.session_state.pop(f"data_{kind}_path", None)
+            return None
         st.session_state[f"data_{kind}_id"] = _file_id(upload)
     return st.session_state.get(f"data_{kind}_path")
 

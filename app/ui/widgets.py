@@ -119,16 +119,16 @@ def download_button(frame: pd.DataFrame, name: str, key: str | None = None,
         name: what the table is; gives the file name (`crossview_<name>.csv`) and the label.
         key: widget key; defaults to one derived from `name`.
         full: when `frame` is only the first rows of a longer table, reads the whole table (all
-            `total` rows); the CSV is then built from it when the button is clicked, so drawing the
-            page never pays for a large file nobody asked for.
+            `total` rows) when the button is clicked, so drawing the page never pays for a large
+            file nobody asked for.
         total: the number of rows `full` returns.
     """
     slug = _slug(name)
-    data: bytes | Callable[[], bytes]
+    # Always generated when the button is clicked, never when the page is drawn: the file then exists
+    # on the server (at a /media address) only from a signed-in user's click until the next page runs.
     if full is None:
-        data, rows = to_csv_bytes(frame), f"{len(frame):,} rows as shown"
+        data, rows = partial(to_csv_bytes, frame), f"{len(frame):,} rows as shown"
     else:
-        # Streamlit calls it when the button is clicked.
         data, rows = partial(_csv_of, full), f"all {len(frame) if total is None else total:,} rows"
     st.download_button(
         "Download CSV",

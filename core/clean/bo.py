@@ -95,15 +95,27 @@ def label_column(column: str, labels: str, value: str, target: str) -> Derived:
     return Derived(column, target, f"(SELECT l.{value} FROM {labels} l WHERE l.label_norm = cv_key(v))")
 
 
+# Above this many unmapped columns they are staged as cells (one row per cell) rather than one
+# expression each: DuckDB's planning time grows faster than linearly with the expressions of one
+# statement (200 columns took 20 s to plan for a 3-row file, 1,000 exceeded its expression depth).
+WIDE = 64
+
+
 def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout, columns: list[str],
-                extra_cols: list[str], labels: list[str], derived: list[Derived] = ()) -> None:
+                extra_cols: list[str], labels: list[str], derived: list[Derived] = ()) -> list[str]:
     """`_t`: one row per raw record, canonical columns trimmed with null tokens removed.
 
     Label columns also keep their raw text as `<column>__orig` (a trailing space makes a label
-    non-canonical). Unmapped columns are kept as `_x<n>` for the exact-duplicate test. The
+    non-canonical). Unmapped columns are kept for the exact-duplicate test: as `_x<n>` each, or,
+    in a wide export (more than `WIDE` of them), as one `_x0` list of (column, value) pairs. The
     number of null tokens is counted for build_log. The `derived` typed columns are added.
+
+    Returns:
+        The names of the `_t` columns that stand for the unmapped ones.
     """
-    raw_cols = list(dict.fromkeys([s for c in columns for s in layout.fields.get(c, [])] + extra_cols))
+    wide = len(extra_cols) > WIDE
+    raw_cols = list(dict.fromkeys([s for c in columns for s in layout.fields.get(c, [])]
+                                  + ([] if wide else extra_cols)))
     slot = {name: i for i, name in enumerate(raw_cols)}
     # Three steps: trim each raw cell once (r<i>), drop null tokens (n<i>), then name canonical columns.
     trimmed = ["_row_number", "_extra"]
@@ -123,7 +135,24 @@ def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
             trimmed.append(f"{orig} AS {q(c + '__orig')}")
             nulled.append(q(c + "__orig"))
             named.append(q(c + "__orig"))
-    named += [f"n{slot[x]} AS {q('_x' + str(i))}" for i, x in enumerate(extra_cols)]
+    if wide:
+        kept = ["_x0"]
+        names = ", ".join(q(c) for c in extra_cols)
+        # UNPIVOT leaves out empty (NULL) cells: a row with none has no `_wide` row, hence a NULL `_x0`.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _wide AS
+            SELECT rn, list((k, v) ORDER BY k) FILTER (WHERE v IS NOT NULL) AS _x0,
+                   COUNT(*) FILTER (WHERE r IS NOT NULL AND v IS NULL) AS _nulls
+            FROM (SELECT rn, k, r, cv_null(r) AS v FROM (SELECT _row_number AS rn, k, cv_trim(v) AS r
+                  FROM (UNPIVOT (SELECT _row_number, {names} FROM {fc.raw}) ON {names} INTO NAME k VALUE v)))
+            GROUP BY rn""")
+        trimmed.append("_wide._x0")
+        nulled.append("_x0")
+        named.append("_x0")
+        raw = f"{fc.raw} LEFT JOIN _wide ON _wide.rn = {fc.raw}._row_number"
+    else:
+        kept = [f"_x{i}" for i in range(len(extra_cols))]
+        named += [f"n{slot[x]} AS {q('_x' + str(i))}" for i, x in enumerate(extra_cols)]
+        raw = fc.raw
     # Typed columns: a map from each distinct raw text (a cheap scan) to its typed value, joined
     # on the raw cell. A column fed by several raw cells is keyed on its staged text instead.
     keys, typed, joins = [], [], []
@@ -145,15 +174,19 @@ def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
         typed.append(f"COALESCE(_d{i}.value, {d.default}) AS {q(d.target)}")
         joins.append(f"LEFT JOIN _d{i} ON _d{i}.k = s.{on}")
     staged = (f"SELECT {', '.join(named)} FROM (SELECT {', '.join(nulled)} "
-              f"FROM (SELECT {', '.join(trimmed)} FROM {fc.raw}))")
+              f"FROM (SELECT {', '.join(trimmed)} FROM {raw}))")
     exclude = f" EXCLUDE ({', '.join(keys)})" if keys else ""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _t AS SELECT {', '.join([f's.*{exclude}'] + typed)} "
                 f"FROM ({staged}) s {' '.join(joins)}")
     for i in range(len(derived)):
         con.execute(f"DROP TABLE _d{i}")
-    n = con.execute("SELECT SUM(_nulls) FROM _t").fetchone()[0]
+    n = con.execute("SELECT SUM(_nulls) FROM _t").fetchone()[0] or 0
+    if wide:
+        n += con.execute("SELECT SUM(_nulls) FROM _wide").fetchone()[0] or 0
+        con.execute("DROP TABLE _wide")
     if n:
         fc.counts["missing.null_token"] = int(n)
+    return kept
 
 
 # A day/month/year date whose first two parts could be either order (`9/12/2023`, `09-12-2023 14:05`).
@@ -290,6 +323,16 @@ def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...], money: tu
                q(c), frm=frm)
 
 
+INTEGER_MAX = 2_147_483_647  # the warehouse's INTEGER columns (employees) hold up to this
+
+
+def integer_range(fc: FileCleaner, frm: str, integers: tuple[str, ...]) -> None:
+    """invalid.number_out_of_range: a whole-number cell beyond what an INTEGER column holds -> NULL."""
+    for c in integers:
+        fc.change("invalid.number_out_of_range", "flagged", c, c + "__n", f"abs({q(c + '__n')}) > {INTEGER_MAX}",
+                  "NULL", original=q(c), frm=frm)
+
+
 def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main: str,
                  dates: tuple[str, ...]) -> None:
     """time_order.future_date: a date > 366 days after the 99th percentile of the main date -> NULL.
@@ -322,11 +365,11 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
     derived = [label_column(col, lbl, "value", col + "__l") for col, (lbl, _, _) in spec.labels.items()]
     derived += date_columns(spec.dates, info.kind == "xlsx") + number_columns(spec.numbers + spec.integers)
     derived += [label_column(col, "lbl_bool", "value", col + "__b") for col in spec.booleans]
-    stage_table(con, fc, layout, columns, extra_cols, list(spec.labels), derived)
+    kept = stage_table(con, fc, layout, columns, extra_cols, list(spec.labels), derived)
     fc.structural("_t")
     fc.quarantine("missing.primary_key", f"no {spec.pk}: the row cannot be referenced", f"{q(spec.pk)} IS NULL",
                   "_t", column=spec.pk)
-    fc.duplicates("_t", columns + [f"_x{i}" for i in range(len(extra_cols))], spec.pk)
+    fc.duplicates("_t", columns + kept, spec.pk)
     for col, (parent, pid, nullable) in spec.refs.items():
         cond = f"{q(col)} NOT IN (SELECT {q(pid)} FROM {parent} WHERE {q(pid)} IS NOT NULL)"
         if not nullable:
@@ -349,6 +392,7 @@ def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, la
                q(col + "__orig"), q(col + "__l"), frm="_t", params=list(canon))
     typed_dates(con, fc, "_t", spec.dates)
     typed_numbers(fc, "_t", spec.numbers + spec.integers)
+    integer_range(fc, "_t", spec.integers)
     for col in spec.booleans:
         fc.log("invalid.unparseable_boolean", "flagged", col, f"{q(col)} IS NOT NULL AND {q(col + '__b')} IS NULL",
                q(col), frm="_t")

@@ -72,7 +72,7 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout,
     derived += date_columns(DATES, info.kind == "xlsx") + number_columns(NUMBERS)
     derived.append(Derived("amount", "amount__k", "cv_is_k(v)", default="FALSE"))
     derived += [Derived("amount", "amount__cur", "cv_currency(v)"), Derived("currency", "currency__c", CURRENCY_VALUE)]
-    stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
+    kept = stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
     fc.structural("_t")
     if "deal_id" not in layout.fields:
         numbered_ids(con, fc, "_t", "deal_id")
@@ -80,7 +80,7 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout,
         fc.quarantine("missing.deal_id", "no deal id: the row cannot be referenced", '"deal_id" IS NULL', "_t",
                       column="deal_id")
     damaged_ids(con, fc, "_t", "deal_id")
-    fc.duplicates("_t", columns + [f"_x{i}" for i in range(len(extra_cols))], "deal_id")
+    fc.duplicates("_t", columns + kept, "deal_id")
 
     typed_dates(con, fc, "_t", DATES, layout.settings.get("date_order"))
     typed_numbers(fc, "_t", NUMBERS, money=("amount",))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from core.clean.bo import integer_range
 from core.clean.engine import FileCleaner, q
 from core.io.layouts import Layout
 
@@ -76,6 +77,7 @@ def clean_accounts(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layo
     con.execute("UPDATE _t SET employees__n = cv_num(employees)")
     fc.log("invalid.unparseable_number", "flagged", "employees", "employees IS NOT NULL AND employees__n IS NULL",
            "employees", frm="_t", record="client_id")
+    integer_range(fc, "_t", ("employees",))
     con.execute("ALTER TABLE _t ADD COLUMN created_at__d DATE")
     con.execute("UPDATE _t SET created_at__d = cv_date(created_at, TRUE, ?)", [fc.info.kind == "xlsx"])
     before = con.execute("SELECT COUNT(*) FROM clients").fetchone()[0]

@@ -50,6 +50,14 @@ C1_BYTES = re.compile(rb"[\x80-\x9f]")  # the only bytes cp1252 and latin-1 deco
 _ASCII_BYTES = bytes(range(128))
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _ZIP_MAGIC = b"PK\x03\x04"
+# A workbook is a zip of XML: its size once unpacked, not the file's, is what reading it costs (openpyxl
+# holds 10 to 20 bytes of memory per byte of XML in its full model). Counted while unpacking, never
+# taken from the zip's headers, which a crafted file can fill with anything.
+XLSX_MAX_XML = 256 << 20  # above this, a workbook is refused
+XLSX_FULL_MODEL = 32 << 20  # up to this, the full model (merged cells); above, the streaming reader
+# A cell holding a formula and no saved value (`<c r="B2"><f>A2*2</f><v /></c>`): written by a program
+# that does not compute formulas, it reads as empty.
+_FORMULA_ONLY = re.compile(rb"<c\b[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
 
 
 @dataclass
@@ -68,6 +76,8 @@ class ReadInfo:
     parser: str = "duckdb"
     notes: list[str] = field(default_factory=list)
     sha256: str | None = None  # of the file's bytes, when reading went through all of them
+    # XLSX cells holding a formula without a saved value: (record number, column, formula).
+    formulas: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def _q(name: str) -> str:
@@ -77,6 +87,10 @@ def _q(name: str) -> str:
 
 def _fail(path: Path, message: str, line: int | None = None, fix: str | None = None) -> InputFileError:
     return InputFileError(path.name, message, line=line, fix=fix)
+
+
+def _binary(path: Path) -> InputFileError:
+    return _fail(path, "is not a text file (it contains binary data).", fix="Upload the CSV or XLSX export itself.")
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str, known: set[str] | None = None,
@@ -131,8 +145,7 @@ def _load_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | Non
         raise _fail(path, f"cannot be decoded as text ({encoding}).",
                     fix="Save it as CSV UTF-8 and upload it again.") from err
     if "\x00" in text:
-        raise _fail(path, "is not a text file (it contains binary data).",
-                    fix="Upload the CSV or XLSX export itself.")
+        raise _binary(path)
     del data
     text = text.lstrip("\ufeff")
     info = _sniffed(path, text, known, encoding)
@@ -180,6 +193,7 @@ class _Scan:
     c1: bool  # a byte 0x80-0x9F somewhere (only tracked when the file is not UTF-8 or mixed)
     c1_end: int = 0  # offset just past the last such byte
     sha256: str = ""  # of the whole file
+    nul: bool = False  # a NUL byte somewhere (binary data, or UTF-16, which the caller reads otherwise)
 
 
 def _scan(path: Path) -> _Scan:
@@ -192,11 +206,12 @@ def _scan(path: Path) -> _Scan:
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8_ok, valid_multibyte, undefined, quotes = True, False, False, 0
-    c1_end, offset = 0, 0
+    c1_end, offset, nul = 0, 0, False
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
+            nul = nul or b"\x00" in chunk
             offset += len(chunk)
             quotes += chunk.count(b'"')
             if utf8_ok:
@@ -224,7 +239,7 @@ def _scan(path: Path) -> _Scan:
         encoding = "mixed"
     else:
         encoding = "latin-1" if undefined else "cp1252"
-    return _Scan(encoding, quotes, c1_end > 0, c1_end, digest.hexdigest())
+    return _Scan(encoding, quotes, c1_end > 0, c1_end, digest.hexdigest(), nul)
 
 
 def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path | None) -> ReadInfo | None:
@@ -238,6 +253,8 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
     if detect_encoding(head) not in ("utf-8", "utf-8-sig", "cp1252", "latin-1", "mixed"):
         return None
     scan = _scan(path)
+    if scan.nul:
+        raise _binary(path)
     encoding = scan.encoding
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
@@ -245,9 +262,6 @@ def _load_large_csv(con, path: Path, table: str, known: set[str], temp_dir: Path
         return None
     text = (head.decode("utf-8", errors="crossview_cp1252") if encoding == "mixed"
             else head.decode(encoding, errors="replace")).lstrip("\ufeff")
-    if "\x00" in text:
-        raise _fail(path, "is not a text file (it contains binary data).",
-                    fix="Upload the CSV or XLSX export itself.")
     info = _sniffed(path, text, known, encoding)
     info.sha256 = scan.sha256
     data_start = _after_line(head, info.header_line)
@@ -406,47 +420,133 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _load_xlsx(con, path: Path, table: str, known: set[str]) -> ReadInfo:
+@dataclass
+class WorkbookSize:
+    """What unpacking a workbook found (see `check_workbook`)."""
+
+    xml_bytes: int
+    formulas_without_value: bool
+
+
+def check_workbook(path: Path, limit: int = XLSX_MAX_XML) -> WorkbookSize:
+    """Unpack every part of a workbook once, counting its bytes, before any XML is parsed.
+
+    Raises:
+        InputFileError: not a zip, or more than `limit` bytes once unpacked (a decompression bomb
+            or a workbook too large to read; the unpacking stops at the limit).
+    """
+    total, formulas = 0, False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for entry in archive.infolist():
+                sheet = entry.filename.startswith("xl/worksheets/")
+                tail = b""
+                with archive.open(entry) as part:
+                    for chunk in iter(lambda: part.read(1 << 20), b""):
+                        total += len(chunk)
+                        if total > limit:
+                            raise _fail(path, f"unpacks to more than {limit >> 20} MB of data (the file is "
+                                        f"{path.stat().st_size / 1e6:.1f} MB packed), which is more than "
+                                        "Crossview reads from a workbook.",
+                                        fix="Export the data as CSV, or split the workbook.")
+                        if sheet and not formulas:
+                            # A cell may straddle two chunks: the text after the last complete cell is kept.
+                            text = tail + chunk
+                            formulas = _FORMULA_ONLY.search(text) is not None
+                            tail = text[text.rfind(b"</c>") + 4:][-(1 << 20):]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as err:
+        raise _fail(path, "is not a readable Excel workbook (damaged, or not really .xlsx).",
+                    fix="Export it again, or save it as CSV and upload that.") from err
+    return WorkbookSize(total, formulas)
+
+
+def _open_workbook(path: Path, read_only: bool, data_only: bool = True):
     import openpyxl
 
     try:
-        # Not read-only: merged cells are only visible in the full model.
-        book = openpyxl.load_workbook(path, data_only=True, read_only=path.stat().st_size > 30_000_000)
+        return openpyxl.load_workbook(path, data_only=data_only, read_only=read_only)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as err:
         raise _fail(path, "is not a readable Excel workbook (damaged, or not really .xlsx).",
                     fix="Export it again, or save it as CSV and upload that.") from err
     except Exception as err:  # openpyxl raises its own types for malformed XML inside the zip
         raise _fail(path, f"is not a readable Excel workbook ({type(err).__name__}).",
                     fix="Export it again, or save it as CSV and upload that.") from err
-    best: tuple[tuple[int, int], str, list[list[str | None]], int] | None = None
-    for order, sheet in enumerate(book.worksheets):
-        merged = getattr(sheet, "merged_cells", None)
-        if merged is not None:
-            for rng in list(merged.ranges):
-                # A merged block reads as its top-left value in every cell it covers.
-                value = sheet.cell(rng.min_row, rng.min_col).value
-                sheet.unmerge_cells(str(rng))
-                for row in sheet.iter_rows(min_row=rng.min_row, max_row=rng.max_row,
-                                           min_col=rng.min_col, max_col=rng.max_col):
-                    for cell in row:
-                        cell.value = value
-        rows = [[_cell_text(v) for v in r] for r in sheet.iter_rows(values_only=True)]
-        rows = [r for r in rows if any(c is not None for c in r)]
-        if not rows:
-            continue
-        if known:
-            scores = [header_score([c or "" for c in r], known) for r in rows[:SNIFF_LINES]]
-            top = max(scores)
-            idx = scores.index(top)
-        else:
-            width = max(sum(1 for c in r if c is not None) for r in rows[:SNIFF_LINES])
-            top, idx = 0, next(i for i, r in enumerate(rows) if sum(1 for c in r if c is not None) >= max(2, width // 2))
-        key = (top, -order)
-        if best is None or key > best[0]:
-            best = (key, sheet.title, rows, idx)
-    if best is None:
+
+
+def _unmerge(sheet) -> None:
+    """A merged block reads as its top-left value in every cell it covers (full model only)."""
+    merged = getattr(sheet, "merged_cells", None)
+    if merged is None:
+        return
+    for rng in list(merged.ranges):
+        value = sheet.cell(rng.min_row, rng.min_col).value
+        sheet.unmerge_cells(str(rng))
+        for row in sheet.iter_rows(min_row=rng.min_row, max_row=rng.max_row,
+                                   min_col=rng.min_col, max_col=rng.max_col):
+            for cell in row:
+                cell.value = value
+
+
+@dataclass
+class _Sheet:
+    """A sheet's non-blank rows (with their sheet row numbers) and where its header was found."""
+
+    name: str
+    visible: bool
+    rows: list[list[str | None]]
+    numbers: list[int]  # sheet row number (1-based) of each row
+    header: int  # index in `rows`
+    score: int
+
+
+def _sheet_rows(sheet, known: set[str]) -> _Sheet | None:
+    rows, numbers = [], []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        row = [_cell_text(v) for v in values]
+        if any(c is not None for c in row):
+            rows.append(row)
+            numbers.append(number)
+    if not rows:
+        return None
+    if known:
+        scores = [header_score([c or "" for c in r], known) for r in rows[:SNIFF_LINES]]
+        score = max(scores)
+        idx = scores.index(score)
+    else:
+        width = max(sum(1 for c in r if c is not None) for r in rows[:SNIFF_LINES])
+        score, idx = 0, next(i for i, r in enumerate(rows) if sum(1 for c in r if c is not None) >= max(2, width // 2))
+    return _Sheet(sheet.title, getattr(sheet, "sheet_state", "visible") == "visible", rows, numbers, idx, score)
+
+
+def _pick_sheet(path: Path, sheets: list[_Sheet]) -> _Sheet:
+    """The sheet holding the export: the best header score, a visible sheet before a hidden one, then
+    the first; two visible sheets with the same best score and different data are refused."""
+    if not sheets:
         raise _fail(path, "has no data in any sheet.", fix="Export the sheet that holds the deals.")
-    (score, _), sheet_name, rows, idx = best
+    best = max(sheets, key=lambda s: (s.score, s.visible))
+    rivals = [s for s in sheets if s.visible and s.score == best.score and s is not best and best.visible
+              and s.rows != best.rows]
+    if best.score > 0 and rivals:
+        names = ", ".join(repr(s.name) for s in [best, *rivals])
+        raise _fail(path, f"has several sheets that look like the export ({names}), so Crossview cannot tell "
+                    "which one to read.", fix="Keep only the export's sheet in the workbook, or save it as CSV.")
+    return best
+
+
+def _load_xlsx(con, path: Path, table: str, known: set[str]) -> ReadInfo:
+    size = check_workbook(path)
+    # Not read-only when small enough: merged cells are only visible in the full model.
+    book = _open_workbook(path, read_only=size.xml_bytes > XLSX_FULL_MODEL)
+    sheets = []
+    for sheet in book.worksheets:
+        _unmerge(sheet)
+        found = _sheet_rows(sheet, known)
+        if found is not None:
+            sheets.append(found)
+    count = len(book.worksheets)
+    book.close()
+    chosen = _pick_sheet(path, sheets)
+    rows, idx = chosen.rows, chosen.header
     header = rows[idx]
     while header and header[-1] is None:
         header = header[:-1]
@@ -456,11 +556,42 @@ def _load_xlsx(con, path: Path, table: str, known: set[str]) -> ReadInfo:
     records = [(r[:n] + [None] * (n - len(r[:n]))) for r in body]
     extras = ["|".join(c or "" for c in r[n:]) if any(c is not None for c in r[n:]) else None for r in body]
     _store(con, table, columns, records, extras)
-    info = ReadInfo(file=path.name, kind="xlsx", columns=columns, rows=len(records), sheet=sheet_name,
-                    header_line=idx + 1, header_score=score, parser="openpyxl", notes=notes)
-    if len(book.worksheets) > 1:
-        info.notes.append(f"sheet {sheet_name!r} used ({len(book.worksheets)} sheets)")
+    info = ReadInfo(file=path.name, kind="xlsx", columns=columns, rows=len(records), sheet=chosen.name,
+                    header_line=chosen.numbers[idx], header_score=chosen.score, parser="openpyxl", notes=notes)
+    if count > 1:
+        info.notes.append(f"sheet {chosen.name!r} used ({count} sheets)")
+    if size.formulas_without_value:
+        info.formulas = _formulas_without_value(path, chosen, columns)
+        if info.formulas:
+            info.notes.append(f"{len(info.formulas)} formula cell(s) without a saved value read as empty")
     return info
+
+
+def _formulas_without_value(path: Path, chosen: _Sheet, columns: list[str]) -> list[tuple[int, str, str]]:
+    """The data cells of the chosen sheet that hold a formula whose value was never saved.
+
+    Returns:
+        (record number, column, formula) per cell, in sheet order.
+    """
+    book = _open_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = book[chosen.name]
+        header_row = chosen.numbers[chosen.header]
+        # Records are the non-blank rows below the header, as read with the values; a row holding only
+        # formulas without values was blank then and is no record.
+        record = {number: i for i, number in enumerate(chosen.numbers[chosen.header + 1:], start=1)}
+        values = {(number, col) for number, row in zip(chosen.numbers, chosen.rows)
+                  for col, cell in enumerate(row) if cell is not None}
+        found = []
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number <= header_row or number not in record:
+                continue
+            for col, value in enumerate(row[:len(columns)]):
+                if isinstance(value, str) and value.startswith("=") and (number, col) not in values:
+                    found.append((record[number], columns[col], value))
+        return found
+    finally:
+        book.close()
 
 
 def read_table(path: Path, known: set[str] | None = None) -> tuple[pd.DataFrame, ReadInfo]:

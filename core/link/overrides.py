@@ -15,6 +15,8 @@ leading `'` (OWASP CSV injection) and read back without it, so keys stay exact.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -55,25 +57,53 @@ def read_overrides(path: Path | None) -> pd.DataFrame:
         DataFrame with COLUMNS, all text ("" when empty).
 
     Raises:
-        InputFileError: the file lacks one of the columns.
+        InputFileError: the file is a folder or not CSV text, lacks one of the columns, or has a line
+            whose kind or decision is unknown, or a `link` without a target (with its line number).
     """
     if path is None or not Path(path).exists():
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    name = Path(path).name
+    fix = "Fix or delete the file; decisions are re-entered from the Linking page."
+    if not Path(path).is_file():
+        raise InputFileError(name, "is not a file (the overrides file is a CSV file beside the warehouse).",
+                             fix="Remove or rename it; decisions are re-entered from the Linking page.")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise InputFileError(Path(path).name, f"cannot be read as CSV ({err}).",
-                             fix="Fix or delete the file; decisions are re-entered from the Linking page.") from err
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    missing = [c for c in COLUMNS if c not in frame.columns]
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputFileError(name, "cannot be read as CSV (it is not UTF-8 text).", fix=fix) from err
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [c.strip().lower() for c in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise InputFileError(Path(path).name, f"missing column(s) {', '.join(missing)}.",
+        raise InputFileError(name, f"missing column(s) {', '.join(missing)}.",
                              fix=f"The header must be: {','.join(COLUMNS)}.")
-    frame = frame[COLUMNS].map(_unguard)
+    where = [header.index(c) for c in COLUMNS]
+    records, lines = [], []
+    start = reader.line_num + 1
+    for cells in reader:
+        if any(c.strip() for c in cells):
+            records.append([_unguard(cells[i]) if i < len(cells) else "" for i in where])
+            lines.append(start)
+        start = reader.line_num + 1
+    frame = pd.DataFrame(records, columns=COLUMNS, dtype=object)
     for col in ("kind", "decision"):
         frame[col] = frame[col].str.strip().str.lower()
     frame["key"] = frame["key"].str.strip()
     frame["target"] = frame["target"].str.strip()
+    for line, kind, decision, key, target in zip(lines, frame["kind"], frame["decision"], frame["key"],
+                                                 frame["target"]):
+        if kind not in KINDS:
+            raise InputFileError(name, f"unknown kind {kind!r}.", line=line,
+                                 fix=f"Use one of {', '.join(KINDS)}, or delete the line.")
+        if decision not in DECISIONS:
+            raise InputFileError(name, f"unknown decision {decision!r}.", line=line,
+                                 fix=f"Use one of {', '.join(DECISIONS)}, or delete the line.")
+        if not key:
+            raise InputFileError(name, "a decision without a key (the company, deal or owner it is about).",
+                                 line=line, fix="Fill the key or delete the line.")
+        if decision == "link" and not target:
+            raise InputFileError(name, "a `link` decision without a target.", line=line,
+                                 fix="Give the client_id, job_id or staff_id to link to, or delete the line.")
     # Later lines win: the file is appended to in decision order.
     return frame.drop_duplicates(["kind", "key"], keep="last").reset_index(drop=True)
 

@@ -261,7 +261,7 @@ def test_downloads_neutralise_formulas_and_keep_exactly_the_rows(monkeypatch) ->
     monkeypatch.setattr(widgets.st, "download_button", lambda label, data, **kw: captured.update(data=data, **kw))
     frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Acme"], "amount": [-5.0, 10.0, 2.5]})
     widgets.download_button(frame, "Clients at risk")
-    text = captured["data"].decode("utf-8-sig")
+    text = captured["data"]().decode("utf-8-sig")
     assert text.splitlines() == ["name,amount", "\"'=HYPERLINK(\"\"http://x\"\")\",-5.0", "'@SUM(A1),10.0",
                                  "Acme,2.5"]
     assert captured["file_name"] == "crossview_clients_at_risk.csv" and captured["mime"] == "text/csv"

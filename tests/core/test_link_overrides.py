@@ -115,22 +115,40 @@ def test_bad_overrides_file(tmp_path):
     assert read_overrides(tmp_path / "none.csv").empty
 
 
-def test_hand_edited_file_with_unknown_kind_and_decision(tmp_path):
+@pytest.mark.parametrize("line,message", [
+    ("company,Kalmaro,link,C1,,", "line 3: unknown kind 'company'"),
+    ("client,Kalmaro,maybe,C1,,", "line 3: unknown decision 'maybe'"),
+    ("client,Kalmaro,link,,,", "line 3: a `link` decision without a target"),
+    ("client,,reject,,,", "line 3: a decision without a key"),
+])
+def test_hand_edited_line_that_cannot_be_applied_is_refused_with_its_line(tmp_path, line, message):
+    path = tmp_path / "overrides.csv"
+    path.write_text("kind,key,decision,target,note,decided_at\nclient,Norvel Software,Link,C3,,\n" + line + "\n",
+                    encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        read_overrides(path)
+    assert str(err.value).startswith("overrides.csv, " + message)
+
+
+def test_hand_edited_file_case_and_later_lines(tmp_path):
     path = tmp_path / "overrides.csv"
     path.write_text("kind,key,decision,target,note,decided_at\n"
-                    "company,Kalmaro,link,C1,,\n"
-                    "client,Kalmaro,maybe,C1,,\n"
+                    "client,Kalmaro,reject,,,\n"
+                    "\n"
                     "client,Kalmaro,link,C2,first,\n"
                     "client,Norvel Software,Link,C3,,\n", encoding="utf-8")
     con, summary = _build(path)
-    assert summary["overrides"] == {"applied": 2, "skipped": 1}
+    assert summary["overrides"] == {"applied": 2, "skipped": 0}
     assert con.execute("SELECT client_id, status FROM client_links WHERE crm_company = 'Norvel Software'"
                        ).fetchone() == ("C3", "override")
-    # The later line for Kalmaro ("link C2") replaced the "maybe" line.
+    # The later line for Kalmaro ("link C2") replaced the "reject" line.
     assert con.execute("SELECT client_id FROM client_links WHERE crm_company = 'Kalmaro'").fetchone() == ("C2",)
-    skipped = sorted(r[0] for r in con.execute("SELECT text FROM build_log WHERE name = 'override.skipped'"
-                                               ).fetchall())
-    assert skipped == ["company 'Kalmaro' link → C1: not applied: unknown kind company"]
+
+
+def test_overrides_path_that_is_a_folder_is_refused(tmp_path):
+    (tmp_path / "overrides.csv").mkdir()
+    with pytest.raises(InputFileError, match="overrides.csv: is not a file"):
+        read_overrides(tmp_path / "overrides.csv")
 
 
 def test_coverage_counts(tmp_path):
