@@ -76,4 +76,5 @@ def answer(statement: str, p_value: float | None, test: str, locale: Locale,
     """
     word = strength(p_value, effect)
     words = STRENGTH_WORDS[word][check_locale(locale)]
-    return Answer(f"{statement}; {words}.", word, f"{test}, {p_value_text(p_value, locale)}")
+    semicolon = "\u202f;" if locale == "fr" else ";"  # French puts a narrow no-break space before `;`
+    return Answer(f"{statement}{semicolon} {words}.", word, f"{test}, {p_value_text(p_value, locale)}")

@@ -149,5 +149,5 @@ def test_answer_sentence_keeps_the_test_as_detail() -> None:
     assert found.sentence == "Top clients are larger: median 5,010 employees vs 252; probably a real difference."
     assert found.detail == "Kruskal-Wallis, p = 0.011"
     french = answer("Les top clients sont plus grands", 0.0004, "Kruskal-Wallis", "fr")
-    assert french.sentence == "Les top clients sont plus grands; clairement une vraie différence."
+    assert french.sentence == "Les top clients sont plus grands\u202f; clairement une vraie différence."
     assert french.detail == "Kruskal-Wallis, p < 0,001"
