@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import state, widgets
+from core import formats
 from core.filters import Filters
-from core.metrics import clients
+from core.metrics import clients, headlines
 
 MONEY = ("turnover", "refunds", "effort_cost", "net_profit", "avg_basket", "fee")
 # Column of client_history -> (funnel stage, label).
@@ -102,7 +103,10 @@ def _segments(f: Filters) -> None:
     )
     st.subheader("What sets the segments apart")
     widgets.definition(clients.segment_drivers)
-    widgets.show_table(state.cached(clients.segment_drivers, f), key="clients_drivers")
+    drivers = state.cached(clients.segment_drivers, f)
+    widgets.answers(headlines.segment_driver_answers(drivers, widgets.current_locale()))
+    with st.expander("Every attribute compared, segment by segment"):
+        widgets.show_table(drivers, key="clients_drivers")
 
 
 # A fragment: picking a client in the search box redraws only the detail view.
@@ -129,7 +133,7 @@ def _detail(f: Filters, economics: pd.DataFrame) -> None:
         (
             ("Turnover", widgets.money(row["turnover"])),
             ("Net profit", widgets.money(row["net_profit"])),
-            ("Effort", f"{row['effort_hours']:,.1f} h"),
+            ("Effort", formats.hours(row["effort_hours"], widgets.current_locale())),
             ("Segment", row["segment"]),
         ),
     ):
@@ -166,6 +170,9 @@ def run() -> None:
             "No client opened a job, was invoiced or had logged activity in this period for these filters."
         )
         return
+    locale = widgets.current_locale()
+    widgets.headline(headlines.pareto_sentence(state.cached(clients.pareto, f), locale))
+    st.markdown(widgets.plain(state.cached(headlines.new_clients, f, locale=locale)))
     _economics(f, economics)
     _segments(f)
     _detail(f, economics)

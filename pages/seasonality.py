@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.ui import state, widgets
 from core.filters import Filters
-from core.metrics import seasonality
+from core.metrics import headlines, seasonality
 
 MEASURES = {"jobs_opened": "Jobs opened", "placements": "Placements", "revenue": "Revenue (€)"}
 COLOURS = {"jobs_opened": "#4C78A8", "placements": "#54A24B", "revenue": "#C9CED6"}
@@ -130,6 +130,7 @@ def run() -> None:
     if not widgets.requires_bo(state.connection()):
         return
     f = state.current_filters()
+    widgets.headline(state.cached(headlines.seasonality_headline, f, locale=widgets.current_locale()))
     _monthly_series(f)
     _month_of_year(f)
 

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from app.ui import state, widgets
-from core.metrics import time_wasters
+from core.metrics import headlines, time_wasters
 
 QUADRANT_COLOURS = {
     "time waster": "#E45756",
@@ -76,12 +76,13 @@ def run() -> None:
         return
     f = state.current_filters()
     ranked = state.cached(time_wasters.time_wasters, f)
-    widgets.definition(time_wasters.time_wasters)
     if ranked.empty:
         widgets.empty_state(
             "No client had a job, a placement or logged activity in this period for these filters."
         )
         return
+    widgets.headline(headlines.time_wasters_sentence(ranked, widgets.current_locale()))
+    widgets.definition(time_wasters.time_wasters)
     _scatter(ranked)
     st.subheader("Ranked list, most wasteful first")
     widgets.show_table(ranked, money_cols=("turnover", "net_profit"), key="time_wasters_ranked")

@@ -205,6 +205,23 @@ def definition(fn_or_text: Callable[..., Any] | str, label: str = "Definition") 
     return text
 
 
+def headline(sentence: str) -> None:
+    """A page's answer in one sentence, with its number, above everything else on the page."""
+    with st.container(border=True, key=None):
+        st.markdown(f"#### {plain(sentence)}")
+
+
+def answers(found: Iterable[Any], label: str = "Statistical detail") -> None:
+    """Findings said as answers (`core.answers.Answer`), the test and p-value of each one click away."""
+    found = list(found)
+    for item in found:
+        st.markdown(f"- {plain(item.sentence)}")
+    if found:
+        with st.expander(label, icon=":material/functions:"):
+            for item in found:
+                st.caption(plain(f"{item.sentence} {item.detail}."))
+
+
 def empty_state(message: str) -> None:
     """Say why a view is empty (instead of an empty chart), e.g. 'No placements in this period.'"""
     st.info(message, icon=":material/filter_alt_off:")
