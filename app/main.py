@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import sys
@@ -98,6 +99,9 @@ def _offer_rebuild(detail: str) -> None:
 # When set, every script run appends `{"page", "seconds", "at"}` as one JSON line to this file:
 # the server-side time of each rerun, read by benchmarks/browser_bench.py.
 RERUN_LOG_ENV = "CROSSVIEW_RERUN_LOG"
+# When set, every script run is profiled (cProfile) into `<folder>/<page>-<n>.prof`: script runs
+# happen on Streamlit's worker threads, which a profiler of the whole process does not follow.
+PROFILE_ENV = "CROSSVIEW_PROFILE"
 
 
 def _log_rerun(path: str, page: str, started: float) -> None:
@@ -107,11 +111,19 @@ def _log_rerun(path: str, page: str, started: float) -> None:
 
 
 def run() -> None:
-    log = os.environ.get(RERUN_LOG_ENV)
+    log, profile = os.environ.get(RERUN_LOG_ENV), os.environ.get(PROFILE_ENV)
     started, drawn = time.perf_counter(), {"page": "(none)"}
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     try:
         _run(drawn)
     finally:
+        if profiler:
+            profiler.disable()
+            folder = Path(profile)  # type: ignore[arg-type]
+            folder.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(folder / f"{drawn['page']}-{time.time_ns()}.prof".replace(" ", "_").replace("&", "and"))
         if log:
             _log_rerun(log, drawn["page"], started)
 
