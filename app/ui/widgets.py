@@ -264,6 +264,21 @@ def measure_definition(glossary: str, label: str) -> str | None:
     return f"{label} = {match.group(1).strip().rstrip('.')}." if match else None
 
 
+def _metric_label(measure: str, label: str) -> str:
+    """A headline number's label in the reader's language (core gives it in English)."""
+    from core.labels import LABELS
+
+    locale = current_locale()
+    return LABELS[measure].text(locale) if locale != "en" and measure in LABELS else label
+
+
+def label(column: str) -> str:
+    """A column's business label in the reader's language, for chart legends and hover text."""
+    from core.labels import label as labelled
+
+    return labelled(column, current_locale())
+
+
 def metric_row(df: pd.DataFrame, per_row: int = 4, glossary: str | None = None) -> None:
     """Headline numbers with their change against the previous period.
 
@@ -288,7 +303,7 @@ def metric_row(df: pd.DataFrame, per_row: int = 4, glossary: str | None = None) 
             notes = [own,
                      None if _is_missing(previous) else f"Previous period: {_format(previous, unit)}."]
             col.metric(
-                label,
+                _metric_label(measure, label),
                 _format(row.get("value"), unit),
                 delta=_delta(row.get("value"), previous, row.get("change"), unit),
                 delta_color="inverse" if any(w in measure for w in _LOWER_IS_BETTER) else "normal",

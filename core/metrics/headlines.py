@@ -365,7 +365,12 @@ def segment_driver_answers(drivers: pd.DataFrame, locale: Locale) -> list[Answer
         words = fr_words if locale == "fr" else en_words
         who = _SEGMENT_WORDS[lead][0 if locale == "fr" else 1]
         adjective = words[0] if higher else words[1]
-        if locale == "fr":
+        shown_a, shown_b = _driver_value(a, kind, what, locale), _driver_value(b, kind, what, locale)
+        if shown_a == shown_b:
+            # Equal once rounded: no "more" or "less" to tell.
+            statement = (f"{who}{_colon(locale)} médiane {shown_a}, comme les autres" if locale == "fr" else
+                         f"{who}: median {shown_a}, as for other clients")
+        elif locale == "fr":
             statement = (f"{who} {adjective}{_colon(locale)} médiane {_driver_value(a, kind, what, locale)} "
                          f"contre {_driver_value(b, kind, what, locale)} pour les autres")
         else:

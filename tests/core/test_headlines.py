@@ -113,6 +113,14 @@ def test_segment_drivers_as_answers() -> None:
     assert found.detail == "Kruskal-Wallis, p = 0.004"
 
 
+def test_segment_driver_equal_once_rounded_says_so() -> None:
+    drivers = pd.DataFrame({"feature": ["pitches_per_job"] * 2, "segment": ["top", "other"], "value": [7.71, 7.74],
+                            "test": ["Kruskal-Wallis"] * 2, "p_value": [0.672] * 2, "significant": [False] * 2})
+    (found,) = h.segment_driver_answers(drivers, "en")
+    assert found.sentence == ("Top clients: median 7.7 pitches per job, as for other clients; "
+                              "no evidence of a real difference.")
+
+
 def _job(job_id: str, client: str, opened: date, job_type: str = "Dev") -> dict:
     return {"job_id": job_id, "client_id": client, "opened_at": opened, "job_type": job_type, "status": "open"}
 
