@@ -306,6 +306,45 @@ def print_report(result: dict[str, object]) -> None:
         print(f"several users: {users}")
 
 
+def run(db: Path | None = None, runs: int = 5, users: int = 10, changes: int = 3,
+        profile: Path | None = None) -> dict[str, object]:
+    """Every figure above as a dict (for benchmarks/run_all.py); the demo warehouse when `db` is None."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if db is None:
+            from report_bench import demo_db
+
+            db = demo_db(Path(tmp))
+        return asyncio.run(bench(db, runs, users, changes, profile))
+
+
+def _ok(value: float | None, target: float) -> str:
+    return "–" if value is None else f"{value:.2f}{'' if value <= target else ' ✗'}"
+
+
+def markdown(f: dict) -> str:
+    """The figures as a markdown table per measure, each beside its target (✗ = target missed)."""
+    lines = [f"Load average (1, 5, 15 min) before: {f['load_before']}, after: {f['load_after']}. "
+             f"Fresh start to the Overview drawn: **{f['fresh_start_s']} s** (server healthy after "
+             f"{f['server_healthy_s']} s; target ≤ {TARGETS['fresh_start_s']:g} s).", "",
+             f"| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) |",
+             "|---|---|---|---|---|"]
+    for nav, row in f["pages"].items():
+        lines.append(f"| {nav} | {_ok(row['first_visit_s'], TARGETS['first_visit_s'])} | "
+                     f"{_ok(row['warm_s'], TARGETS['warm_s'])} | {_ok(row['server_first_s'], 99)} | "
+                     f"{_ok(row['server_warm_s'], 99)} |")
+    lines += ["", f"Medians of {f['runs']} runs; targets: first visit ≤ {TARGETS['first_visit_s']:g} s, "
+              f"warm ≤ {TARGETS['warm_s']:g} s. Server memory after the pages: {f['server_rss_mb_after_pages']} MB."]
+    users = f.get("several_users")
+    if users:
+        b, s_ = users["browser_to_idle_s"], users["server_rerun_s"]
+        lines += ["", f"Several users: {users['users']} Chromium contexts on the same machine, each changing the "
+                  f"period {users['changes_each']} times at once: browser time to idle p50 {b.get('p50')} s, "
+                  f"p95 {b.get('p95')} s (n = {b.get('n')}); server time per rerun p50 {s_.get('p50')} s, "
+                  f"p95 {s_.get('p95')} s (n = {s_.get('n')}; target ≤ {TARGETS['server_p95_s']:g} s at 1M deals); "
+                  f"{len(users['errors'])} errors; server memory {users['server_rss_mb']} MB."]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, help="warehouse to serve (default: the demo, built now)")
@@ -315,13 +354,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="folder for a cProfile of every server rerun")
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db
-        if db is None:
-            from report_bench import demo_db
-
-            db = demo_db(Path(tmp))
-        result = asyncio.run(bench(db, args.runs, args.users, args.changes, args.profile))
+    result = run(args.db, args.runs, args.users, args.changes, args.profile)
     print_report(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")

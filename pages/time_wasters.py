@@ -85,7 +85,7 @@ def run() -> None:
     widgets.definition(time_wasters.time_wasters)
     _scatter(ranked)
     st.subheader("Ranked list, most wasteful first")
-    widgets.show_table(ranked, money_cols=("turnover", "net_profit"), key="time_wasters_ranked")
+    widgets.show_table(ranked, money_cols=("turnover", "net_profit"), key="time_wasters_ranked", preview=True)
 
 
 run()

@@ -341,6 +341,30 @@ def styled(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> Any:
     return df.style.format(formatters, na_rep=MISSING)
 
 
+# Formatting every cell on the server (a pandas Styler) costs some 50 µs a cell: beyond this many
+# cells a table keeps its labels but leaves number formats to the browser's grid.
+STYLED_CELLS = 12_000
+_GRID_FORMATS = {"money": "€%,.0f", "percent": "percent", "points": "%+.3f", "days": "%.0f", "hours": "%,.1f",
+                 "count": "%,d", "number": "%,.1f", "ratio": "%.2f", "score": "%.2f", "year": "%d"}
+
+
+def _number_config(df: pd.DataFrame, kinds: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
+    """Column settings of a table too large to format on the server: labels, and the grid's own formats."""
+    from core.tables import kind_of
+
+    config: dict[str, Any] = {}
+    for col in df.columns:
+        kind = kinds.get(col) or kind_of(df, col)
+        if kind in _GRID_FORMATS and pd.api.types.is_numeric_dtype(df[col]):
+            config[col] = st.column_config.NumberColumn(labels[col], format=_GRID_FORMATS[kind])
+        elif kind in ("date", "month") and pd.api.types.is_datetime64_any_dtype(df[col]):
+            config[col] = st.column_config.DateColumn(
+                labels[col], format="DD/MM/YYYY" if current_locale() == "fr" else "YYYY-MM-DD")
+        else:
+            config[col] = st.column_config.Column(labels[col])
+    return config
+
+
 def show_table(
     df: pd.DataFrame,
     money_cols: Iterable[str] = (),
@@ -358,7 +382,8 @@ def show_table(
 
     Headers are the labels of `core.labels` with their unit; cells are formatted by the column's
     kind (money, percentage, days, dates…) in the sidebar's locale, while sorting keeps the raw
-    values.
+    values. A table of more than `STYLED_CELLS` cells keeps its labels but takes the grid's own
+    number formats (English separators), since formatting each cell on the server would cost seconds.
 
     Args:
         df: exactly what to show (and download).
@@ -383,10 +408,14 @@ def show_table(
     if capped:
         st.caption(f"Showing the first {count(len(df), locale)} of {count(total, locale)} rows; "
                    f"the CSV download holds all {count(total, locale)}.")
-    config: dict[str, Any] = {col: st.column_config.Column(label)
-                              for col, label in zip(df.columns, headers(df, locale))}
+    labels = dict(zip(df.columns, headers(df, locale)))
+    if df.size <= STYLED_CELLS:
+        data: Any = styled(df, kinds)
+        config: dict[str, Any] = {col: st.column_config.Column(labels[col]) for col in df.columns}
+    else:
+        data, config = df, _number_config(df, kinds, labels)
     event = st.dataframe(
-        styled(df, kinds),
+        data,
         hide_index=True,
         column_config=config,
         key=key,

@@ -247,3 +247,22 @@ def test_downloads_neutralise_formulas_and_keep_exactly_the_rows(monkeypatch) ->
     assert plain.splitlines() == ["name,amount", "\"'=HYPERLINK(\"\"http://x\"\")\",-5.0", "'@SUM(A1),10.0",
                                   "Acme,2.5"]
     assert captured["file_name"] == "crossview_clients_at_risk.csv" and captured["mime"] == "text/csv"
+
+
+def test_tables_format_cells_on_the_server_up_to_a_size(monkeypatch) -> None:
+    from pandas.io.formats.style import Styler
+
+    from app.ui import widgets
+
+    drawn = {}
+    monkeypatch.setattr(widgets.st, "dataframe", lambda data, **kw: drawn.update(data=data, **kw))
+    monkeypatch.setattr(widgets, "download_button", lambda *a, **kw: None)
+    small = pd.DataFrame({"turnover": [1234.5], "fill_rate": [0.25]})
+    widgets.show_table(small, key="small")
+    assert isinstance(drawn["data"], Styler)
+    assert drawn["column_config"]["turnover"]["label"] == "Turnover (€)"
+    large = pd.DataFrame({"turnover": [1.0] * (widgets.STYLED_CELLS // 2 + 1), "fill_rate": 0.5})
+    widgets.show_table(large, key="large")
+    assert isinstance(drawn["data"], pd.DataFrame)
+    assert drawn["column_config"]["fill_rate"]["label"] == "Fill rate (%)"
+    assert drawn["column_config"]["fill_rate"]["type_config"]["format"] == "percent"
