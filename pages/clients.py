@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import state, widgets
-from core import formats
+from core import formats, labels
 from core.filters import Filters
 from core.metrics import clients, headlines
 
@@ -58,13 +58,14 @@ def _segments(f: Filters) -> None:
     if pareto.empty:
         widgets.empty_state("No client brought revenue in this period for these filters.")
         return
+    named = {s: labels.value_label(s, widgets.current_locale()) for s in widgets.SEGMENT_COLOURS}
     fig = px.bar(
-        pareto,
+        pareto.assign(segment=pareto["segment"].map(named)),
         x="rank",
         y="turnover",
         color="segment",
-        color_discrete_map=widgets.SEGMENT_COLOURS,
-        category_orders={"segment": list(widgets.SEGMENT_COLOURS)},
+        color_discrete_map={named[s]: colour for s, colour in widgets.SEGMENT_COLOURS.items()},
+        category_orders={"segment": list(named.values())},
         custom_data=["name", "segment"],
     )
     fig.update_traces(hovertemplate="#%{x} %{customdata[0]} (%{customdata[1]}): €%{y:,.0f}<extra></extra>")

@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from app.ui import state, widgets
+from core import labels
 from core.metrics import headlines, time_wasters
 
 QUADRANT_COLOURS = {
@@ -18,13 +19,14 @@ QUADRANT_COLOURS = {
 
 
 def _scatter(ranked: pd.DataFrame) -> None:
+    named = {q: labels.value_label(q, widgets.current_locale()) for q in QUADRANT_COLOURS}
     fig = px.scatter(
-        ranked,
+        ranked.assign(quadrant=ranked["quadrant"].map(named)),
         x="effort_score",
         y="return_score",
         color="quadrant",
-        color_discrete_map=QUADRANT_COLOURS,
-        category_orders={"quadrant": list(QUADRANT_COLOURS)},
+        color_discrete_map={named[q]: colour for q, colour in QUADRANT_COLOURS.items()},
+        category_orders={"quadrant": list(named.values())},
         hover_name="name",
         hover_data={
             "rank": True,
