@@ -49,6 +49,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         accounts=Path(args.accounts) if args.accounts else None,
         overrides=Path(args.overrides) if args.overrides else None,
         progress=None if args.quiet else _progress,
+        allow_quarantine=args.allow_quarantine,
     )
     print(format_summary(summary))
     return 0
@@ -160,6 +161,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--accounts", help="client companies with attributes (CSV/XLSX)")
     b.add_argument("--overrides", help="link decisions file (default: overrides.csv beside the --db file)")
     b.add_argument("--quiet", action="store_true", help="no progress output")
+    b.add_argument("--allow-quarantine", action="store_true",
+                   help="build even when more than half of the deals are quarantined (unknown stages...)")
     b.set_defaults(func=cmd_build)
 
     lk = sub.add_parser("links", help="list links as CSV (e.g. the review queue)")

@@ -21,7 +21,7 @@ from core.metrics import funnel, objectives, pipeline
 from core.metrics.churn import churn_by_year, lifetime_value
 from core.metrics.clients import client_economics
 from core.metrics.common import has_bo
-from core.metrics.quality import quality_summary
+from core.metrics.quality import quality_summary, rule_effects, unknown_stage_labels
 from core.metrics.seasonality import monthly_activity, seasonal_index
 from core.metrics.time_wasters import time_wasters
 
@@ -146,12 +146,23 @@ def _bo_sections(con, f: Filters, objective_eur: float | None) -> dict[str, Any]
     }
 
 
-def _data_quality(con) -> dict[str, dict[str, int | None]]:
+def _data_quality(con) -> dict[str, dict[str, Any]]:
     summary = quality_summary(con)
-    return {str(row["file"]): {"rows_in": _num(row["rows_in"]), "clean": _num(row["rows_clean"]),
-                               "quarantined": _num(row["rows_quarantined"]),
-                               "duplicates": _num(row["rows_merged"])}
-            for row in summary.to_dict("records")}
+    effects = rule_effects(con)
+    labels = unknown_stage_labels(con)
+    out: dict[str, dict[str, Any]] = {}
+    for row in summary.to_dict("records"):
+        file = str(row["file"])
+        mine = effects[effects["file"] == file]
+        out[file] = {
+            "rows_in": _num(row["rows_in"]), "clean": _num(row["rows_clean"]),
+            "quarantined": _num(row["rows_quarantined"]), "duplicates": _num(row["rows_merged"]),
+            "rules": [{k: (_num(v) if k not in ("rule", "status") else v) for k, v in r.items()
+                       if k not in ("file", "step", "won_amount_change")} for r in mine.to_dict("records")],
+            "unknown_stages": [{"label": r["label"], "deals": _num(r["deals"])}
+                               for r in labels[labels["file"] == file].to_dict("records")],
+        }
+    return out
 
 
 def _links(con) -> dict[str, Any]:

@@ -220,6 +220,22 @@ AUDIT_TABLES: tuple[Table, ...] = (
        ("rows_clean", "BIGINT", "Records in the clean table."),
        ("rows_quarantined", "BIGINT", "Records quarantined."),
        ("rows_merged", "BIGINT", "Records merged into another as duplicates.")),
+    _t("rule_effects", "What each CRM cleaning rule did to the headline totals, in the order the rules ran: "
+       "the totals of the deals file just before and just after the rule (the `after` of the last rule are "
+       "the clean deals' totals). Rules switched off are listed with status `off` and the rows they would "
+       "have touched.",
+       ("source", "VARCHAR", "`crm`."),
+       ("file", "VARCHAR", "Input file name."),
+       ("step", "INTEGER", "Order in which the rule ran (1 = first)."),
+       ("rule", "VARCHAR", "Rule id (as in data_issues)."),
+       ("status", "VARCHAR", "`on`, or `off` when the mapping file switched it off."),
+       ("rows", "BIGINT", "Rows the rule touched (data_issues rows), or would have touched when off."),
+       ("deals_before", "BIGINT", "Deals in the file before the rule."),
+       ("deals_after", "BIGINT", "Deals after the rule."),
+       ("won_amount_before", "DOUBLE", "Sum of the won deals' amounts before the rule, €."),
+       ("won_amount_after", "DOUBLE", "Same after the rule."),
+       ("win_rate_before", "DOUBLE", "won / (won + lost) before the rule; NULL without closed deals."),
+       ("win_rate_after", "DOUBLE", "Same after the rule.")),
     _t("build_log", "Build facts in long form: counts per file and rule, timings, input checksums.",
        ("built_at", "TIMESTAMP", "Build start (UTC)."),
        ("file", "VARCHAR", "Input file, or `*` for the whole build."),

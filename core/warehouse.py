@@ -21,7 +21,7 @@ import duckdb
 from core.clean.bo import ORDER as BO_ORDER
 from core.clean.bo import clean_bo_file, set_is_repeat
 from core.clean.crm import clean_deals
-from core.clean.engine import FileCleaner, q
+from core.clean.engine import QUARANTINE_CHECK, FileCleaner, q, rules_switched_off
 from core.clean.extra import clean_accounts, clean_teams
 from core.clean.labels import register_labels
 from core.clean.sql import create_macros
@@ -49,11 +49,21 @@ from core.schema import ALL_TABLES, BO_INPUT_COLUMNS
 Progress = Callable[[str, float], None]
 BO_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 MEMORY_LIMIT = "4GB"
+# A rule that moves the won amount by more than this share is called out in the build summary.
+WON_SHIFT_CALLOUT = 0.05
 CHECKPOINT_THRESHOLD = "64GB"
 
 
 class RowAccountsError(RuntimeError):
     """The build lost or invented rows: rows_in != rows_clean + rows_quarantined + rows_merged."""
+
+
+EFFECT_KEYS = ("source", "file", "step", "rule", "status", "rows", "deals_before", "deals_after",
+               "won_amount_before", "won_amount_after", "win_rate_before", "win_rate_after")
+
+
+class MostlyQuarantined(InputFileError):
+    """More than half of the deals were quarantined and the user did not confirm it."""
 
 
 def _sha256(path: Path) -> str:
@@ -108,6 +118,7 @@ class _Build:
         self.files: list[dict] = []
         self.cleaners: list[FileCleaner] = []
         self.warnings: list[str] = []
+        self.effects: list[tuple] = []
         self.t0 = time.perf_counter()
 
     def step(self, name: str, fraction: float) -> None:
@@ -140,6 +151,15 @@ class _Build:
             self.info(fc.file, f"date_order.{column}", why)
         for rule, n in sorted(fc.counts.items()):
             self.log.append((fc.file, "rule", rule, float(n), None))
+        for rule, why in fc.evidence.items():
+            self.info(fc.file, f"evidence.{rule}", why)
+        for rule in sorted(fc.off):
+            self.info(fc.file, "rule_off", rule)
+        # A rule that touched nothing (and is on) changed no total: not listed.
+        for e in (e for e in fc.effects if e["rows"] or e["status"] == "off"):
+            self.effects.append((fc.source, fc.file, len(self.effects) + 1, e["rule"], e["status"], e["rows"],
+                                 e["deals_before"], e["deals_after"], e["won_amount_before"],
+                                 e["won_amount_after"], e["win_rate_before"], e["win_rate_after"]))
         for key, n in fc.accounts.items():
             self.log.append((fc.file, "rows", key, float(n), None))
         self.files.append({"source": fc.source, "file": fc.file, "table": fc.table, **fc.accounts,
@@ -178,8 +198,36 @@ def _check_accounts(con: duckdb.DuckDBPyConnection) -> None:
             f"{f}: in {i} != clean {c} + quarantined {qq} + merged {m}" for f, i, c, qq, m in bad))
 
 
+def _check_quarantined(con: duckdb.DuckDBPyConnection, fc: FileCleaner, confirmed: bool) -> list[dict]:
+    """The unknown stage labels of the deals file with their counts; stops the build when more than
+    half of its deals were quarantined (deals left out by the mapping aside) and it was not confirmed.
+
+    Raises:
+        MostlyQuarantined: with the rules that quarantined the deals and the unknown labels.
+    """
+    labels = [{"label": label, "rows": int(n)} for label, n in con.execute(
+        "SELECT original_value, COUNT(*) AS n FROM data_issues WHERE file = ? AND rule = 'invalid.unknown_stage' "
+        "GROUP BY 1 ORDER BY n DESC, 1", [fc.file]).fetchall()]
+    by_rule = con.execute("SELECT rule, COUNT(*) AS n FROM _q WHERE rule <> 'excluded.stage_left_out' "
+                          "GROUP BY 1 ORDER BY n DESC, 1").fetchall()
+    quarantined = sum(n for _, n in by_rule)
+    rows_in = fc.accounts.get("rows_in", 0)
+    if confirmed or QUARANTINE_CHECK in fc.off or quarantined * 2 <= rows_in:
+        return labels
+    why = "; ".join(f"{rule} {n:,}" for rule, n in by_rule)
+    unknown = ", ".join(f"'{x['label']}' ({x['rows']:,})" for x in labels)
+    confirm = (f"confirm with --allow-quarantine (or \"rules\": {{\"{QUARANTINE_CHECK}\": \"off\"}} in the "
+               "mapping file)")
+    raise MostlyQuarantined(
+        fc.file, f"{quarantined:,} of {rows_in:,} deals would be quarantined ({why})."
+        + (f" Stage labels not recognised: {unknown}." if labels else ""),
+        fix=(f"Map these labels to open, won, lost or leave out in the mapping file's \"stages\", or {confirm}."
+             if labels else f"See docs/data-quality.md for each rule, or {confirm}."))
+
+
 def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Path | None,
-         accounts: Path | None, overrides: Path) -> dict:
+         accounts: Path | None, overrides: Path, off: frozenset[str] = frozenset(),
+         allow_quarantine: bool = False) -> dict:
     con = b.con
     for table in ALL_TABLES:
         con.execute(table.ddl())
@@ -227,7 +275,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     for i, (table, (info, lay)) in enumerate(bo_infos.items()):
         b.step(f"cleaning {info.file}", 0.3 + 0.3 * i / len(BO_ORDER))
         t = time.perf_counter()
-        b.done(clean_bo_file(con, table, info, lay))
+        b.done(clean_bo_file(con, table, info, lay, off))
         b.timing(f"clean {info.file}", t)
     if "jobs" in bo_infos:
         set_is_repeat(con)
@@ -244,9 +292,12 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     if crm_info is not None:
         b.step(f"cleaning {crm_info.file}", 0.62)
         t = time.perf_counter()
-        fc = clean_deals(con, crm_info, crm_lay)
+        fc = clean_deals(con, crm_info, crm_lay, off)
         b.done(fc)
+        unknown_stages = _check_quarantined(con, fc, allow_quarantine)
         b.timing(f"clean {crm_info.file}", t)
+    else:
+        unknown_stages = []
     b.timing("clean", start)
 
     b.step("linking", 0.7)
@@ -262,12 +313,14 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
     b.timing("derive", start)
     b.step("checking row accounts", 0.95)
     _check_accounts(con)
-    return {"linking": linking}
+    if b.effects:
+        con.executemany("INSERT INTO rule_effects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.effects)
+    return {"linking": linking, "unknown_stages": unknown_stages}
 
 
 def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = None, teams: Path | None = None,
           accounts: Path | None = None, overrides: Path | None = None,
-          progress: Progress | None = None) -> dict:
+          progress: Progress | None = None, allow_quarantine: bool = False) -> dict:
     """Import, clean, link and load the exports into a DuckDB warehouse at `db` (atomic swap).
 
     Args:
@@ -279,15 +332,19 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         accounts: client companies with attributes.
         overrides: link decisions file; default `overrides.csv` beside `db`.
         progress: called with (step, fraction done).
+        allow_quarantine: build even when more than half of the deals are quarantined.
 
     Returns:
         Summary: {db, built_at, seconds, files: [{source, file, table, rows_in, rows_clean,
         rows_quarantined, rows_merged, encoding, delimiter, sheet}], issues: [{source, file, rule,
-        action, rows}], linking: link_all's summary or None, warnings: [..], crm_only, bo_only}.
+        action, rows}], linking: link_all's summary or None, warnings: [..], crm_only, bo_only,
+        rule_effects: [rule_effects rows as dicts], rules_off: [rule ids], unknown_stages:
+        [{label, rows}]}.
 
     Raises:
         UserError / InputFileError: unusable input; the existing warehouse is left untouched.
         RowAccountsError: the row accounts do not balance (the build is not swapped in).
+        MostlyQuarantined: more than half of the deals quarantined, not confirmed (nothing swapped in).
     """
     if crm is None and bo is None:
         raise UserError("Nothing to build: give a CRM export, a BO folder, or both.")
@@ -295,6 +352,7 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
     db.parent.mkdir(parents=True, exist_ok=True)
     overrides = Path(overrides) if overrides else db.parent / "overrides.csv"
     mapping_data = load_mapping(Path(mapping) if mapping else None)
+    off = rules_switched_off(mapping_data.get("rules") or {}, Path(mapping).name if mapping else "mapping")
     _stale_cleanup(db)
     tmp = db.parent / f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
     con = duckdb.connect(str(tmp))
@@ -306,7 +364,8 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         # build at 1M deals.
         con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         extra = _run(b, Path(crm) if crm else None, Path(bo) if bo else None, mapping_data,
-                     Path(teams) if teams else None, Path(accounts) if accounts else None, overrides)
+                     Path(teams) if teams else None, Path(accounts) if accounts else None, overrides,
+                     off, allow_quarantine)
         b.step("writing the warehouse", 0.97)
         b.log.append(("*", "timing", "total", round(time.perf_counter() - b.t0, 3), None))
         con.executemany("INSERT INTO build_log VALUES (?, ?, ?, ?, ?, ?)",
@@ -331,6 +390,8 @@ def build(crm: Path | None, bo: Path | None, db: Path, mapping: Path | None = No
         "files": b.files,
         "issues": [dict(zip(("source", "file", "rule", "action", "rows"), r)) for r in issues],
         "linking": extra["linking"], "warnings": b.warnings, "crm_only": bo is None, "bo_only": crm is None,
+        "rule_effects": [dict(zip(EFFECT_KEYS, e)) for e in b.effects], "rules_off": sorted(off),
+        "unknown_stages": extra["unknown_stages"],
     }
 
 
@@ -365,6 +426,34 @@ def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def _cleaning_lines(summary: dict) -> list[str]:
+    """What the CRM rules did to the headline totals, the rules switched off, the unknown stage labels."""
+    lines = []
+    effects = summary.get("rule_effects") or []
+    if effects:
+        lines.append("Effect of each CRM rule (deals, won amount, win rate: before -> after):")
+        for e in effects:
+            rate = "" if e["win_rate_before"] is None or e["win_rate_after"] is None else \
+                f", {e['win_rate_before']:.1%} -> {e['win_rate_after']:.1%}"
+            state = "off (would touch" if e["status"] == "off" else "("
+            lines.append(f"  {e['rule']:<34} {state} {e['rows']:,} rows): {e['deals_before']:,} -> "
+                         f"{e['deals_after']:,} deals, {e['won_amount_before']:,.0f} -> {e['won_amount_after']:,.0f}"
+                         f"{rate}")
+        for e in effects:
+            before, after = e["won_amount_before"], e["won_amount_after"]
+            if before and abs(after - before) > WON_SHIFT_CALLOUT * abs(before):
+                lines.append(f"note: {e['rule']} moved the won amount by {(after - before) / before:+.1%} "
+                             f"({before:,.0f} -> {after:,.0f}); check it on the Data page, or switch it off "
+                             f"in the mapping file (\"rules\": {{\"{e['rule']}\": \"off\"}}).")
+    if summary.get("rules_off"):
+        lines.append("Rules switched off: " + ", ".join(summary["rules_off"]))
+    labels = summary.get("unknown_stages") or []
+    if labels:
+        lines.append("Stage labels not recognised (deals quarantined): " + ", ".join(
+            f"'{x['label']}' {x['rows']:,}" for x in labels))
+    return lines
+
+
 def format_summary(summary: dict) -> str:
     """A build summary as short text: rows per file, issues per rule, linking, warnings."""
     lines = [f"Warehouse {summary.get('db')} built in {summary.get('seconds', 0):.1f} s."]
@@ -384,6 +473,7 @@ def format_summary(summary: dict) -> str:
             totals[key] = totals.get(key, 0) + int(i["rows"])
         for (rule, action), n in sorted(totals.items()):
             lines.append(f"  {rule:<38} {action:<12} {n:>9,}")
+    lines += _cleaning_lines(summary)
     linking = summary.get("linking")
     if linking:
         lines.append("Linking:")

@@ -6,13 +6,13 @@ import streamlit as st
 
 from app.ui.health import linking_line, quality_line
 from app.ui.linking import client_review, coverage_table, owner_review, saved_decisions
-from app.ui.quality import quarantine_table
+from app.ui.quality import effects_table, quarantine_table, rule_switches, unknown_stages_table
 from app.ui.state import cached, current_filters
 from app.ui.upload_step import upload_and_rebuild
 from app.ui.widgets import definition, empty_state, period_label, show_table
 from core.link.reconcile import reconciliation
 from core.metrics.common import has_bo, has_crm
-from core.metrics.quality import issues_by_rule, quality_summary
+from core.metrics.quality import issues_by_rule, quality_summary, rule_effects
 
 RECONCILIATION = {
     "won_without_placement": ("CRM deals won with no BO placement", ("amount",), ()),
@@ -29,6 +29,11 @@ def quality() -> None:
     st.subheader("Rows per file")
     show_table(cached(quality_summary), key="data_quality_summary", name="rows per file")
     definition(quality_summary, label="Definition: rows per file")
+    unknown_stages_table()
+    st.subheader("What each cleaning rule did to the totals")
+    effects_table()
+    definition(rule_effects, label="Definition: rule effects")
+    rule_switches()
     st.subheader("Cleaning decisions by rule")
     show_table(cached(issues_by_rule), key="data_issues_by_rule", name="issues by rule")
     definition("Each rule id is `<kind>.<name>` (kinds: missing, outlier, time_order, inconsistent, invalid, "

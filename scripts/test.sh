@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
 if [ ! -x /usr/bin/chromium ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
+    # Another apt may hold the lock (unattended upgrades, a parallel install): wait for it.
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -34,7 +34,8 @@ FIELD_LABELS = {
     "deal_type": "Deal type (new / existing)", "lost_reason": "Lost reason", "pipeline": "Pipeline",
     "probability": "Win probability", "expected_close_at": "Expected close date", "updated_at": "Last modified on",
 }
-STAGE_CHOICES = ("open", "won", "lost")
+# "leave out": deals of that label are kept out of the analyses (quarantined as excluded.stage_left_out).
+STAGE_CHOICES = ("open", "won", "lost", "leave out")
 SAMPLES = 3
 # Cap on the distinct stage labels asked about: more than this is not a stage column.
 MAX_STAGE_LABELS = 40
@@ -51,6 +52,7 @@ class Proposal:
     missing: list[str]
     unknown_stages: dict[str, str] = field(default_factory=dict)
     saved_mapping: Path | None = None
+    stage_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def needs_mapping(self) -> bool:
@@ -172,9 +174,11 @@ def propose(path: Path) -> Proposal:
     free = [h for h in headers if h not in recognised.values()]
     fields = {**closest_headers(free, samples, rest), **recognised}
     stage_col = (layout.fields.get("stage") or [fields.get("stage")])[0]
+    unknown = _unknown_stages(frame, stage_col, mapping)
+    counts = frame[stage_col].astype(str).str.strip().value_counts() if unknown else pd.Series(dtype=int)
     return Proposal(info=info, headers=headers, samples=samples, fields=fields, missing=layout.missing,
-                    unknown_stages=_unknown_stages(frame, stage_col, mapping),
-                    saved_mapping=saved if saved.exists() else None)
+                    unknown_stages=unknown, saved_mapping=saved if saved.exists() else None,
+                    stage_counts={label: int(counts.get(label, 0)) for label in unknown})
 
 
 def save(proposal: Proposal, chosen: dict[str, str | None], stages: dict[str, str]) -> Path:
@@ -182,6 +186,7 @@ def save(proposal: Proposal, chosen: dict[str, str | None], stages: dict[str, st
     path = mapping_path(proposal.headers)
     previous = load_mapping(path) if path.exists() else {"stages": {}}
     mapping = {
+        **previous,  # rules switched off on the Data page, teams and accounts sections stay
         "crm": {k: v for k, v in chosen.items() if v},
         "stages": {**previous.get("stages", {}), **stages},
     }
@@ -210,11 +215,13 @@ def mapping_form(proposal: Proposal, key: str = "data_mapping") -> Path | None:
             chosen[canonical] = None if pick == NOT_IN_FILE else pick
         stages: dict[str, str] = {}
         if proposal.unknown_stages:
-            st.markdown("**Stage labels Crossview does not know**: is each one an open, won or lost deal?")
+            st.markdown("**Stage labels Crossview does not know**: is each one an open, won or lost deal, or "
+                        "should its deals be left out of the analyses?")
             scols = st.columns(3)
             for i, (label, guess) in enumerate(proposal.unknown_stages.items()):
+                n = proposal.stage_counts.get(label)
                 stages[label] = scols[i % 3].selectbox(
-                    plain(label), STAGE_CHOICES, index=STAGE_CHOICES.index(guess) if guess in STAGE_CHOICES else 0,
+                    plain(label) + (f" ({n:,} deal{'s' if n > 1 else ''})" if n else ""), STAGE_CHOICES, index=STAGE_CHOICES.index(guess) if guess in STAGE_CHOICES else 0,
                     key=f"{key}_stage_{i}",
                 )
         submitted = st.form_submit_button("Save this mapping", type="primary")

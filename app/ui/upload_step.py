@@ -126,7 +126,8 @@ def _shown(path: Path) -> str:
         return path.name + "/"
 
 
-def _rebuild(inputs: BuildInputs, label: str = "Building the warehouse") -> None:
+def rebuild(inputs: BuildInputs, label: str = "Building the warehouse") -> None:
+    """Build from `inputs`; on success rerun the app and show the build summary on the Upload tab."""
     summary = run_build(inputs, label)
     if summary is not None:
         # Rerun so the sidebar and every page read the new warehouse; the summary is shown after it.
@@ -165,7 +166,7 @@ def upload_and_rebuild() -> None:
         inputs = BuildInputs(crm=str(crm) if crm else None, bo=str(bo) if bo else None,
                              mapping=str(mapping) if mapping else None,
                              teams=str(teams) if teams else None, accounts=str(accounts) if accounts else None)
-        _rebuild(inputs)
+        rebuild(inputs)
 
     st.divider()
     previous = last_inputs()
@@ -173,6 +174,6 @@ def upload_and_rebuild() -> None:
     if source:
         st.write(f"Link decisions are kept in `{overrides_path().name}` and applied at every rebuild.")
         if st.button(f"Rebuild from {source}", key="data_rebuild_same", icon=":material/replay:"):
-            _rebuild(previous)
+            rebuild(previous)
     if not is_demo() and st.button("Go back to the demo data", key="data_rebuild_demo", icon=":material/science:"):
-        _rebuild(BuildInputs.demo_data(), label="Building the demo warehouse")
+        rebuild(BuildInputs.demo_data(), label="Building the demo warehouse")

@@ -187,7 +187,11 @@ def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...]) -> None:
 
 def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main: str,
                  dates: tuple[str, ...]) -> None:
-    """time_order.future_date: a date > 366 days after the 99th percentile of the main date -> NULL."""
+    """time_order.future_date: a date > 366 days after the 99th percentile of the main date -> NULL.
+
+    Evidence test: the file's own dates: a date more than a year past the latest 1% of the file's
+    main dates cannot have happened yet (a typed year such as 2031).
+    """
     limit = con.execute(f"SELECT CAST(quantile_disc({q(main + '__d')}, 0.99) AS DATE) + INTERVAL 366 DAY "
                         f"FROM {frm}").fetchone()[0]
     if limit is None:
@@ -197,10 +201,15 @@ def future_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, main
         fc.change("time_order.future_date", "flagged", c, c + "__d", where, "NULL", frm=frm, params=[limit])
 
 
-def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, layout: Layout) -> FileCleaner:
-    """Clean one BO file into its clean table; returns the file's cleaner (counts, accounts)."""
+def clean_bo_file(con: duckdb.DuckDBPyConnection, table: str, info: ReadInfo, layout: Layout,
+                  off: frozenset[str] = frozenset()) -> FileCleaner:
+    """Clean one BO file into its clean table; returns the file's cleaner (counts, accounts).
+
+    Args:
+        off: rules switched off by the mapping file (they change nothing).
+    """
     spec = SPECS[table]
-    fc = FileCleaner(con, "bo", info, f"raw_{table}", table, q(spec.pk))
+    fc = FileCleaner(con, "bo", info, f"raw_{table}", table, q(spec.pk), off=off)
     fc.start()
     columns = BO_INPUT_COLUMNS[table]
     used = {s for src in layout.fields.values() for s in src}
@@ -248,6 +257,10 @@ def _rules_staff(con, fc: FileCleaner) -> None:
 
 
 def _rules_jobs(con, fc: FileCleaner) -> None:
+    """Evidence tests: the column's unit. salary_k is in k€, so a salary above 1000 (a million) was
+    typed in € (outlier.salary_in_euros, /1000); fee_rate is a fraction, so a rate in (1, 100] was
+    typed in % (invalid.fee_rate_percent, /100); a rate <= 0 or > 100 fits neither and is blanked and
+    flagged (invalid.fee_rate_range); a close date before the opening is blanked and flagged."""
     fc.change("outlier.salary_in_euros", "fixed", "salary_k", "salary_k__n", '"salary_k__n" > 1000',
               '"salary_k__n" / 1000')
     fc.change("invalid.fee_rate_percent", "fixed", "fee_rate", "fee_rate__n",
@@ -259,6 +272,8 @@ def _rules_jobs(con, fc: FileCleaner) -> None:
 
 
 def _rules_events(con, fc: FileCleaner) -> None:
+    """duplicate.event: the same job, candidate, stage and date under two event ids (one event
+    exported twice: nothing in them differs but the id); an event before its job opened is flagged."""
     fc.merge("duplicate.event", "event_id", "_t", '"job_id", "candidate_id", "stage__l", "event_date__d"',
              where='"event_date__d" IS NOT NULL')
     fc.log("time_order.event_before_job_opened", "flagged", "event_date",
@@ -267,10 +282,13 @@ def _rules_events(con, fc: FileCleaner) -> None:
 
 
 def _rules_placements(con, fc: FileCleaner) -> None:
+    """invalid.negative_fee: a fee is never negative in the placements file (credit notes are not
+    exported there), so the sign is a typo: its absolute value is kept and the fix logged."""
     fc.change("invalid.negative_fee", "fixed", "fee_eur", "fee_eur__n", '"fee_eur__n" < 0', 'abs("fee_eur__n")')
 
 
 def _rules_activities(con, fc: FileCleaner) -> None:
+    """invalid.negative_minutes: minutes of effort <= 0 or above a day cannot be: blanked and flagged."""
     fc.change("invalid.negative_minutes", "flagged", "minutes", "minutes__n",
                 '"minutes__n" <= 0 OR "minutes__n" > 1440', "NULL")
 

@@ -84,12 +84,13 @@ def deal_stage_table(extra: dict[str, str] | None = None) -> pd.DataFrame:
     """The deal stage table as rows (label_norm, stage, stage_detail), the mapping file's labels first.
 
     Args:
-        extra: the mapping file's `stages` section (label -> open|won|lost or an open sub-stage).
+        extra: the mapping file's `stages` section (label -> open|won|lost|leave out or an open
+            sub-stage); `leave out` deals are kept out of the clean table (excluded.stage_left_out).
     """
     table = dict(DEAL_STAGES)
     for label, value in (extra or {}).items():
         value = value.strip().lower()
-        table[label_key(label)] = (value, None) if value in ("open", "won", "lost") else ("open", value)
+        table[label_key(label)] = (value, None) if value in ("open", "won", "lost", "leave out") else ("open", value)
     return pd.DataFrame([(k, v[0], v[1]) for k, v in sorted(table.items())],
                         columns=["label_norm", "stage", "stage_detail"])
 

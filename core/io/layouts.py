@@ -62,8 +62,8 @@ ACCOUNTS_HEADERS: dict[str, list[str]] = {
 }
 ACCOUNTS_REQUIRED = ["company"]
 
-MAPPING_KEYS = ("crm", "stages", "teams", "accounts")
-STAGE_VALUES = ("open", "won", "lost", "qualification", "pitch", "mer", "offer")
+MAPPING_KEYS = ("crm", "stages", "teams", "accounts", "rules")
+STAGE_VALUES = ("open", "won", "lost", "leave out", "qualification", "pitch", "mer", "offer")
 
 
 @dataclass
@@ -216,8 +216,8 @@ def load_mapping(path: Path | None) -> dict:
                                  fix=f"Fields are: {', '.join(sorted(names))}.")
     bad_stages = sorted(str(v) for v in out["stages"].values() if str(v).strip().lower() not in STAGE_VALUES)
     if bad_stages:
-        raise InputFileError(path.name, f"stage labels must map to open, won or lost (or an open sub-stage "
-                             f"{', '.join(STAGE_VALUES[3:])}); found {', '.join(repr(s) for s in bad_stages)}.")
+        raise InputFileError(path.name, f"stage labels must map to open, won, lost or leave out (or an open "
+                             f"sub-stage {', '.join(STAGE_VALUES[4:])}); found {', '.join(repr(s) for s in bad_stages)}.")
     out["stages"] = {str(k): str(v).strip().lower() for k, v in out["stages"].items()}
     return out
 

@@ -173,7 +173,7 @@ def test_unknown_layout_gets_a_mapping_step_then_builds(make_app, writable_crm_d
     assert proposed == GENERIC_MAPPING["crm"]
     assert at.selectbox(key="data_mapping_field_pipeline").value == "(not in this file)"
     stage_boxes = {s.label: s for s in at.selectbox if s.key and s.key.startswith("data_mapping_stage_")}
-    assert set(stage_boxes) == {"Engaging", "Prospecting"}
+    assert set(stage_boxes) == {"Engaging (1 deal)", "Prospecting (1 deal)"}
     next(b for b in at.button if b.label == "Save this mapping").click().run()
     assert_no_exception(at)
     saved = list((uploads / "mappings").glob("crm_*.json"))
@@ -189,6 +189,31 @@ def test_unknown_layout_gets_a_mapping_step_then_builds(make_app, writable_crm_d
     assert any(s.value == "The warehouse was rebuilt." for s in at.success)
     record = json.loads((writable_crm_db.parent / "last_build.json").read_text())
     assert record["mapping"] == str(saved[0]) and record["bo"] is None
+
+
+def test_a_rule_switched_off_on_the_data_page_rebuilds_with_it_off(make_app, writable_crm_db: Path,
+                                                                    uploads: Path) -> None:
+    at = open_data_page(make_app(writable_crm_db))
+    at.file_uploader(key="data_crm_file").upload("opportunities.csv", GENERIC_CRM.encode(), "text/csv").run()
+    next(b for b in at.button if b.label == "Save this mapping").click().run()
+    next(b for b in at.button if b.key == "data_rebuild").click().run()
+    assert_no_exception(at)
+    at.checkbox(key="data_rule_outlier.amount_in_k").uncheck()
+    next(b for b in at.button if b.label == "Rebuild with these rules").click().run()
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(s.value == "The warehouse was rebuilt." for s in at.success)
+    saved = next((uploads / "mappings").glob("crm_*.json"))
+    mapping = json.loads(saved.read_text(encoding="utf-8"))
+    assert mapping["rules"] == {"outlier.amount_in_k": "off"} and mapping["crm"]["deal_id"] == "opportunity_id"
+    from core.metrics.quality import rules_off
+    from core.warehouse import connect
+
+    with connect(writable_crm_db) as con:
+        assert rules_off(con) == ["outlier.amount_in_k"]
+    assert at.checkbox(key="data_rule_outlier.amount_in_k").value is False
+    summary = next(c.value for c in at.code)
+    assert "Rules switched off: outlier.amount_in_k" in summary
 
 
 def test_same_layout_again_reuses_the_saved_mapping(make_app, writable_crm_db: Path, uploads: Path) -> None:
@@ -277,4 +302,31 @@ def test_only_unknown_stage_labels_are_asked_about(make_app, writable_crm_db: Pa
     assert_no_exception(at)
     assert any("(3 stage label(s) not known)" in w.value for w in at.warning), [w.value for w in at.warning]
     stage_boxes = {s.label for s in at.selectbox if s.key and s.key.startswith("data_mapping_stage_")}
-    assert stage_boxes == {plain(label) for label in ("zz_archive_2023", "Stage 7 (old pipeline)", "A relancer ???")}
+    labels = ("zz_archive_2023", "Stage 7 (old pipeline)", "A relancer ???")
+    counts = pd.read_csv(demo_export, dtype=str, keep_default_na=False, on_bad_lines="skip",
+                         encoding="utf-8-sig")["Deal Stage"].str.strip().value_counts()
+    assert stage_boxes == {f"{plain(label)} ({counts[label]:,} deal{'s' if counts[label] > 1 else ''})"
+                           for label in labels}
+    # Each one can be an open, won or lost deal, or left out.
+    box = next(s for s in at.selectbox if s.key == "data_mapping_stage_0")
+    assert list(box.options) == ["open", "won", "lost", "leave out"]
+
+
+def test_unknown_stage_labels_and_rule_effects_are_on_the_data_page(make_app, tmp_path: Path) -> None:
+    from core.warehouse import build
+
+    crm = tmp_path / "deals.csv"
+    crm.write_text("Record ID,Deal Name,Associated Company,Amount,Deal Stage,Deal owner,Create Date,Close Date\n"
+                   "1,A,Acme,-9000,won,Ann Lee,2026-01-05,2026-02-01\n"
+                   "2,B,Beta,8000,Contrat signé,Ann Lee,2026-01-06,2026-02-02\n"
+                   "3,C,Gamma,7000,lost,Ann Lee,2026-01-07,2026-02-03\n", encoding="utf-8")
+    db = tmp_path / "warehouse" / "crossview.duckdb"
+    build(crm=crm, bo=None, db=db)
+    at = open_data_page(make_app(db))
+    assert any("1 deal(s) quarantined because their stage label is not known" in w.value for w in at.warning)
+    labels = next(f for f in frames_shown(at) if "label" in f.columns)
+    assert labels[["label", "deals"]].values.tolist() == [["Contrat signé", 1]]
+    effects = next(f for f in frames_shown(at) if "won_amount_before" in f.columns)
+    assert effects["rule"].tolist() == ["invalid.unknown_stage", "invalid.negative_amount"]
+    # -9 000 made 9 000: the won amount goes from -9 000 to 9 000.
+    assert effects["won_amount_after"].tolist()[-1] == 9000

@@ -98,8 +98,10 @@ def test_report_client_sections_are_the_metric_functions(con, report):
 
 def test_report_quality_links_and_crm(report):
     assert report["data_quality"] == {
-        "deals.csv": {"rows_in": 10, "clean": 8, "quarantined": 1, "duplicates": 1},
-        "jobs.csv": {"rows_in": 5, "clean": 5, "quarantined": 0, "duplicates": 0},
+        "deals.csv": {"rows_in": 10, "clean": 8, "quarantined": 1, "duplicates": 1, "rules": [],
+                      "unknown_stages": []},
+        "jobs.csv": {"rows_in": 5, "clean": 5, "quarantined": 0, "duplicates": 0, "rules": [],
+                     "unknown_stages": []},
     }
     links = report["links"]
     assert (links["auto"], links["review"], links["none"]) == (2, 0, 1)
