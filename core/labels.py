@@ -304,6 +304,15 @@ LABELS: dict[str, Label] = {
     "table_name": _L("Table", "Table"),
     "rule": _L("Règle", "Rule"),
     "raw": _L("Ligne d'origine", "Original line"),
+    "step": _L("Étape n°", "Step no.", "count"),
+    "role": _L("Rôle", "Role"),
+    "deals_before": _L("Affaires avant", "Deals before", "count"),
+    "deals_after": _L("Affaires après", "Deals after", "count"),
+    "won_amount_before": _L("Montant gagné avant", "Won amount before", "money"),
+    "won_amount_after": _L("Montant gagné après", "Won amount after", "money"),
+    "won_amount_change": _L("Évolution du montant gagné", "Won amount change", "percent"),
+    "win_rate_before": _L("Taux de succès avant", "Win rate before", "percent"),
+    "win_rate_after": _L("Taux de succès après", "Win rate after", "percent"),
 }
 
 # Report sections and scalar keys of `report --json` (`core.report.REPORT_KEYS` and their fields).

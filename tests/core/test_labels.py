@@ -19,17 +19,39 @@ from core.tables import display_frame, locale_csv_bytes
 DATA_KEYED = ("_by_year", "_by_month", "_by_sales", "_by_team", "_by_owner", "data_quality")
 
 
+# Functions of core/metrics that write the warehouse during a build rather than read it.
+BUILD_STEPS = {"create_derived_tables"}
+
+
+def _metric_functions() -> list:
+    """Every public function of core/metrics/* that reads the warehouse, and those of the glossary."""
+    import importlib
+    import pkgutil
+
+    import core.metrics
+
+    found = {fn for _, fn in functions()}
+    for info in pkgutil.iter_modules(core.metrics.__path__):
+        module = importlib.import_module(f"core.metrics.{info.name}")
+        found |= {fn for name, fn in inspect.getmembers(module, inspect.isfunction)
+                  if fn.__module__ == module.__name__ and not name.startswith("_")}
+    return sorted(found, key=lambda fn: (fn.__module__, fn.__name__))
+
+
 def _frames(con) -> list[tuple[str, pd.DataFrame]]:
     client_id = con.execute("SELECT MIN(client_id) FROM clients").fetchone()[0]
+    given = {"client_id": client_id, "objective_eur": 100_000.0}
     out: list[tuple[str, pd.DataFrame]] = []
-    for _, fn in functions():
-        names = list(inspect.signature(fn).parameters)
-        if names[:1] != ["con"]:
-            continue  # helpers on values (wilson_interval), not on the warehouse
+    for fn in _metric_functions():
+        params = inspect.signature(fn).parameters
+        names = list(params)
+        if names[:1] != ["con"] or fn.__name__ in BUILD_STEPS:
+            continue  # helpers on values (wilson_interval, SQL builders) or build steps, not analyses
         args = [con, Filters()] if names[1:2] in (["f"], ["filters"]) else [con]
-        kwargs = {"client_id": client_id} if "client_id" in names else {}
-        kwargs |= {"objective_eur": 100_000.0} if "objective_eur" in names else {}
-        result = fn(*args, **kwargs)
+        rest = [n for n in names[len(args):] if params[n].default is inspect.Parameter.empty]
+        if any(n not in given for n in rest):
+            continue  # needs a value only a caller has (a locale, a SQL fragment)
+        result = fn(*args, **{n: given[n] for n in names if n in given})
         if isinstance(result, dict):
             out += [(f"{fn.__name__}.{k}", v) for k, v in result.items() if isinstance(v, pd.DataFrame)]
         elif isinstance(result, pd.DataFrame):
