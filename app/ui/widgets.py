@@ -63,10 +63,7 @@ def default_locale() -> Locale:
 
 def current_locale() -> Locale:
     """The locale the reader chose in the sidebar, else the default."""
-    try:
-        chosen = st.session_state.get(LOCALE_KEY)
-    except Exception:  # outside a Streamlit run (unit tests of the helpers) there is no session
-        chosen = None
+    chosen = st.session_state.get(LOCALE_KEY)
     return chosen if chosen in formats.LOCALES else default_locale()
 
 
@@ -134,7 +131,9 @@ def _slug(name: str) -> str:
 
 def csv_bytes(frame: pd.DataFrame, locale: Locale | None = None, plain: bool | None = None) -> bytes:
     """`frame` as the CSV a download gives: in the reader's locale, or the plain machine CSV."""
-    if plain if plain is not None else bool(st.session_state.get(PLAIN_CSV_KEY)):
+    if plain is None:
+        plain = bool(st.session_state.get(PLAIN_CSV_KEY))
+    if plain:
         return to_csv_bytes(frame)
     return locale_csv_bytes(frame, locale or current_locale())
 
