@@ -16,7 +16,7 @@ import pandas as pd
 from core.answers import Answer, answer
 from core.filters import Filters
 from core.formats import NNBSP, Locale, check_locale, days, integer, money, number, percent, points
-from core.metrics import acquisition, churn, clients, funnel, overview, seasonality, time_wasters
+from core.metrics import acquisition, churn, clients, funnel, overview, pipeline, seasonality, time_wasters
 from core.metrics.common import wilson_interval
 
 # A group of jobs needs this many to have its fill rate compared: below it, one job more or
@@ -517,3 +517,33 @@ def overview_sentence(frame: pd.DataFrame, locale: Locale) -> str:
 def overview_headline(con, f: Filters, locale: Locale) -> str:
     """The Overview headline."""
     return overview_sentence(overview.headline(con, f), locale)
+
+
+# -- CRM pipeline ----------------------------------------------------------------------------------
+
+
+def win_rate_sentence(frame: pd.DataFrame, locale: Locale) -> str:
+    """The CRM win rate of the period on the deals closed, and its change in points.
+
+    Args:
+        frame: `pipeline.crm_headline` (measure, value, previous, …).
+    """
+    rows = frame.set_index("measure")
+    rate = rows.at["win_rate", "value"] if "win_rate" in rows.index else np.nan
+    if pd.isna(rate):
+        return ("Aucune affaire close sur la période." if locale == "fr" else "No deal closed in this period.")
+    closed = integer(rows.at["won", "value"] + rows.at["lost", "value"], locale)
+    if locale == "fr":
+        lead = f"Taux de succès{_colon(locale)} {percent(rate, locale)} des {closed} affaires closes"
+    else:
+        lead = f"Win rate: {percent(rate, locale)} of {closed} deals closed"
+    before = rows.at["win_rate", "previous"]
+    if pd.isna(before):
+        return f"{lead}."
+    versus = "par rapport à la période d'avant" if locale == "fr" else "vs the previous period"
+    return f"{lead} ({points(rate - before, locale)} {versus})."
+
+
+def win_rate_headline(con, f: Filters, locale: Locale) -> str:
+    """The CRM pipeline headline."""
+    return win_rate_sentence(pipeline.crm_headline(con, f), locale)

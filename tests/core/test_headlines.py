@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from core.filters import Filters
@@ -140,3 +141,11 @@ def test_new_clients_count_first_jobs_ever() -> None:
     sales = new_clients(con, Filters(date_from=date(2026, 1, 1), date_to=date(2026, 6, 30), job_types=("Sales",)))
     assert sales.values.tolist() == [[pd.Timestamp("2026-04-01"), 1, False]]
     assert new_clients(con, Filters(date_from=date(2027, 1, 1))).empty
+
+
+def test_win_rate_and_its_change_in_points() -> None:
+    frame = pd.DataFrame({"measure": ["won", "lost", "win_rate"], "value": [30.0, 70.0, 0.3],
+                          "previous": [20.0, 60.0, 0.25]})
+    assert h.win_rate_sentence(frame, "en") == "Win rate: 30.0% of 100 deals closed (+5.0 pts vs the previous period)."
+    assert h.win_rate_sentence(frame.assign(previous=np.nan), "fr") == (
+        f"Taux de succès{N}: 30,0{N}% des 100 affaires closes.")
