@@ -42,6 +42,12 @@ _MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août"
               "déc.")
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FLAGS = {"fr": ("oui", "non"), "en": ("yes", "no")}
+MONTH_NAMES: dict[str, tuple[str, ...]] = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
 
 
 def is_missing(value: object) -> bool:
@@ -159,8 +165,8 @@ def month(value: object, locale: Locale) -> str:
 
 
 def month_name(month_number: int, locale: Locale) -> str:
-    """A calendar month on its own: 11 → `nov.` / `Nov`."""
-    return (_MONTHS_FR if check_locale(locale) == "fr" else _MONTHS_EN)[int(month_number) - 1]
+    """A calendar month on its own, in full: 11 → `novembre` / `November`."""
+    return MONTH_NAMES[check_locale(locale)][int(month_number) - 1]
 
 
 def flag(value: object, locale: Locale) -> str:

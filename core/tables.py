@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.csvsafe import neutralise
-from core.formats import CSV_DECIMALS, MISSING, Locale, check_locale, format_value
+from core.formats import CSV_DECIMALS, MISSING, MONTH_NAMES, Locale, check_locale, format_value, month_name
 from core.labels import VALUES, describe, header, value_label
 
 # Text columns holding coded values (`pitch`, `repeat`, `none`…) shown in business words.
@@ -55,13 +55,24 @@ def _row_kinds(frame: pd.DataFrame) -> pd.Series | None:
     return frame["unit"].map(lambda u: _UNIT_KINDS.get(str(u).lower(), "count"))
 
 
+# Metrics name calendar months in English (`month_name`): shown in the reader's language.
+_MONTH_NUMBERS = {name: number for number, name in enumerate(MONTH_NAMES["en"], start=1)}
+
+
+def _month_word(value: object, locale: Locale) -> str:
+    number = _MONTH_NUMBERS.get(value) if isinstance(value, str) else None
+    return month_name(number, locale) if number else format_value(value, "text", locale)
+
+
 def cell_formatters(frame: pd.DataFrame, locale: Locale) -> dict[str, Callable[[object], str]]:
     """Per column, the function that turns a raw cell into its displayed text."""
     check_locale(locale)
     out: dict[str, Callable[[object], str]] = {}
     for col in frame.columns:
         kind = kind_of(frame, col)
-        if kind == "text" and col in CODED:
+        if col == "month_name":
+            out[col] = lambda v: _month_word(v, locale)
+        elif kind == "text" and col in CODED:
             out[col] = lambda v: MISSING if v is None or v != v else value_label(v, locale)
         else:
             out[col] = lambda v, kind=kind: format_value(v, kind, locale)
@@ -114,6 +125,8 @@ def _csv_column(values: pd.Series, kind: str, locale: Locale, coded: bool) -> pd
         return values.map(lambda v: format_value(v, "flag", locale) if v == v and v is not None else None)
     if coded:
         return values.map(lambda v: value_label(v, locale) if isinstance(v, str) and v in VALUES else v)
+    if values.name == "month_name":
+        return values.map(lambda v: _month_word(v, locale) if isinstance(v, str) else v)
     return values
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.answers import Answer, answer
 from core.filters import Filters
-from core.formats import NNBSP, Locale, check_locale, days, integer, money, number, percent, points
+from core.formats import MONTH_NAMES, NNBSP, Locale, check_locale, days, integer, money, number, percent, points
 from core.metrics import acquisition, churn, clients, funnel, overview, pipeline, seasonality, time_wasters
 from core.metrics.common import wilson_interval
 
@@ -29,12 +29,6 @@ _STAGE_WORDS = {
     "pitch": {"fr": ("présentation", "présentations"), "en": ("pitch", "pitches")},
     "mer": {"fr": ("MER", "MER"), "en": ("MER", "MERs")},
     "offer": {"fr": ("offre", "offres"), "en": ("offer", "offers")},
-}
-_MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
 }
 
 
@@ -233,7 +227,7 @@ def _period_name(period: pd.Timestamp, grain: str, locale: Locale) -> tuple[str,
         name = f"{'T' if locale == 'fr' else 'Q'}{(period.month - 1) // 3 + 1} {period.year}"
         return (f"au {name}" if locale == "fr" else f"in {name}"), name
     if grain == "month":
-        name = f"{_MONTHS[locale][period.month - 1]} {period.year}"
+        name = f"{MONTH_NAMES[locale][period.month - 1]} {period.year}"
     else:
         name = str(period.year)
     return (f"en {name}" if locale == "fr" else f"in {name}"), name
@@ -438,7 +432,7 @@ def seasonality_sentence(index: pd.DataFrame, measure: str, locale: Locale) -> s
                 "No complete month to tell a season.")
     peak = index[index["is_peak"]].iloc[0]
     trough = index[index["is_trough"]].iloc[0]
-    names = _MONTHS[locale]
+    names = MONTH_NAMES[locale]
     up, down = percent(peak["index"] - 1, locale), percent(trough["index"] - 1, locale)
     up = up if up.startswith("-") else f"+{up}"
     fr, en = _SEASON_WORDS[measure]

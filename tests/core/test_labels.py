@@ -173,3 +173,9 @@ def test_answer_sentence_keeps_the_test_as_detail() -> None:
     french = answer("Les top clients sont plus grands", 0.0004, "Kruskal-Wallis", "fr")
     assert french.sentence == "Les top clients sont plus grands\u202f; clairement une vraie différence."
     assert french.detail == "Kruskal-Wallis, p < 0,001"
+
+
+def test_month_names_read_in_the_reader_language() -> None:
+    frame = pd.DataFrame({"month_of_year": [3], "month_name": ["March"], "index": [1.25]})
+    assert display_frame(frame, "fr").iloc[0].tolist() == ["3", "mars", "1,25"]
+    assert locale_csv_bytes(frame, "fr").decode("utf-8-sig").split("\r\n")[1] == "3;mars;1,25"
