@@ -136,7 +136,7 @@ def test_a_table_without_preview_downloads_exactly_what_is_shown(monkeypatch) ->
     assert callable(captured["data"]) and captured["data"]() == locale_csv_bytes(pd.concat([frame, frame]), "en")
     assert captured["help"] == "rows: all 4 rows, as CSV (English)"
     widgets.download_button(frame, "rows")
-    assert captured["data"] == locale_csv_bytes(frame, "en")
+    assert captured["data"]() == locale_csv_bytes(frame, "en")
     assert captured["help"] == "rows: 2 rows as shown, as CSV (English)"
     assert widgets.csv_bytes(frame, plain=True) == to_csv_bytes(frame)
 

@@ -239,7 +239,7 @@ def test_downloads_neutralise_formulas_and_keep_exactly_the_rows(monkeypatch) ->
     monkeypatch.setattr(widgets.st, "download_button", lambda label, data, **kw: captured.update(data=data, **kw))
     frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Acme"], "amount": [-5.0, 10.0, 2.5]})
     widgets.download_button(frame, "Clients at risk")
-    text = captured["data"].decode("utf-8-sig")
+    text = captured["data"]().decode("utf-8-sig")  # built when the button is clicked
     # French by default: labelled headers, `;`, decimal comma.
     assert text.splitlines() == ["Nom;Montant (€)", "\"'=HYPERLINK(\"\"http://x\"\")\";-5,0", "'@SUM(A1);10,0",
                                  "Acme;2,5"]
