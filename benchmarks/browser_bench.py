@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import signal
 import statistics
@@ -45,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from app.main import PAGES  # noqa: E402
 from tests.e2e.support import free_port, wait_healthy  # noqa: E402
@@ -147,7 +150,7 @@ def pages() -> list[tuple[str, str, str]]:
             for group in PAGES.values() for file, title, _ in group]
 
 
-async def _idle(pg, runs: int, title: str | None, timeout_ms: int = 120_000) -> None:
+async def _idle(pg, runs: int, title: str | None, timeout_ms: int = 180_000) -> None:
     await pg.wait_for_function(IDLE, arg=[runs, title], timeout=timeout_ms, polling=20)
 
 
@@ -196,11 +199,15 @@ async def first_visits(browser, url: str, runs: int) -> tuple[dict[str, list[flo
             await context.add_init_script(WATCH_RUNS)
             pg = await context.new_page()
             start = time.perf_counter()
-            await pg.goto(f"{url}/{path}")
-            await _idle(pg, 1, title)
-            out.setdefault(nav, []).append(time.perf_counter() - start)
-            timings.setdefault(nav, []).append(await pg.evaluate(TIMING))
-            await context.close()
+            try:
+                await pg.goto(f"{url}/{path}")
+                await _idle(pg, 1, title)
+                out.setdefault(nav, []).append(time.perf_counter() - start)
+                timings.setdefault(nav, []).append(await pg.evaluate(TIMING))
+            except PlaywrightTimeout:
+                out.setdefault(nav, []).append(math.inf)  # counted as slower than any target
+            finally:
+                await context.close()
     return out, timings
 
 
@@ -217,9 +224,13 @@ async def warm_visits(browser, url: str, runs: int) -> dict[str, list[float]]:
             before = await _runs(pg)
             start = time.perf_counter()
             await pg.locator('[data-testid="stSidebarNav"] a', has_text=nav).first.click()
-            await _idle(pg, before + 1, title)
+            try:
+                await _idle(pg, before + 1, title)
+                seconds = time.perf_counter() - start
+            except PlaywrightTimeout:
+                seconds = math.inf
             if round_:
-                out.setdefault(nav, []).append(time.perf_counter() - start)
+                out.setdefault(nav, []).append(seconds)
     await context.close()
     return out
 
@@ -293,7 +304,9 @@ async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | N
                       "warm_s": round(statistics.median(warm[nav]), 3),
                       "server_first_s": _median_server(first_server, nav),
                       "server_warm_s": _median_server(warm_server, nav),
-                      "browser_first": {k: statistics.median(t[k] for t in timings[nav]) for k in timings[nav][0]}}
+                      "browser_first": ({k: statistics.median(t[k] for t in timings[nav]) for k in timings[nav][0]}
+                                        if timings.get(nav) else {}),
+                      "timeouts": sum(math.isinf(v) for v in first[nav] + warm[nav])}
                 for nav, _, _ in pages()}
             result["server_rss_mb_after_pages"] = round(rss_mb(proc.pid), 1)
             if users:
