@@ -54,7 +54,8 @@ BO_INPUT_COLUMNS: dict[str, list[str]] = {
 }
 
 CRM_FIELDS_REQUIRED = ["deal_id", "deal_name", "company", "amount", "stage", "owner", "created_at", "closed_at"]
-CRM_FIELDS_OPTIONAL = ["deal_type", "lost_reason", "pipeline", "probability", "expected_close_at", "updated_at"]
+CRM_FIELDS_OPTIONAL = ["deal_type", "lost_reason", "pipeline", "probability", "expected_close_at", "updated_at",
+                       "currency"]
 
 JOB_STATUSES = ("open", "filled", "lost", "cancelled")
 FUNNEL_STAGES = ("pitch", "mer", "offer", "placement")
@@ -138,7 +139,9 @@ CLEAN_TABLES: tuple[Table, ...] = (
        ("deal_id", "VARCHAR", "CRM deal id (primary key)."),
        ("deal_name", "VARCHAR", "Deal name as typed."),
        ("company", "VARCHAR", "Company name as exported (trimmed); links to BO via client_links."),
-       ("amount", "DOUBLE", "Deal amount, € (k€ typos converted); NULL when missing."),
+       ("amount", "DOUBLE", "Deal amount in the reporting currency (€ unless the export's amounts are all in "
+        "another one; k€ typos converted); NULL when missing, or in another currency without a rate "
+        "(see `currency`, `amount_original` and docs/data-quality.md)."),
        ("stage_raw", "VARCHAR", "Stage label as exported."),
        ("stage", "VARCHAR", "Canonical stage: `open`, `won` or `lost`."),
        ("stage_detail", "VARCHAR", "Open sub-stage when known: `qualification`, `pitch`, `mer`, `offer`, `other`."),
@@ -151,7 +154,11 @@ CLEAN_TABLES: tuple[Table, ...] = (
        ("deal_type", "VARCHAR", "`new` or `existing` business when known."),
        ("lost_reason", "VARCHAR", "Reason for a lost deal when known."),
        ("pipeline", "VARCHAR", "CRM pipeline name."),
-       ("probability", "DOUBLE", "Win probability given by the CRM (fraction), when known.")),
+       ("probability", "DOUBLE", "Win probability given by the CRM (fraction), when known."),
+       ("currency", "VARCHAR", "Currency code of the amount as exported (its currency column, or the symbol or "
+        "code in the amount cell); NULL when the export names none."),
+       ("amount_original", "DOUBLE", "The amount in `currency` as exported, when `amount` was converted from "
+        "it or left NULL for want of a rate; else equal to `amount`.")),
 )
 
 # --- Link tables (public interface, see docs/schema.md) ---------------------------

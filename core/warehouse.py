@@ -29,7 +29,6 @@ from core.errors import InputFileError, UserError, WarehouseMissing
 from core.io.layouts import (
     ACCOUNTS_HEADERS,
     ACCOUNTS_REQUIRED,
-    CRM_HEADERS,
     TEAMS_HEADERS,
     TEAMS_REQUIRED,
     bo_layout,
@@ -40,6 +39,8 @@ from core.io.layouts import (
     missing_columns_error,
     resolve,
 )
+from core.io.footer import drop_footer
+from core.io.propose import proposal_text
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name
 from core.link import link_all
@@ -118,6 +119,7 @@ class _Build:
         self.files: list[dict] = []
         self.cleaners: list[FileCleaner] = []
         self.warnings: list[str] = []
+        self.footer: dict[str, int] = {}
         self.effects: list[tuple] = []
         self.t0 = time.perf_counter()
 
@@ -134,6 +136,7 @@ class _Build:
     def read(self, path: Path, table: str, known: set[str]) -> ReadInfo:
         start = time.perf_counter()
         info = load_raw(self.con, path, table, known, temp_dir=self.temp_dir)
+        self.footer[info.file] = drop_footer(self.con, table, info)
         # The CSV reader hashes the bytes as it reads them; other files are read once more for it.
         self.log.append((info.file, "checksum", "sha256", None, info.sha256 or _sha256(path)))
         for name, value in (("kind", info.kind), ("encoding", info.encoding), ("delimiter", info.delimiter),
@@ -149,6 +152,9 @@ class _Build:
         self.cleaners.append(fc)
         for column, why in fc.day_first.items():
             self.info(fc.file, f"date_order.{column}", why)
+        for name, text in fc.facts.items():
+            self.info(fc.file, name, text)
+        self.warnings.extend(fc.warnings)
         for rule, n in sorted(fc.counts.items()):
             self.log.append((fc.file, "rule", rule, float(n), None))
         for rule, why in fc.evidence.items():
@@ -163,6 +169,7 @@ class _Build:
         for key, n in fc.accounts.items():
             self.log.append((fc.file, "rows", key, float(n), None))
         self.files.append({"source": fc.source, "file": fc.file, "table": fc.table, **fc.accounts,
+                           "rows_footer": self.footer.get(fc.file, 0),
                            "encoding": fc.info.encoding, "delimiter": fc.info.delimiter, "sheet": fc.info.sheet})
 
 
@@ -196,6 +203,43 @@ def _check_accounts(con: duckdb.DuckDBPyConnection) -> None:
     if bad:
         raise RowAccountsError("row accounts do not balance: " + "; ".join(
             f"{f}: in {i} != clean {c} + quarantined {qq} + merged {m}" for f, i, c, qq, m in bad))
+
+
+# What each CRM field is needed for, said when an export has no column for it.
+CRM_FIELD_USES = {
+    "company": "top accounts, the link to back-office clients and per-client figures have no CRM deals",
+    "created_at": "the sales cycle, deals created per period and the age of open deals cannot be computed",
+    "closed_at": "won and lost deals have no close date, so won amounts by month and the sales cycle cannot "
+                 "be computed",
+    "owner": "figures per salesperson and per team show no owner",
+    "deal_name": "deals have no name, so re-entered duplicates cannot be recognised",
+}
+
+
+def _check_unmatched(info: ReadInfo, layout, section: str) -> None:
+    """Refuse a mapping section that names a header the file does not have."""
+    if layout.unmatched:
+        field, wanted = next(iter(layout.unmatched.items()))
+        null = f", or write {field}: null if the file has no such column" if section == "crm" else ""
+        raise InputFileError(info.file, f"the mapping file gives {', '.join(repr(w) for w in wanted)} as the "
+                             f"column for {field}, and this file has no such header.",
+                             fix=f"Correct the mapping's {section}.{field} (headers: "
+                             f"{', '.join(repr(h) for h in info.columns[:30])}){null}.")
+
+
+def _check_crm_layout(b: _Build, info: ReadInfo, layout) -> None:
+    """Refuse a CRM export whose layout is not recognised (proposing a mapping); say which fields it lacks."""
+    _check_unmatched(info, layout, "crm")
+    if layout.missing:
+        sample = b.con.execute("SELECT * EXCLUDE (_row_number, _extra) FROM raw_deals LIMIT 200").df()
+        samples = {h: sample[h].dropna().astype(str).tolist() for h in info.columns if h in sample}
+        raise InputFileError(info.file, proposal_text(info.file, layout.missing, layout.fields, info.columns,
+                                                      samples))
+    for field in ("deal_id", *CRM_FIELD_USES):  # without ids, the cleaning says what numbering them costs
+        if field not in layout.fields:
+            b.info(info.file, "missing_field", field)
+            if field in CRM_FIELD_USES:
+                b.warnings.append(f"{info.file} has no column for {field}: {CRM_FIELD_USES[field]}.")
 
 
 def _check_quarantined(con: duckdb.DuckDBPyConnection, fc: FileCleaner, confirmed: bool) -> list[dict]:
@@ -246,8 +290,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
         b.step("reading CRM export", 0.02)
         crm_info = b.read(crm, "raw_deals", crm_known_names(mapping))
         crm_lay = crm_layout(crm_info.columns, mapping)
-        if crm_lay.missing:
-            raise missing_columns_error(crm_info.file, "CRM export", crm_lay.missing, crm_info.columns, CRM_HEADERS)
+        _check_crm_layout(b, crm_info, crm_lay)
     bo_infos = {}
     for i, table in enumerate(t for t in BO_ORDER if t in bo_paths):
         b.step(f"reading {bo_paths[table].name}", 0.05 + 0.25 * i / len(BO_ORDER))
@@ -267,6 +310,7 @@ def _run(b: _Build, crm: Path | None, bo: Path | None, mapping: dict, teams: Pat
             continue
         info = b.read(path, f"raw_{name}", known_for(table, mapping.get(section)))
         lay = resolve(info.columns, table, required, mapping.get(section))
+        _check_unmatched(info, lay, section)
         if lay.missing:
             raise missing_columns_error(info.file, f"{name} file", lay.missing, info.columns, table)
         side[name] = (info, lay)
@@ -464,6 +508,10 @@ def format_summary(summary: dict) -> str:
         for f in files:
             lines.append(f"{f['file']:<{width}}  {f['rows_in']:>9,} {f['rows_clean']:>9,} "
                          f"{f['rows_quarantined']:>9,} {f['rows_merged']:>9,}")
+        for f in files:
+            if f.get("rows_footer"):
+                lines.append(f"{f['file']}: {f['rows_footer']} report footer line(s) below the data dropped "
+                             "(not records)")
     issues = summary.get("issues") or []
     if issues:
         lines.append("Issues by rule:")

@@ -1,9 +1,9 @@
 """The column-mapping step for a CRM export whose headers (or stage labels) are not recognised.
 
-Crossview recognises HubSpot (EN/FR) and Pipedrive exports by their headers. Any other
-layout gets a mapping: for each canonical field the closest header is proposed, with sample
-values, and for each stage label the built-in table does not know, the closest canonical
-stage; the user confirms or corrects, and the mapping is saved (public shape, see
+Crossview recognises HubSpot (EN/FR), Pipedrive (EN/FR), Salesforce and Zoho exports by their
+headers. Any other layout gets a mapping: for each canonical field the best header by name and
+value shape is proposed (`core.io.propose`), with sample values, and for each stage label the
+built-in table does not know, the closest canonical stage; the user confirms or corrects, and the mapping is saved (public shape, see
 docs/inputs.md) under uploads/mappings/, named after the export's headers, so the next
 export of the same layout is mapped without asking.
 """
@@ -22,20 +22,24 @@ import streamlit as st
 from app.ui.upload import uploads_dir
 from app.ui.widgets import plain
 from core.clean.labels import DEAL_STAGES, label_key
-from core.io.layouts import CRM_HEADERS, crm_known_names, crm_layout, load_mapping, save_mapping
+from core.io.layouts import CRM_REQUIRED, crm_known_names, crm_layout, load_mapping, save_mapping
+from core.io.propose import propose as propose_headers
 from core.io.readers import ReadInfo, read_table
 from core.io.text import normalise_name
 from core.schema import CRM_FIELDS_OPTIONAL, CRM_FIELDS_REQUIRED
 
 NOT_IN_FILE = "(not in this file)"
 FIELD_LABELS = {
-    "deal_id": "Deal id", "deal_name": "Deal name", "company": "Company", "amount": "Amount (€)",
+    "deal_id": "Deal id", "deal_name": "Deal name", "company": "Company", "amount": "Amount",
+    "currency": "Currency (of the amount)",
     "stage": "Stage", "owner": "Owner (salesperson)", "created_at": "Created on", "closed_at": "Closed on",
     "deal_type": "Deal type (new / existing)", "lost_reason": "Lost reason", "pipeline": "Pipeline",
     "probability": "Win probability", "expected_close_at": "Expected close date", "updated_at": "Last modified on",
 }
 # "leave out": deals of that label are kept out of the analyses (quarantined as excluded.stage_left_out).
 STAGE_CHOICES = ("open", "won", "lost", "leave out")
+DATE_ORDER_CHOICES = {"decided from the file": None, "day first (31/12/2024)": "dmy",
+                      "month first (12/31/2024)": "mdy"}
 SAMPLES = 3
 # Cap on the distinct stage labels asked about: more than this is not a stage column.
 MAX_STAGE_LABELS = 40
@@ -68,72 +72,6 @@ def layout_signature(headers: list[str]) -> str:
 def mapping_path(headers: list[str]) -> Path:
     """Where the mapping of this header layout is (or will be) saved."""
     return uploads_dir() / "mappings" / f"crm_{layout_signature(headers)}.json"
-
-
-# Generic words exports use for each field, beyond the HubSpot / Pipedrive headers.
-SYNONYMS: dict[str, list[str]] = {
-    "deal_id": ["id", "deal id", "opportunity id", "record id", "reference", "ref", "identifier"],
-    "deal_name": ["name", "title", "deal", "opportunity", "opportunity name", "product", "subject", "intitule"],
-    "company": ["company", "account", "organization", "organisation", "client", "customer", "entreprise", "societe"],
-    "amount": ["amount", "value", "close value", "deal value", "revenue", "price", "montant", "valeur"],
-    "stage": ["stage", "deal stage", "status", "phase", "etape", "statut"],
-    "owner": ["owner", "sales agent", "salesperson", "sales rep", "rep", "assigned to", "user", "commercial"],
-    "created_at": ["created", "create date", "created date", "creation date", "engage date", "open date",
-                   "start date", "date"],
-    "closed_at": ["close date", "closed date", "closing date", "closed", "won date", "date de cloture"],
-    "deal_type": ["type", "deal type", "business type"],
-    "lost_reason": ["lost reason", "loss reason", "reason"],
-    "pipeline": ["pipeline"],
-    "probability": ["probability", "win probability", "probabilite"],
-    "expected_close_at": ["expected close", "expected close date", "forecast close date"],
-    "updated_at": ["updated", "last modified", "modified", "last activity", "update date"],
-}
-_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\d{5}(\.\d+)?$")
-_NUMBER_LIKE = re.compile(r"^[\d\s.,€$£k%+-]+$", re.IGNORECASE)
-
-
-def _plausible(canonical: str, samples: list[str]) -> bool:
-    """A date field's column holds dates, an amount's holds numbers (when there are values to look at)."""
-    if not samples:
-        return True
-    if canonical.endswith("_at"):
-        return any(_DATE_LIKE.search(v) for v in samples)
-    if canonical in ("amount", "probability"):
-        return any(_NUMBER_LIKE.match(v) for v in samples)
-    return True
-
-
-def _score(name: str, header: str) -> float:
-    """How well a header matches one spelling of a field: 1 equal, 0.9 all words in, else similarity."""
-    if name == header:
-        return 1.0
-    if set(name.split()) <= set(header.split()):
-        return 0.9 - 0.01 * (len(header.split()) - len(name.split()))
-    ratio = difflib.SequenceMatcher(None, name, header).ratio()
-    return ratio if ratio >= 0.8 else 0.0
-
-
-def closest_headers(headers: list[str], samples: dict[str, list[str]],
-                    fields: list[str]) -> dict[str, str | None]:
-    """Propose a header for each field: best-scoring pairs first, each header used once."""
-    norm = {h: normalise_name(h) for h in headers}
-    pairs = []
-    for canonical in fields:
-        names = {normalise_name(n) for n in [canonical.replace("_", " "), *CRM_HEADERS.get(canonical, []),
-                                              *SYNONYMS.get(canonical, [])]}
-        for h in headers:
-            if not _plausible(canonical, samples.get(h, [])):
-                continue
-            best = max(_score(n, norm[h]) for n in names)
-            if best > 0:
-                pairs.append((best, canonical, h))
-    chosen: dict[str, str | None] = {f: None for f in fields}
-    used: set[str] = set()
-    for _, canonical, h in sorted(pairs, key=lambda p: (-p[0], fields.index(p[1]))):
-        if chosen[canonical] is None and h not in used:
-            chosen[canonical] = h
-            used.add(h)
-    return chosen
 
 
 def _closest_stage(label: str) -> str:
@@ -171,8 +109,8 @@ def propose(path: Path) -> Proposal:
     }
     recognised = {f: found[0] for f, found in layout.fields.items() if found}
     rest = [f for f in CRM_FIELDS_REQUIRED + CRM_FIELDS_OPTIONAL if f not in recognised]
-    free = [h for h in headers if h not in recognised.values()]
-    fields = {**closest_headers(free, samples, rest), **recognised}
+    values = {h: frame[h].dropna().astype(str).head(200).tolist() for h in headers}
+    fields = {**propose_headers(rest, headers, values, set(recognised.values())), **recognised}
     stage_col = (layout.fields.get("stage") or [fields.get("stage")])[0]
     unknown = _unknown_stages(frame, stage_col, mapping)
     counts = frame[stage_col].astype(str).str.strip().value_counts() if unknown else pd.Series(dtype=int)
@@ -181,15 +119,22 @@ def propose(path: Path) -> Proposal:
                     stage_counts={label: int(counts.get(label, 0)) for label in unknown})
 
 
-def save(proposal: Proposal, chosen: dict[str, str | None], stages: dict[str, str]) -> Path:
-    """Save the confirmed mapping for this layout (merging stage labels saved earlier) and return its path."""
+def save(proposal: Proposal, chosen: dict[str, str | None], stages: dict[str, str],
+         date_order: str | None = None) -> Path:
+    """Save the confirmed mapping for this layout (merging stage labels saved earlier) and return its path.
+
+    A field the user set to "not in this file" is saved as null, so that recognition does not bring
+    it back; `date_order` ("dmy"/"mdy") is saved when the user chose one.
+    """
     path = mapping_path(proposal.headers)
     previous = load_mapping(path) if path.exists() else {"stages": {}}
     mapping = {
         **previous,  # rules switched off on the Data page, teams and accounts sections stay
-        "crm": {k: v for k, v in chosen.items() if v},
+        "crm": {k: v for k, v in chosen.items() if v or proposal.fields.get(k)},
         "stages": {**previous.get("stages", {}), **stages},
     }
+    if date_order:
+        mapping["date_order"] = date_order
     return save_mapping(path, mapping)
 
 
@@ -206,7 +151,7 @@ def mapping_form(proposal: Proposal, key: str = "data_mapping") -> Path | None:
         cols = st.columns(2)
         for i, canonical in enumerate(CRM_FIELDS_REQUIRED + CRM_FIELDS_OPTIONAL):
             current = proposal.fields.get(canonical)
-            label = FIELD_LABELS.get(canonical, canonical) + (" \\*" if canonical in CRM_FIELDS_REQUIRED else "")
+            label = FIELD_LABELS.get(canonical, canonical) + (" \\*" if canonical in CRM_REQUIRED else "")
             pick = cols[i % 2].selectbox(
                 label, options, index=options.index(current) if current in options else 0,
                 key=f"{key}_field_{canonical}",
@@ -224,11 +169,14 @@ def mapping_form(proposal: Proposal, key: str = "data_mapping") -> Path | None:
                     plain(label) + (f" ({n:,} deal{'s' if n > 1 else ''})" if n else ""), STAGE_CHOICES, index=STAGE_CHOICES.index(guess) if guess in STAGE_CHOICES else 0,
                     key=f"{key}_stage_{i}",
                 )
+        order = st.selectbox("Dates like 03/04/2024 are", list(DATE_ORDER_CHOICES), key=f"{key}_date_order",
+                             help="Crossview decides from the dates of the whole file (a day above 12 shows "
+                                  "the order); choose only when the file gives no such date.")
         submitted = st.form_submit_button("Save this mapping", type="primary")
     if not submitted:
         return None
-    missing = [f for f in CRM_FIELDS_REQUIRED if not chosen.get(f)]
+    missing = [f for f in CRM_REQUIRED if not chosen.get(f)]
     if missing:
         st.error(f"Choose a column for the required field(s): {', '.join(missing)}.")
         return None
-    return save(proposal, chosen, stages)
+    return save(proposal, chosen, stages, DATE_ORDER_CHOICES[order])

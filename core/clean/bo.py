@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import duckdb
 
 from core.clean.engine import FileCleaner, q
-from core.clean.sql import day_first
 from core.io.layouts import Layout
 from core.io.readers import ReadInfo
 from core.schema import BO_INPUT_COLUMNS, TABLES_BY_NAME
@@ -157,30 +156,136 @@ def stage_table(con: duckdb.DuckDBPyConnection, fc: FileCleaner, layout: Layout,
         fc.counts["missing.null_token"] = int(n)
 
 
-def typed_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, dates: tuple[str, ...]) -> None:
-    """Decide each date column's day/month order and flag unreadable dates.
+# A day/month/year date whose first two parts could be either order (`9/12/2023`, `09-12-2023 14:05`).
+_DM_Y = r"^(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}($|[ T])"
 
-    `<c>__d` was read day-first at staging (`date_columns`); the order is decided on the rows
-    still in `frm`, and a month-first column is read again.
+
+def decide_date_order(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, dates: tuple[str, ...],
+                      forced: str | None = None) -> dict[str, bool]:
+    """Day-first or month-first, decided once per file from the unambiguous values of all its date columns.
+
+    A value whose first part is above 12 (`25/12/2023`) proves day-first; one whose second part is
+    above 12 (`12/25/2023`) proves month-first. One order proven: every date column of the file is
+    read that way. Both proven (in different columns): the file contradicts itself; each column keeps
+    the order its own values prove (ambiguous columns day-first) and the build warns. Neither: read
+    day-first, and the build says the file gave no evidence. `forced` ("dmy"/"mdy", the mapping's
+    `date_order`) wins; values that contradict it stay unread and are flagged.
+
+    Returns:
+        date column -> day-first; each column's reason is in `fc.day_first` (build_log).
+    """
+    evidence: dict[str, tuple[int, int, int]] = {}
+    for c in dates:
+        # Distinct values first: a date column has few of them, and the patterns are then cheap.
+        first, second, ambiguous = con.execute(
+            f"SELECT count(*) FILTER (WHERE a > 12 AND b <= 12), count(*) FILTER (WHERE b > 12 AND a <= 12), "
+            f"count(*) FILTER (WHERE a <= 12 AND b <= 12) FROM (SELECT "
+            f"TRY_CAST(regexp_extract(v, ?, 1) AS INTEGER) AS a, TRY_CAST(regexp_extract(v, ?, 2) AS INTEGER) AS b "
+            f"FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} WHERE {q(c)} IS NOT NULL)) WHERE a IS NOT NULL",
+            [_DM_Y, _DM_Y]).fetchone()
+        evidence[c] = (first, second, ambiguous)
+    dmy = [c for c, (f, _, _) in evidence.items() if f]
+    mdy = [c for c, (_, s, _) in evidence.items() if s]
+    ambiguous = [c for c, (_, _, a) in evidence.items() if a]
+    file = fc.file
+    if forced:
+        dayfirst = forced == "dmy"
+        against = mdy if dayfirst else dmy
+        for c in dates:
+            fc.day_first[c] = f"{'day' if dayfirst else 'month'}-first (mapping file's date_order)"
+        if against:
+            fc.warnings.append(
+                f"{file}: the mapping sets date_order \"{forced}\" but {', '.join(against)} hold dates that "
+                f"can only be {'month' if dayfirst else 'day'}-first; those dates are left unread "
+                "(invalid.unparseable_date). Check the mapping's date_order.")
+        return {c: dayfirst for c in dates}
+    if dmy and mdy:
+        fc.warnings.append(
+            f"{file}: the dates contradict each other: {', '.join(dmy)} can only be day-first (a day above 12 "
+            f"first) and {', '.join(mdy)} can only be month-first; each column is read in its own order. "
+            "Check the export, or set \"date_order\" in the mapping file.")
+        fc.facts["date_order"] = "contradictory"
+        out = {c: c not in mdy for c in dates}
+        for c in dates:
+            fc.day_first[c] = ("month-first (its own values; the file contradicts itself)" if c in mdy else
+                               "day-first (its own values, or ambiguous; the file contradicts itself)")
+        return out
+    if dmy or mdy:
+        dayfirst = bool(dmy)
+        proof = (dmy or mdy)[0]
+        why = f"{'day' if dayfirst else 'month'}-first (the file's {proof} has a {'first' if dayfirst else 'second'} part > 12)"
+        fc.facts["date_order"] = "dmy" if dayfirst else "mdy"
+        for c in dates:
+            fc.day_first[c] = why
+        return {c: dayfirst for c in dates}
+    for c in dates:
+        fc.day_first[c] = ("day-first (ambiguous in the whole file: European default)" if ambiguous
+                           else "no dd/mm or mm/dd values")
+    if ambiguous:
+        fc.facts["date_order"] = "unknown"
+        fc.warnings.append(
+            f"{file}: no date in the file shows whether it is day-first or month-first (no day above 12); "
+            "dates are read day-first (31/12). If they are month-first (12/31), set \"date_order\": \"mdy\" "
+            "in the mapping file.")
+    return {c: True for c in dates}
+
+
+def typed_dates(con: duckdb.DuckDBPyConnection, fc: FileCleaner, frm: str, dates: tuple[str, ...],
+                forced: str | None = None) -> None:
+    """Read every date column in the file's day/month order and flag unreadable dates.
+
+    `<c>__d` was read day-first at staging (`date_columns`); the order is decided once for the file
+    (`decide_date_order`) on the rows still in `frm`, and a month-first column is read again.
     """
     serial = fc.info.kind == "xlsx"
-    for c in dates:
-        # A date column has few distinct values: the order is decided on those.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _dist AS SELECT DISTINCT {q(c)} AS v FROM {frm} "
-                    f"WHERE {q(c)} IS NOT NULL")
-        dayfirst, why = day_first(con, "_dist", "v")
-        fc.day_first[c] = why
+    for c, dayfirst in decide_date_order(con, fc, frm, dates, forced).items():
         if not dayfirst:
-            con.execute("CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, FALSE, ?) AS value FROM _dist",
-                        [serial])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _map AS SELECT v, cv_date(v, FALSE, ?) AS value FROM "
+                        f"(SELECT DISTINCT {q(c)} AS v FROM {frm} WHERE {q(c)} IS NOT NULL)", [serial])
             con.execute(f"UPDATE {frm} SET {q(c + '__d')} = m.value FROM _map m WHERE m.v = {frm}.{q(c)}")
         fc.log("invalid.unparseable_date", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__d')} IS NULL",
                q(c), frm=frm)
 
 
-def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...]) -> None:
-    """Flag number cells that could not be read (`<c>__n`, made by `number_columns`, is NULL)."""
+# Evidence of the decimal separator in one column's number texts (after `cv_num_text`/`cv_num_sign`).
+_POINT_DECIMAL = r"\d,\d{3}\.\d+$|,\d{3},\d{3}|\.\d{1,2}$|\.\d{4,}$"
+_COMMA_DECIMAL = r"\d\.\d{3},\d+$|\.\d{3}\.\d{3}|,\d{1,2}$|,\d{4,}$"
+# `1,234` or `1.234`: thousands or decimals, the cell alone cannot say.
+_AMBIGUOUS = r"[+-]?[1-9]\d{0,2}[.,]\d{3}"
+_AMBIGUOUS_RAW = r"[^\d.,]*[1-9]\d{0,2}[.,]\d{3}[^\d.,]*"
+
+
+def typed_numbers(fc: FileCleaner, frm: str, numbers: tuple[str, ...], money: tuple[str, ...] = ()) -> None:
+    """Settle ambiguous separators per column, then flag number cells that could not be read.
+
+    A cell like `1,234` reads as 1.234 at staging (`number_columns`). When other cells of the same
+    column show which separator is the decimal one (`1,234.50`, `12.5`, `1.234.567` ...), the
+    ambiguous cells are read that way. In a money column (`money`) without such evidence they are
+    thousands (`$5,000`): an amount is never written with three decimals.
+    """
+    con = fc.con
     for c in numbers:
+        # Most columns hold no ambiguous cell, and the evidence is then not needed: a cheap test on the
+        # raw cells first (one separator and three digits, nothing but signs and currency around).
+        ambiguous = con.execute(
+            f"SELECT bool_or(regexp_full_match(cv_num_sign(cv_num_text({q(c)})), ?)) FROM {frm} "
+            f"WHERE regexp_full_match({q(c)}, ?)", [_AMBIGUOUS, _AMBIGUOUS_RAW]).fetchone()[0]
+        point = comma = False
+        if ambiguous:
+            point, comma = con.execute(
+                f"SELECT bool_or(regexp_matches(s, ?)), bool_or(regexp_matches(s, ?)) FROM (SELECT "
+                f"cv_num_sign(cv_num_text(v)) AS s FROM (SELECT DISTINCT {q(c)} AS v FROM {frm} "
+                f"WHERE {q(c)} IS NOT NULL AND regexp_matches({q(c)}, '[.,]')))",
+                [_POINT_DECIMAL, _COMMA_DECIMAL]).fetchone()
+        if ambiguous and not (point and comma) and (point or comma or c in money):
+            fc.facts[f"decimal_separator.{c}"] = "." if point else "," if comma else "none (thousands)"
+            text = f"cv_num_sign(cv_num_text({q(c)}))"
+            if point or comma:
+                value, params = f"cv_num_dec({q(c)}, ?)", ["." if point else ","]
+            else:  # no evidence, a money column: the separator in `1,234` or `1.234` groups thousands
+                value, params = f"TRY_CAST(regexp_replace({text}, '[.,]', '') AS DOUBLE)", []
+            con.execute(f"UPDATE {frm} SET {q(c + '__n')} = {value} WHERE regexp_full_match({text}, ?)",
+                        params + [_AMBIGUOUS])
         fc.log("invalid.unparseable_number", "flagged", c, f"{q(c)} IS NOT NULL AND {q(c + '__n')} IS NULL",
                q(c), frm=frm)
 

@@ -15,6 +15,8 @@ from core.clean.bo import (
     typed_numbers,
 )
 from core.clean.engine import FileCleaner, q
+from core.clean.ids import damaged_ids, numbered_ids
+from core.clean.money import CURRENCY_VALUE, convert_currencies
 from core.io.layouts import Layout
 from core.io.readers import ReadInfo
 from core.schema import CRM_FIELDS_OPTIONAL, CRM_FIELDS_REQUIRED
@@ -61,15 +63,20 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout,
         derived.append(label_column("stage_detail_src", "lbl_deal_stage", "stage_detail", "stage_detail_src__l"))
     derived += date_columns(DATES, info.kind == "xlsx") + number_columns(NUMBERS)
     derived.append(Derived("amount", "amount__k", "cv_is_k(v)", default="FALSE"))
+    derived += [Derived("amount", "amount__cur", "cv_currency(v)"), Derived("currency", "currency__c", CURRENCY_VALUE)]
     stage_table(con, fc, Layout(fields=fields), columns, extra_cols, ["stage"], derived)
     fc.structural("_t")
+    if "deal_id" not in layout.fields:
+        numbered_ids(con, fc, "_t", "deal_id")
     with fc.effect("missing.deal_id"):
         fc.quarantine("missing.deal_id", "no deal id: the row cannot be referenced", '"deal_id" IS NULL', "_t",
                       column="deal_id")
+    damaged_ids(con, fc, "_t", "deal_id")
     fc.duplicates("_t", columns + [f"_x{i}" for i in range(len(extra_cols))], "deal_id")
 
-    typed_dates(con, fc, "_t", DATES)
-    typed_numbers(fc, "_t", NUMBERS)
+    typed_dates(con, fc, "_t", DATES, layout.settings.get("date_order"))
+    typed_numbers(fc, "_t", NUMBERS, money=("amount",))
+    convert_currencies(con, fc, "_t", layout.settings)
     if layout.stage_detail:
         con.execute('UPDATE _t SET "stage_detail__l" = "stage_detail_src__l" WHERE "stage__l" = \'open\' '
                     'AND "stage_detail_src__l" IS NOT NULL')
@@ -85,8 +92,9 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout,
             for col in ("created_at", "closed_at"):
                 where = f'"{col}__d" > CAST(? AS DATE)'
                 fc.change("time_order.future_date", "flagged", col, f"{col}__d", where, "NULL", params=[limit])
-    with fc.effect("missing.created_at"):
-        missing_created(fc)
+    if "created_at" in layout.fields:  # an export without the column loads; the cycle analyses say so
+        with fc.effect("missing.created_at"):
+            missing_created(fc)
     with fc.effect("excluded.stage_left_out"):
         fc.quarantine("excluded.stage_left_out", "stage label left out by the mapping file",
                       "\"stage__l\" = 'leave out'", "_t", column="stage", original='"stage__orig"')
@@ -128,7 +136,7 @@ def clean_deals(con: duckdb.DuckDBPyConnection, info: ReadInfo, layout: Layout,
         """INSERT INTO deals SELECT deal_id, deal_name, company, amount__n, stage__orig, stage__l,
                CASE WHEN stage__l = 'open' THEN COALESCE(stage_detail__l, 'other') END,
                owner, NULL, created_at__d, closed_at__d, expected_close_at__d, updated_at__d,
-               dt.kind, lost_reason, pipeline, probability__n
+               dt.kind, lost_reason, pipeline, probability__n, currency__c, COALESCE(amount__orig, amount__n)
            FROM _t LEFT JOIN (
                SELECT v, CASE WHEN k LIKE '%new%' OR k LIKE '%nouve%' THEN 'new'
                               WHEN regexp_matches(k, 'exist|renew|upsell|renouv|upgrade') THEN 'existing' END AS kind

@@ -71,6 +71,8 @@ class FileCleaner:
         pk: canonical id column, quoted (record_id in the logs).
         counts: rule -> number of rows touched (for build_log).
         day_first: date column -> how its day/month order was decided (for build_log).
+        facts: what was found out about the file as a whole (date order, currencies...), for build_log.
+        warnings: sentences for the build summary about this file.
         accounts: the file's row accounts once written (rows_in, rows_clean, ...).
         off: rules switched off for this build (they change nothing; `skipped` counts what they would
             have touched).
@@ -88,6 +90,8 @@ class FileCleaner:
     pk: str
     counts: dict[str, int] = field(default_factory=dict)
     day_first: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     accounts: dict[str, int] = field(default_factory=dict)
     off: frozenset[str] = frozenset()
     skipped: dict[str, int] = field(default_factory=dict)

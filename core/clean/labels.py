@@ -22,14 +22,18 @@ DEAL_STAGES: dict[str, tuple[str, str | None]] = {}
 _OPEN_DETAIL = {
     "qualification": ["qualification", "qualified", "qualifie", "qualifiee", "qualified to buy", "appointment scheduled",
                       "lead in", "contact made", "prospect", "prospection", "new", "nouveau", "lead", "a qualifier",
-                      "rendez vous planifie", "rdv planifie", "discovery", "decouverte"],
+                      "rendez vous planifie", "rdv planifie", "discovery", "decouverte",
+                      # Salesforce and Zoho default opportunity stages
+                      "prospecting", "needs analysis"],
     "pitch": ["pitch", "presentation", "presentation scheduled", "demo scheduled", "presentation planifiee",
               "pitched", "candidats presentes", "shortlist"],
     "mer": ["mer", "mise en relation", "decision maker bought in", "entretien client", "interview",
             "entretiens", "meeting"],
     "offer": ["offer", "offre", "proposal", "proposition", "proposal made", "contract sent", "contrat envoye",
-              "negotiation", "negociation", "negotiations started", "en negociation"],
-    "other": ["open", "ouvert", "ouverte", "en cours", "in progress", "active", "actif"],
+              "negotiation", "negociation", "negotiations started", "en negociation",
+              "proposal price quote", "negotiation review"],
+    "other": ["open", "ouvert", "ouverte", "en cours", "in progress", "active", "actif",
+              "value proposition", "id decision makers", "identify decision makers", "perception analysis"],
 }
 for _detail, _labels in _OPEN_DETAIL.items():
     for _label in _labels:
@@ -38,7 +42,7 @@ for _label in ["won", "closed won", "closedwon", "gagne", "gagnee", "ferme gagne
                "conclu", "conclue", "signed", "signe", "signee", "deal won", "win"]:
     DEAL_STAGES[label_key(_label)] = ("won", None)
 for _label in ["lost", "closed lost", "closedlost", "perdu", "perdue", "ferme perdu", "ferme perdue",
-               "abandonne", "abandonnee", "deal lost", "loss", "sans suite"]:
+               "abandonne", "abandonnee", "deal lost", "loss", "sans suite", "closed lost to competition"]:
     DEAL_STAGES[label_key(_label)] = ("lost", None)
 
 JOB_STATUSES: dict[str, str] = {}

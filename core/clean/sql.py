@@ -11,6 +11,12 @@ import duckdb
 NULL_TOKENS = ("", "n/a", "na", "null", "-", "—", "–", "none", "#n/a", "nan", "nil", "(vide)", "(blank)")
 
 _WS = r"[\s\x{00a0}\x{202f}\x{2007}\x{2009}\x{200b}\x{feff}]"
+# Currency codes read in money cells and currency columns (ISO 4217, the ones exports commonly carry).
+CURRENCY_CODES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK",
+                  "HUF", "INR", "CNY", "BRL", "MXN", "ZAR", "SGD", "HKD", "AED", "MAD", "TND", "XOF")
+_CODES = "|".join(CURRENCY_CODES)
+# What is stripped from a money cell before reading the number: symbols, codes and their spellings.
+_MONEY = "euros?|" + "|".join(c.lower() for c in CURRENCY_CODES) + r"|us\$|ca\$|au\$|c\$|a\$|fr\.|€|\$|£|¥"
 
 
 def _formats(dayfirst: bool) -> str:
@@ -36,9 +42,15 @@ MACROS = [
     ("CREATE OR REPLACE TEMP MACRO cv_norm(x) AS "
      "trim(regexp_replace(lower(strip_accents(CAST(x AS VARCHAR))), '[^0-9a-z]+', ' ', 'g'))"),
     "CREATE OR REPLACE TEMP MACRO cv_key(x) AS replace(cv_norm(x), ' ', '')",
-    # Number text with spaces, currency, %, k removed; decimal separator decided from the shape.
-    (f"CREATE OR REPLACE TEMP MACRO cv_num_text(x) AS regexp_replace(lower(x), "
-     f"'{_WS}|€|%|''|euros?|eur|k', '', 'g')"),
+    # Number text with spaces, currency symbols and codes, %, k removed; sign forms made a leading minus
+    # (`(1,234.00)` and `1,234.00-` are accounting negatives, `−` the minus sign); decimal separator
+    # decided from the shape (a lone `1,234` is ambiguous: `typed_numbers` settles it per column).
+    (f"CREATE OR REPLACE TEMP MACRO cv_num_text(x) AS regexp_replace(replace(lower(x), '\u2212', '-'), "
+     f"'{_WS}|{_MONEY}|%|''|\u2019|k', '', 'g')"),
+    (r"CREATE OR REPLACE TEMP MACRO cv_num_sign(s) AS CASE "
+     r"WHEN regexp_full_match(s, '\(([^()]+)\)') THEN '-' || regexp_extract(s, '\(([^()]+)\)', 1) "
+     r"WHEN regexp_full_match(s, '[^-]+-') THEN '-' || rtrim(s, '-') "
+     r"WHEN regexp_full_match(s, '-[+]?[^-]+') THEN '-' || ltrim(s, '-+') ELSE s END"),
     ("CREATE OR REPLACE TEMP MACRO cv_num_shape(s) AS CASE "
      r"WHEN regexp_full_match(s, '[+-]?\d+') THEN s "
      r"WHEN regexp_full_match(s, '[+-]?\d*[.,]\d+') THEN replace(s, ',', '.') "
@@ -50,7 +62,24 @@ MACROS = [
     "CREATE OR REPLACE TEMP MACRO cv_num_fast(x) AS TRY_CAST(replace(x, ',', '.') AS DOUBLE)",
     ("CREATE OR REPLACE TEMP MACRO cv_num(x) AS COALESCE("
      "CASE WHEN isfinite(cv_num_fast(x)) AND NOT contains(lower(x), 'e') THEN cv_num_fast(x) END, "
-     "TRY_CAST(cv_num_shape(cv_num_text(x)) AS DOUBLE))"),
+     "TRY_CAST(cv_num_shape(cv_num_sign(cv_num_text(x))) AS DOUBLE))"),
+    # A number whose decimal separator is known (`dec` is '.' or ','): the other one groups thousands.
+    ("CREATE OR REPLACE TEMP MACRO cv_num_dec_s(s, dec) AS TRY_CAST(CASE "
+     r"WHEN NOT regexp_full_match(s, '[+-]?\d[\d.,]*') THEN NULL "
+     "WHEN dec = '.' THEN replace(s, ',', '') ELSE replace(replace(s, '.', ''), ',', '.') END AS DOUBLE)"),
+    "CREATE OR REPLACE TEMP MACRO cv_num_dec(x, dec) AS cv_num_dec_s(cv_num_sign(cv_num_text(x)), dec)",
+    # The currency a money cell is written in (`USD 1,234.00`, `1 234,56 €`, `$16,421.54`), NULL when none.
+    # Most cells are plain numbers: they skip the patterns.
+    ("CREATE OR REPLACE TEMP MACRO cv_currency(x) AS CASE "
+     "WHEN regexp_full_match(x, '[0-9.,+() -]*') THEN NULL "
+     f"WHEN regexp_matches(upper(x), '(^|[^A-Z])({_CODES})([^A-Z]|$)') "
+     f"THEN regexp_extract(upper(x), '(^|[^A-Z])({_CODES})([^A-Z]|$)', 2) "
+     "WHEN contains(x, '€') OR regexp_matches(lower(x), 'euros?') THEN 'EUR' "
+     "WHEN contains(x, '£') THEN 'GBP' WHEN contains(x, '¥') THEN 'JPY' "
+     r"WHEN regexp_matches(upper(x), '(^|[^A-Z])(CA|C)\$') THEN 'CAD' "
+     r"WHEN regexp_matches(upper(x), '(^|[^A-Z])(AU|A)\$') THEN 'AUD' "
+     "WHEN contains(x, '$') THEN 'USD' "
+     r"WHEN regexp_matches(upper(x), '(^|[^A-Z])FR\.') THEN 'CHF' END"),
     # `18,5 k€`, `18k`: the number is in thousands.
     (f"CREATE OR REPLACE TEMP MACRO cv_is_k(x) AS regexp_matches(regexp_replace(lower(x), '{_WS}', '', 'g'), "
      r"'\dk(€|eur|euros?)?$')"),
@@ -92,26 +121,3 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
             if not pending:
                 raise
             pending.append(sql)
-
-
-def day_first(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[bool, str]:
-    """Decide whether a date column writes dd/mm or mm/dd (docs/data-quality.md).
-
-    If any value has a first part > 12 the column is day-first; else if any has a second
-    part > 12 it is month-first; otherwise day-first, the European default.
-
-    Returns:
-        (dayfirst, reason) — the reason is logged in build_log.
-    """
-    # Distinct values first: a date column has few of them, and the pattern is then cheap.
-    first, second = con.execute(
-        f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[-/.](\\d{{1,2}})[-/.]\\d{{4}}', 1) AS INTEGER)), "
-        f"max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[-/.](\\d{{1,2}})[-/.]\\d{{4}}', 2) AS INTEGER)) "
-        f"FROM (SELECT DISTINCT {column} AS v FROM {table})").fetchone()
-    if first is None:
-        return True, "no dd/mm or mm/dd values"
-    if first > 12:
-        return True, "day-first (a first part > 12)"
-    if second is not None and second > 12:
-        return False, "month-first (a second part > 12)"
-    return True, "day-first (ambiguous: European default)"

@@ -9,33 +9,24 @@ Public API (used by the build and by the app's upload step):
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
-from core.io.layouts import CRM_HEADERS, crm_known_names, crm_layout, load_mapping, save_mapping
+from core.io.layouts import crm_known_names, crm_layout, load_mapping, save_mapping
+from core.io.propose import PROPOSED, propose
 from core.io.readers import ReadInfo, load_raw, read_table
-from core.io.text import normalise_name
+from core.schema import CRM_FIELDS_REQUIRED
 
 __all__ = ["ReadInfo", "detect_crm_layout", "load_mapping", "load_raw", "read_table", "save_mapping"]
 
 SAMPLES = 5
-# Generic header words per field, only used to propose a mapping (never applied without confirmation).
-HINTS: dict[str, list[str]] = {
-    "deal_id": ["id", "opportunity id", "deal id"], "deal_name": ["name", "title", "opportunity", "product"],
-    "company": ["account", "company", "organization", "organisation", "client"],
-    "amount": ["value", "close value", "deal value", "revenue"], "stage": ["stage", "status"],
-    "owner": ["owner", "sales agent", "salesperson", "sales rep"],
-    "created_at": ["created", "created date", "engage date", "creation date", "open date"],
-    "closed_at": ["close date", "closed date", "closed"],
-}
 
 
 def detect_crm_layout(path: Path, mapping: dict | None = None) -> tuple[dict, list[str], dict[str, list[str]]]:
     """Propose a mapping for a CRM export, for the user to confirm or correct.
 
-    Recognised headers (HubSpot EN/FR, Pipedrive, or `mapping`'s `crm` section) are mapped
-    as they are; each field still missing gets the closest unused header by name (empty
-    string when nothing is close).
+    Recognised headers (HubSpot EN/FR, Pipedrive EN/FR, Salesforce, Zoho, or `mapping`'s `crm`
+    section) are mapped as they are; each main field still without a column gets the best unused
+    header by name and value shape (`core.io.propose`; empty string when nothing scores well).
 
     Args:
         path: the CRM export (CSV or XLSX).
@@ -55,18 +46,11 @@ def detect_crm_layout(path: Path, mapping: dict | None = None) -> tuple[dict, li
     headers = info.columns
     layout = crm_layout(headers, mapping)
     crm = {f: (src[0] if len(src) == 1 else src) for f, src in layout.fields.items()}
-    used = {s for src in layout.fields.values() for s in src}
-    free = [h for h in headers if h not in used]
-    for missing in layout.missing:
-        names = [missing.replace("_", " ")] + CRM_HEADERS.get(missing, []) + HINTS.get(missing, [])
-        best, score = "", 0.0
-        for h in free:
-            s = max(difflib.SequenceMatcher(None, normalise_name(n), normalise_name(h)).ratio() for n in names)
-            if s > score:
-                best, score = h, s
-        crm[missing] = best if score >= 0.75 else ""
-        if crm[missing]:
-            free.remove(crm[missing])
+    values = {h: frame[h].dropna().astype(str).head(200).tolist() for h in headers}
+    taken = {s for src in layout.fields.values() for s in src}
+    wanted = [f for f in PROPOSED if f not in crm and (mapping.get("crm") or {}).get(f, "") is not None]
+    guess = propose(wanted, headers, values, taken)
+    crm.update({f: guess.get(f, "") for f in wanted if f in guess or f in CRM_FIELDS_REQUIRED})
     samples = {h: frame[h].dropna().astype(str).drop_duplicates().head(SAMPLES).tolist() for h in headers}
     stages = dict(mapping.get("stages") or {})
     unknown: list[str] = []

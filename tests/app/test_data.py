@@ -173,14 +173,14 @@ def test_unknown_layout_gets_a_mapping_step_then_builds(make_app, writable_crm_d
     assert proposed == GENERIC_MAPPING["crm"]
     assert at.selectbox(key="data_mapping_field_pipeline").value == "(not in this file)"
     stage_boxes = {s.label: s for s in at.selectbox if s.key and s.key.startswith("data_mapping_stage_")}
-    assert set(stage_boxes) == {"Engaging (1 deal)", "Prospecting (1 deal)"}
+    assert set(stage_boxes) == {"Engaging (1 deal)"}  # Salesforce's "Prospecting" is a known open stage
     next(b for b in at.button if b.label == "Save this mapping").click().run()
     assert_no_exception(at)
     saved = list((uploads / "mappings").glob("crm_*.json"))
     assert len(saved) == 1
     mapping = json.loads(saved[0].read_text(encoding="utf-8"))
     assert mapping["crm"]["deal_id"] == "opportunity_id"
-    assert mapping["stages"] == {"Engaging": "open", "Prospecting": "open"}
+    assert mapping["stages"] == {"Engaging": "open"}
     assert any("mapping saved for this layout" in s.value for s in at.success)
 
     next(b for b in at.button if b.key == "data_rebuild").click().run()
@@ -330,3 +330,18 @@ def test_unknown_stage_labels_and_rule_effects_are_on_the_data_page(make_app, tm
     assert effects["rule"].tolist() == ["invalid.unknown_stage", "invalid.negative_amount"]
     # -9 000 made 9 000: the won amount goes from -9 000 to 9 000.
     assert effects["won_amount_after"].tolist()[-1] == 9000
+
+
+def test_mapping_step_saves_the_date_order_and_a_field_not_in_the_file(make_app, writable_crm_db: Path,
+                                                                       uploads: Path) -> None:
+    at = open_data_page(make_app(writable_crm_db))
+    at.file_uploader(key="data_crm_file").upload("opportunities.csv", GENERIC_CRM.encode(), "text/csv").run()
+    assert_no_exception(at)
+    at.selectbox(key="data_mapping_date_order").set_value("month first (12/31/2024)")
+    at.selectbox(key="data_mapping_field_company").set_value("(not in this file)")
+    next(b for b in at.button if b.label == "Save this mapping").click().run()
+    assert_no_exception(at)
+    [saved] = list((uploads / "mappings").glob("crm_*.json"))
+    mapping = json.loads(saved.read_text(encoding="utf-8"))
+    assert mapping["date_order"] == "mdy" and mapping["crm"]["company"] is None
+    assert mapping["crm"]["amount"] == "close_value"

@@ -67,7 +67,7 @@ def test_ambiguous_dates_default_day_first(tmp_path):
     assert _deals(db, "deal_id, CAST(created_at AS VARCHAR)") == [("1", "2024-02-01"), ("2", "2024-04-03")]
     with connect(db) as con:
         assert con.execute("SELECT text FROM build_log WHERE name = 'date_order.created_at'").fetchone()[0] == \
-            "day-first (ambiguous: European default)"
+            "day-first (ambiguous in the whole file: European default)"
 
 
 def test_title_rows_totals_row_and_field_counts(tmp_path):

@@ -161,17 +161,19 @@ def test_future_dates_and_month_first_column(tmp_path):
     lines += [f"{i},D{i},C{i},{10000 + i},won,Ann,{(i % 28) + 1:02d}/01/2024,01/13/2024" for i in range(1, 150)]
     lines += ["150,D150,C150,5000,won,Ann,2030-01-01,", "151,D151,C151,5000,won,Ann,01/02/2024,01/02/2031"]
     (tmp_path / "crm.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    build(crm=tmp_path / "crm.csv", bo=None, db=tmp_path / "w.duckdb")
+    summary = build(crm=tmp_path / "crm.csv", bo=None, db=tmp_path / "w.duckdb")
+    assert any("contradict" in w and "closed_at" in w for w in summary["warnings"])
     with connect(tmp_path / "w.duckdb") as c:
         got = c.execute("SELECT row_number, rule, \"column\" FROM data_issues WHERE rule IN "
                         "('time_order.future_date', 'missing.created_at') ORDER BY row_number, rule").fetchall()
         assert got == [(150, "missing.created_at", "created_at"), (150, "time_order.future_date", "created_at"),
                        (151, "time_order.future_date", "closed_at")]
-        # "01/13/2024": the close date column is month-first, the creation date column day-first.
+        # "01/13/2024": the close date column is month-first, the creation date column day-first: the file
+        # contradicts itself, so each column keeps the order its own values prove (and the build warns).
         assert c.execute("SELECT created_at, closed_at FROM deals WHERE deal_id = '5'").fetchone() == (
             date(2024, 1, 6), date(2024, 1, 13))
         orders = dict(c.execute("SELECT name, text FROM build_log WHERE name LIKE 'date_order.%'").fetchall())
-        assert orders["date_order.closed_at"] == "month-first (a second part > 12)"
+        assert orders["date_order.closed_at"] == "month-first (its own values; the file contradicts itself)"
 
 
 def test_pipedrive_close_date_from_won_or_lost_time(tmp_path):

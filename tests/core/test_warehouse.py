@@ -85,7 +85,7 @@ def test_failed_build_keeps_last_good_warehouse(tmp_path):
     bad.write_text("Name,Value\nx,1\n", encoding="utf-8")
     with pytest.raises(InputFileError) as err:
         build(crm=bad, bo=bo, db=db)
-    assert "bad.csv" in str(err.value) and "deal_id" in str(err.value) and "Closest headers" in str(err.value)
+    assert "bad.csv" in str(err.value) and "deal_id" in str(err.value) and "Best guess" in str(err.value)
     assert snapshot(db) == before
     assert not list(tmp_path.glob(".w.duckdb.building-*"))
 
