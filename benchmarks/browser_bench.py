@@ -47,10 +47,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from app.main import PAGES  # noqa: E402
-from tests.e2e.support import free_port, wait_healthy  # noqa: E402
+from app.main import PAGES
+from tests.e2e.support import free_port, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -100,7 +101,8 @@ def rss_mb(pid: int) -> float:
     total = 0
     pids = [pid]
     try:
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                                  check=False).stdout.split()
         pids += [int(c) for c in children]
     except OSError:
         pass
@@ -252,7 +254,7 @@ async def _one_user(browser, url: str, changes: int, times: list[float], errors:
             times.append(time.perf_counter() - start)
             if await pg.locator('[data-testid="stException"]').count():
                 errors.append("exception shown")
-    except Exception as err:  # a timeout or a crash of one user is counted, not fatal
+    except PlaywrightError as err:  # a timeout or a crash of one user is counted, not fatal
         errors.append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
     finally:
         await context.close()
@@ -353,27 +355,27 @@ def _ok(value: float | None, target: float) -> str:
 
 def markdown(f: dict) -> str:
     """The figures as a markdown table per measure, each beside its target (✗ = target missed)."""
-    lines = [f"Load average (1, 5, 15 min) before: {f['load_before']}, after: {f['load_after']}. "
+    lines = [(f"Load average (1, 5, 15 min) before: {f['load_before']}, after: {f['load_after']}. "
              f"Fresh start to the Overview drawn: **{f['fresh_start_s']} s** (server healthy after "
-             f"{f['server_healthy_s']} s; target ≤ {TARGETS['fresh_start_s']:g} s).", "",
-             "| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) "
-             "| first visit: HTML and scripts ready (s) |",
+             f"{f['server_healthy_s']} s; target ≤ {TARGETS['fresh_start_s']:g} s)."), "",
+             ("| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) "
+             "| first visit: HTML and scripts ready (s) |"),
              "|---|---|---|---|---|---|"]
     for nav, row in f["pages"].items():
         ready = row.get("browser_first", {}).get("dom_ready_ms")
         lines.append(f"| {nav} | {_ok(row['first_visit_s'], TARGETS['first_visit_s'])} | "
                      f"{_ok(row['warm_s'], TARGETS['warm_s'])} | {_ok(row['server_first_s'], 99)} | "
                      f"{_ok(row['server_warm_s'], 99)} | {_ok(None if ready is None else ready / 1000, 99)} |")
-    lines += ["", f"Medians of {f['runs']} runs; targets: first visit ≤ {TARGETS['first_visit_s']:g} s, "
-              f"warm ≤ {TARGETS['warm_s']:g} s. Server memory after the pages: {f['server_rss_mb_after_pages']} MB."]
+    lines += ["", (f"Medians of {f['runs']} runs; targets: first visit ≤ {TARGETS['first_visit_s']:g} s, "
+              f"warm ≤ {TARGETS['warm_s']:g} s. Server memory after the pages: {f['server_rss_mb_after_pages']} MB.")]
     users = f.get("several_users")
     if users:
         b, s_ = users["browser_to_idle_s"], users["server_rerun_s"]
-        lines += ["", f"Several users: {users['users']} Chromium contexts on the same machine, each changing the "
+        lines += ["", (f"Several users: {users['users']} Chromium contexts on the same machine, each changing the "
                   f"period {users['changes_each']} times at once: browser time to idle p50 {b.get('p50')} s, "
                   f"p95 {b.get('p95')} s (n = {b.get('n')}); server time per rerun p50 {s_.get('p50')} s, "
                   f"p95 {s_.get('p95')} s (n = {s_.get('n')}; target ≤ {TARGETS['server_p95_s']:g} s at 1M deals); "
-                  f"{len(users['errors'])} errors; server memory {users['server_rss_mb']} MB."]
+                  f"{len(users['errors'])} errors; server memory {users['server_rss_mb']} MB.")]
     return "\n".join(lines)
 
 
@@ -384,7 +386,7 @@ def _package(filename: str) -> str:
             return name
     if str(ROOT) in filename:
         return Path(filename).relative_to(ROOT).parts[0] + "/"
-    return "builtins" if filename.startswith("~") or filename.startswith("<") else "other"
+    return "builtins" if filename.startswith(("~", "<")) else "other"
 
 
 def profile_summary(folder: Path, top: int = 15) -> str:

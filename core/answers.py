@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.formats import Locale, check_locale, number
+from core.formats import Locale, check_locale, is_missing, number
 
 # p below CLEAR: "clearly"; below PROBABLE: "probably"; otherwise "no evidence".
 CLEAR = 0.01
@@ -45,7 +45,7 @@ def strength(p_value: float | None, effect: float | None = None) -> str:
         effect: the size of the difference as a relative change (0.25 = 25 %); a clear p-value
             with an effect under `SMALL_EFFECT` reads `probably`.
     """
-    if p_value is None or p_value != p_value:
+    if is_missing(p_value):
         return "unknown"
     if p_value < CLEAR:
         return "probably" if effect is not None and abs(effect) < SMALL_EFFECT else "clearly"
@@ -56,7 +56,7 @@ def strength(p_value: float | None, effect: float | None = None) -> str:
 
 def p_value_text(p_value: float | None, locale: Locale) -> str:
     """`p = 0,011` / `p = 0.011`; `p < 0,001` when smaller."""
-    if p_value is None or p_value != p_value:
+    if is_missing(p_value):
         return "p = –"
     if p_value < 0.001:
         return f"p < {number(0.001, locale, 3)}"

@@ -67,7 +67,7 @@ def check_locale(locale: str) -> Locale:
     return locale  # type: ignore[return-value]
 
 
-def number(value: float | int | None, locale: Locale, decimals: int = 0) -> str:
+def number(value: float | None, locale: Locale, decimals: int = 0) -> str:
     """A number with its thousands grouped and `decimals` decimals: `1 234,5` / `1,234.5`."""
     if is_missing(value):
         return MISSING
@@ -78,18 +78,18 @@ def number(value: float | int | None, locale: Locale, decimals: int = 0) -> str:
     return f"-{text}" if rounded < 0 else text
 
 
-def half_up(value: float | int, decimals: int) -> Decimal:
+def half_up(value: float, decimals: int) -> Decimal:
     """`value` rounded half away from zero, as people round (2.5 → 3), not to even; never `-0`."""
     rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return rounded if rounded != 0 else Decimal(0).quantize(Decimal(1).scaleb(-decimals))
 
 
-def integer(value: float | int | None, locale: Locale) -> str:
+def integer(value: float | None, locale: Locale) -> str:
     """A count: rounded to a whole number, thousands grouped: `12 345` / `12,345`."""
     return number(value, locale, 0)
 
 
-def money(value: float | int | None, locale: Locale, decimals: int = 0) -> str:
+def money(value: float | None, locale: Locale, decimals: int = 0) -> str:
     """Euros: `-5 125 €` / `-€5,125`."""
     if is_missing(value):
         return MISSING
@@ -119,7 +119,7 @@ def points(change: float | None, locale: Locale, decimals: int = 1) -> str:
     return f"{sign}{text}{NNBSP}pt" if locale == "fr" else f"{sign}{text} pts"
 
 
-def days(value: float | int | None, locale: Locale) -> str:
+def days(value: float | None, locale: Locale) -> str:
     """A duration in whole days: `45 jours` / `45 days`, `1 jour` / `1 day`."""
     if is_missing(value):
         return MISSING
@@ -130,7 +130,7 @@ def days(value: float | int | None, locale: Locale) -> str:
     return f"{text} day" if one else f"{text} days"
 
 
-def hours(value: float | int | None, locale: Locale) -> str:
+def hours(value: float | None, locale: Locale) -> str:
     """Hours with one decimal: `12,5 h` / `12.5 h`."""
     if is_missing(value):
         return MISSING

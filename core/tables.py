@@ -14,7 +14,16 @@ import numpy as np
 import pandas as pd
 
 from core.csvsafe import neutralise
-from core.formats import CSV_DECIMALS, MISSING, MONTH_NAMES, Locale, check_locale, format_value, month_name
+from core.formats import (
+    CSV_DECIMALS,
+    MISSING,
+    MONTH_NAMES,
+    Locale,
+    check_locale,
+    format_value,
+    is_missing,
+    month_name,
+)
 from core.labels import VALUES, describe, header, value_label
 
 # Text columns holding coded values (`pitch`, `repeat`, `none`…) shown in business words.
@@ -73,7 +82,7 @@ def cell_formatters(frame: pd.DataFrame, locale: Locale) -> dict[str, Callable[[
         if col == "month_name":
             out[col] = lambda v: _month_word(v, locale)
         elif kind == "text" and col in CODED:
-            out[col] = lambda v: MISSING if v is None or v != v else value_label(v, locale)
+            out[col] = lambda v: MISSING if is_missing(v) else value_label(v, locale)
         else:
             out[col] = lambda v, kind=kind: format_value(v, kind, locale)
     return out
@@ -122,7 +131,7 @@ def _csv_column(values: pd.Series, kind: str, locale: Locale, coded: bool) -> pd
         pattern = "%d/%m/%Y" if locale == "fr" else "%Y-%m-%d"
         return pd.to_datetime(values).dt.strftime(pattern)
     if kind == "flag":
-        return values.map(lambda v: format_value(v, "flag", locale) if v == v and v is not None else None)
+        return values.map(lambda v: None if is_missing(v) else format_value(v, "flag", locale))
     if coded:
         return values.map(lambda v: value_label(v, locale) if isinstance(v, str) and v in VALUES else v)
     if values.name == "month_name":

@@ -85,7 +85,7 @@ def _is_missing(x: object) -> bool:
     return formats.is_missing(x)
 
 
-def money(x: float | int | None, locale: Locale | None = None) -> str:
+def money(x: float | None, locale: Locale | None = None) -> str:
     """Euros, no cents, thousands grouped: `1 234 567 €` / `€1,234,567`; `–` when unknown."""
     return formats.money(x, locale or current_locale())
 
@@ -95,12 +95,12 @@ def pct(x: float | None, digits: int = 1, locale: Locale | None = None) -> str:
     return formats.percent(x, locale or current_locale(), digits)
 
 
-def days(x: float | int | None, locale: Locale | None = None) -> str:
+def days(x: float | None, locale: Locale | None = None) -> str:
     """A duration in days: `45 jours` / `45 days`; `–` when unknown."""
     return formats.days(x, locale or current_locale())
 
 
-def count(x: float | int | None, locale: Locale | None = None) -> str:
+def count(x: float | None, locale: Locale | None = None) -> str:
     """A count with thousands grouped: `12 345` / `12,345`; `–` when unknown."""
     return formats.integer(x, locale or current_locale())
 

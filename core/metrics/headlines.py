@@ -15,7 +15,18 @@ import pandas as pd
 
 from core.answers import Answer, answer
 from core.filters import Filters
-from core.formats import MONTH_NAMES, NNBSP, Locale, check_locale, days, integer, money, number, percent, points
+from core.formats import (
+    MONTH_NAMES,
+    NNBSP,
+    Locale,
+    check_locale,
+    days,
+    integer,
+    money,
+    number,
+    percent,
+    points,
+)
 from core.metrics import acquisition, churn, clients, funnel, overview, pipeline, seasonality, time_wasters
 from core.metrics.common import wilson_interval
 
