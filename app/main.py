@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import cProfile
+import json
+import os
 import sys
+import time
 from pathlib import Path
 
 # `streamlit run app/main.py` puts only app/ on sys.path; the product lives at the repo root.
@@ -17,6 +21,7 @@ from app.access import gate
 from app.ui.build import BuildInputs, is_demo, last_inputs, run_build
 from app.ui.filters import sidebar_filters
 from app.ui.state import connection, warehouse_path
+from app.ui.widgets import locale_selector
 from core.errors import UserError, WarehouseMissing
 from core.warehouse import OUTDATED
 
@@ -95,7 +100,40 @@ def _offer_rebuild(detail: str) -> None:
             st.rerun()
 
 
+# When set, every script run appends `{"page", "seconds", "at"}` as one JSON line to this file:
+# the server-side time of each rerun, read by benchmarks/browser_bench.py.
+RERUN_LOG_ENV = "CROSSVIEW_RERUN_LOG"
+# When set, every script run is profiled (cProfile) into `<folder>/<page>-<n>.prof`: script runs
+# happen on Streamlit's worker threads, which a profiler of the whole process does not follow.
+PROFILE_ENV = "CROSSVIEW_PROFILE"
+
+
+def _log_rerun(path: str, page: str, started: float) -> None:
+    line = json.dumps({"page": page, "seconds": round(time.perf_counter() - started, 4), "at": time.time()})
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
 def run() -> None:
+    log, profile = os.environ.get(RERUN_LOG_ENV), os.environ.get(PROFILE_ENV)
+    started, drawn = time.perf_counter(), {"page": "(none)"}
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    try:
+        _run(drawn)
+    finally:
+        if profiler:
+            profiler.disable()
+            folder = Path(profile)  # type: ignore[arg-type]
+            folder.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(folder / f"{drawn['page']}-{time.time_ns()}.prof".replace(" ", "_").replace("&", "and"))
+        if log:
+            _log_rerun(log, drawn["page"], started)
+
+
+def _run(drawn: dict[str, str]) -> None:
+    """One script run; notes the title of the page it draws in `drawn`."""
     st.set_page_config(page_title="Crossview", page_icon=":material/join_inner:", layout="wide")
     if not gate():
         st.stop()
@@ -111,7 +149,9 @@ def run() -> None:
     if is_demo():
         st.sidebar.info("Showing demo data. Upload your exports on the Data page.", icon=":material/science:")
     sidebar_filters()
+    locale_selector()
     page = _navigation()
+    drawn["page"] = page.title
     try:
         page.run()
     except WarehouseMissing as err:

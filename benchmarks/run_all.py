@@ -7,7 +7,7 @@ was measured). Order: the scale build first with --keep, so that the report and 
 find its 1M-deal warehouse; the demo warehouse is built once, into a temporary folder, with its
 forecast models trained, and shared by the train, report and pages benchmarks.
 
-    python benchmarks/run_all.py [--scale 300] [--quick] [--only build link report train pages]
+    python benchmarks/run_all.py [--scale 300] [--quick] [--only build link report train pages browser]
 
 --quick is a smoke run: scale 1, small linking sizes, one repeat, demo warehouse only; its figures
 go to benchmarks/out/*_quick.json and benchmarks/out/benchmarks_quick.md, never to docs/.
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 OUT = BENCH / "out"
 DOC = ROOT / "docs" / "benchmarks.md"
-NAMES = ("build", "link", "train", "report", "pages")
+NAMES = ("build", "link", "train", "report", "pages", "browser")
 
 # Runs `<module>.run(**kwargs)` in a child; "db" arrives as text and becomes a Path; with
 # "no_scale", the warehouses of >= 1M deals are not looked for (a smoke run stays small).
@@ -150,8 +150,20 @@ def pages_section(f: dict) -> list[str]:
             markdown(f)]
 
 
+def browser_section(f: dict) -> list[str]:
+    sys.path[:0] = [str(ROOT), str(BENCH)]
+    from browser_bench import markdown
+
+    return ["## Pages in a real browser (Chromium)", "", _when(f) + " `python benchmarks/browser_bench.py`: "
+            "a `streamlit run` of the app on the demo warehouse driven by Playwright in Chromium (1440×900); "
+            "time from the action to the page idle (its script run over, no skeleton or spinner, its title "
+            "drawn). First visit: a new browser session opens the page's address; warm: a click in the "
+            "sidebar of a session that has seen every page. Server run: the script's own time, measured "
+            "inside the app (`CROSSVIEW_RERUN_LOG`).", "", markdown(f), ""]
+
+
 SECTIONS = {"build": build_section, "link": link_section, "train": train_section, "report": report_section,
-            "pages": pages_section}
+            "pages": pages_section, "browser": browser_section}
 
 
 def write_doc(figures: dict[str, dict], commands: list[str], doc: Path = DOC) -> None:
@@ -187,8 +199,9 @@ def run(scale: float = 300, quick: bool = False, only: tuple[str, ...] = NAMES) 
             "train": lambda: _child("train_bench", db=demo, repeat=repeat),
             "report": lambda: _child("report_bench", db=demo, repeat=repeat, no_scale=quick),
             "pages": lambda: _child("pages_bench", db=demo, repeat=repeat, no_scale=quick),
+            "browser": lambda: _child("browser_bench", db=demo, runs=1 if quick else 5, users=2 if quick else 10),
         }
-        if any(name in only for name in ("train", "report", "pages")):
+        if any(name in only for name in ("train", "report", "pages", "browser")):
             sys.path[:0] = [str(ROOT), str(BENCH)]
             from report_bench import demo_db
 
@@ -225,7 +238,8 @@ def main() -> None:
     commands = [f"python benchmarks/run_all.py --scale {scale:g}   # every benchmark below, then this file",
                 f"python benchmarks/build_bench.py --scale {scale:g} --keep",
                 "python benchmarks/link_bench.py", "python benchmarks/train_bench.py",
-                "python benchmarks/report_bench.py", "python benchmarks/pages_bench.py"]
+                "python benchmarks/report_bench.py", "python benchmarks/pages_bench.py",
+                "python benchmarks/browser_bench.py"]
     doc = OUT / "benchmarks_quick.md" if args.quick else DOC
     write_doc(figures, commands, doc)
     print(f"wrote {doc} in {time.perf_counter() - start:.0f} s")

@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import state, widgets
+from core import formats, labels
 from core.filters import Filters
-from core.metrics import clients
+from core.metrics import clients, headlines
 
 MONEY = ("turnover", "refunds", "effort_cost", "net_profit", "avg_basket", "fee")
 # Column of client_history -> (funnel stage, label).
@@ -57,13 +58,14 @@ def _segments(f: Filters) -> None:
     if pareto.empty:
         widgets.empty_state("No client brought revenue in this period for these filters.")
         return
+    named = {s: labels.value_label(s, widgets.current_locale()) for s in widgets.SEGMENT_COLOURS}
     fig = px.bar(
-        pareto,
+        pareto.assign(segment=pareto["segment"].map(named)),
         x="rank",
         y="turnover",
         color="segment",
-        color_discrete_map=widgets.SEGMENT_COLOURS,
-        category_orders={"segment": list(widgets.SEGMENT_COLOURS)},
+        color_discrete_map={named[s]: colour for s, colour in widgets.SEGMENT_COLOURS.items()},
+        category_orders={"segment": list(named.values())},
         custom_data=["name", "segment"],
     )
     fig.update_traces(hovertemplate="#%{x} %{customdata[0]} (%{customdata[1]}): €%{y:,.0f}<extra></extra>")
@@ -102,7 +104,10 @@ def _segments(f: Filters) -> None:
     )
     st.subheader("What sets the segments apart")
     widgets.definition(clients.segment_drivers)
-    widgets.show_table(state.cached(clients.segment_drivers, f), key="clients_drivers")
+    drivers = state.cached(clients.segment_drivers, f)
+    widgets.answers(headlines.segment_driver_answers(drivers, widgets.current_locale()))
+    with st.expander("Every attribute compared, segment by segment"):
+        widgets.show_table(drivers, key="clients_drivers")
 
 
 # A fragment: picking a client in the search box redraws only the detail view.
@@ -129,7 +134,7 @@ def _detail(f: Filters, economics: pd.DataFrame) -> None:
         (
             ("Turnover", widgets.money(row["turnover"])),
             ("Net profit", widgets.money(row["net_profit"])),
-            ("Effort", f"{row['effort_hours']:,.1f} h"),
+            ("Effort", formats.hours(row["effort_hours"], widgets.current_locale())),
             ("Segment", row["segment"]),
         ),
     ):
@@ -166,6 +171,9 @@ def run() -> None:
             "No client opened a job, was invoiced or had logged activity in this period for these filters."
         )
         return
+    locale = widgets.current_locale()
+    widgets.headline(headlines.pareto_sentence(state.cached(clients.pareto, f), locale))
+    st.markdown(widgets.plain(state.cached(headlines.new_clients, f, locale=locale)))
     _economics(f, economics)
     _segments(f)
     _detail(f, economics)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.ui import state, widgets
 from core.filters import Filters
-from core.metrics import seasonality
+from core.metrics import headlines, seasonality
 
 MEASURES = {"jobs_opened": "Jobs opened", "placements": "Placements invoiced", "revenue": "Revenue invoiced (€)"}
 COLOURS = {"jobs_opened": "#4C78A8", "placements": "#54A24B", "revenue": "#C9CED6"}
@@ -134,6 +134,7 @@ def run() -> None:
     if not widgets.requires_bo(state.connection()):
         return
     f = state.current_filters()
+    widgets.headline(state.cached(headlines.seasonality_headline, f, locale=widgets.current_locale()))
     _monthly_series(f)
     _month_of_year(f)
 

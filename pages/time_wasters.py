@@ -7,7 +7,8 @@ import plotly.express as px
 import streamlit as st
 
 from app.ui import state, widgets
-from core.metrics import time_wasters
+from core import labels
+from core.metrics import headlines, time_wasters
 
 QUADRANT_COLOURS = {
     "time waster": "#E45756",
@@ -18,13 +19,14 @@ QUADRANT_COLOURS = {
 
 
 def _scatter(ranked: pd.DataFrame) -> None:
+    named = {q: labels.value_label(q, widgets.current_locale()) for q in QUADRANT_COLOURS}
     fig = px.scatter(
-        ranked,
+        ranked.assign(quadrant=ranked["quadrant"].map(named)),
         x="effort_score",
         y="return_score",
         color="quadrant",
-        color_discrete_map=QUADRANT_COLOURS,
-        category_orders={"quadrant": list(QUADRANT_COLOURS)},
+        color_discrete_map={named[q]: colour for q, colour in QUADRANT_COLOURS.items()},
+        category_orders={"quadrant": list(named.values())},
         hover_name="name",
         hover_data={
             "rank": True,
@@ -76,15 +78,16 @@ def run() -> None:
         return
     f = state.current_filters()
     ranked = state.cached(time_wasters.time_wasters, f)
-    widgets.definition(time_wasters.time_wasters)
     if ranked.empty:
         widgets.empty_state(
             "No client had a job, a placement or logged activity in this period for these filters."
         )
         return
+    widgets.headline(headlines.time_wasters_sentence(ranked, widgets.current_locale()))
+    widgets.definition(time_wasters.time_wasters)
     _scatter(ranked)
     st.subheader("Ranked list, most wasteful first")
-    widgets.show_table(ranked, money_cols=("turnover", "net_profit"), key="time_wasters_ranked")
+    widgets.show_table(ranked, money_cols=("turnover", "net_profit"), key="time_wasters_ranked", preview=True)
 
 
 run()

@@ -52,8 +52,8 @@ def _take_crm() -> Path | None:
 
 
 def _take_bo() -> Path | None:
-    uploads = st.file_uploader("Back-office export: staff, clients, jobs, candidates, pipeline_events, "
-                               "placements, activities (one file each)", type=list(BO_TYPES),
+    uploads = st.file_uploader("Back-office export: staff, clients, jobs, candidates, pipeline events, "
+                               "placements, activities (one file each, e.g. pipeline_events.csv)", type=list(BO_TYPES),
                                accept_multiple_files=True, key="data_bo_file", on_change=_forget, args=("bo",))
     if uploads:
         ids = sorted(_file_id(u) for u in uploads)

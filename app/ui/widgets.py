@@ -1,13 +1,15 @@
 """Shared UI pieces: number formats, tables with their download, definitions, empty states, chart style.
 
-Every page draws with these so that money, rates and durations read the same everywhere,
-each funnel stage and client segment keeps one colour, and every table can be downloaded
-exactly as shown (through `core.csvsafe`, so no cell can turn into a spreadsheet formula).
+Every page draws with these so that money, rates and durations read the same everywhere, in the
+reader's locale (French by default, English on request: the sidebar's `flt_locale`), with the
+business words of `core.labels` as headers; each funnel stage and client segment keeps one colour;
+and every table can be downloaded as shown, in the same locale (or as the plain machine CSV for
+tools), through `core.csvsafe`, so no cell can turn into a spreadsheet formula.
 """
 
 from __future__ import annotations
 
-import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -18,8 +20,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui.state import page_path
+from core import formats
 from core.csvsafe import to_csv_bytes
 from core.filters import Filters
+from core.formats import Locale
+from core.tables import cell_formatters, headers, locale_csv_bytes
 
 # One colour per funnel stage and per client segment, on every page.
 STAGE_COLOURS: dict[str, str] = {
@@ -35,51 +40,69 @@ SEGMENT_COLOURS: dict[str, str] = {
     "other": "#C9CED6",
 }
 
-MISSING = "—"
+MISSING = formats.MISSING
+
+# The reader's number format and words (`fr`, `en`): a sidebar choice, defaulting to
+# $CROSSVIEW_LOCALE, else French (the agency's language).
+LOCALE_KEY = "flt_locale"
+LOCALE_ENV = "CROSSVIEW_LOCALE"
+LOCALE_NAMES: dict[str, str] = {"fr": "Français", "en": "English"}
+# Downloads as the plain machine CSV (snake_case headers, raw values) instead of the reader's.
+PLAIN_CSV_KEY = "flt_plain_csv"
 
 # A longer table shows its first rows (with the total) when the page asks for a preview: drawing
 # and writing the CSV of tens of thousands of rows on every run costs seconds at a million deals.
 PREVIEW_ROWS = 1_000
 
 
+def default_locale() -> Locale:
+    """$CROSSVIEW_LOCALE (`fr` or `en`) when set to one of them, else `fr`."""
+    configured = os.environ.get(LOCALE_ENV, "").strip().lower()
+    return configured if configured in formats.LOCALES else formats.DEFAULT_LOCALE  # type: ignore[return-value]
+
+
+def current_locale() -> Locale:
+    """The locale the reader chose in the sidebar, else the default."""
+    chosen = st.session_state.get(LOCALE_KEY)
+    return chosen if chosen in formats.LOCALES else default_locale()
+
+
+def locale_selector() -> None:
+    """The sidebar's choice of number format and words, and of the CSV kind for downloads."""
+    if st.session_state.get(LOCALE_KEY) not in formats.LOCALES:
+        st.session_state[LOCALE_KEY] = default_locale()
+    st.sidebar.segmented_control(
+        "Numbers and words", list(LOCALE_NAMES), format_func=LOCALE_NAMES.get, key=LOCALE_KEY,
+        required=True, help="French: 1 234,5 € and 12,3 %, CSV files for French Excel (;). "
+                            "English: €1,234.5 and 12.3%, CSV files with commas.",
+    )
+    st.sidebar.checkbox("Plain CSV for tools", key=PLAIN_CSV_KEY,
+                        help="Downloads keep the raw column names and values (comma-separated, "
+                             "decimal dot, rates as fractions) for scripts and other tools.")
+
+
 def _is_missing(x: object) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    try:
-        return bool(isinstance(x, float) and math.isnan(x))
-    except TypeError:
-        return False
+    return formats.is_missing(x)
 
 
-def money(x: float | int | None) -> str:
-    """Euros, no cents, thousands separated: `€1,234,567`; `—` when unknown."""
-    if _is_missing(x):
-        return MISSING
-    value = float(x)
-    sign = "-" if value < 0 else ""
-    return f"{sign}€{abs(value):,.0f}"
+def money(x: float | None, locale: Locale | None = None) -> str:
+    """Euros, no cents, thousands grouped: `1 234 567 €` / `€1,234,567`; `–` when unknown."""
+    return formats.money(x, locale or current_locale())
 
 
-def pct(x: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage: 0.123 → `12.3%`; `—` when unknown."""
-    if _is_missing(x):
-        return MISSING
-    return f"{float(x) * 100:.{digits}f}%"
+def pct(x: float | None, digits: int = 1, locale: Locale | None = None) -> str:
+    """A fraction as a percentage: 0.123 → `12,3 %` / `12.3%`; `–` when unknown."""
+    return formats.percent(x, locale or current_locale(), digits)
 
 
-def days(x: float | int | None) -> str:
-    """A duration in days: `45 days`; `—` when unknown."""
-    if _is_missing(x):
-        return MISSING
-    value = float(x)
-    return "1 day" if round(value) == 1 else f"{value:,.0f} days"
+def days(x: float | None, locale: Locale | None = None) -> str:
+    """A duration in days: `45 jours` / `45 days`; `–` when unknown."""
+    return formats.days(x, locale or current_locale())
 
 
-def count(x: float | int | None) -> str:
-    """A count with thousands separated: `12,345`; `—` when unknown."""
-    if _is_missing(x):
-        return MISSING
-    return f"{float(x):,.0f}"
+def count(x: float | None, locale: Locale | None = None) -> str:
+    """A count with thousands grouped: `12 345` / `12,345`; `–` when unknown."""
+    return formats.integer(x, locale or current_locale())
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -106,30 +129,44 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "table"
 
 
-def _csv_of(read: Callable[[], pd.DataFrame]) -> bytes:
-    return to_csv_bytes(read())
+def csv_bytes(frame: pd.DataFrame, locale: Locale | None = None, plain: bool | None = None) -> bytes:
+    """`frame` as the CSV a download gives: in the reader's locale, or the plain machine CSV."""
+    if plain is None:
+        plain = bool(st.session_state.get(PLAIN_CSV_KEY))
+    if plain:
+        return to_csv_bytes(frame)
+    return locale_csv_bytes(frame, locale or current_locale())
+
+
+def _csv_of(read: Callable[[], pd.DataFrame], locale: Locale, plain: bool) -> bytes:
+    return csv_bytes(read(), locale, plain)
 
 
 def download_button(frame: pd.DataFrame, name: str, key: str | None = None,
                     full: Callable[[], pd.DataFrame] | None = None, total: int | None = None) -> None:
     """A button that downloads exactly `frame` as CSV (formula triggers neutralised).
 
+    The file is in the reader's locale (labelled headers; French: `;` and decimal comma), or the
+    plain machine CSV when the sidebar's "Plain CSV for tools" is ticked.
+
     Args:
         frame: the rows and columns shown on screen.
         name: what the table is; gives the file name (`crossview_<name>.csv`) and the label.
         key: widget key; defaults to one derived from `name`.
         full: when `frame` is only the first rows of a longer table, reads the whole table (all
-            `total` rows) when the button is clicked, so drawing the page never pays for a large
-            file nobody asked for.
+            `total` rows); the CSV is built from it. Either CSV is built when the button is clicked.
         total: the number of rows `full` returns.
     """
     slug = _slug(name)
-    # Always generated when the button is clicked, never when the page is drawn: the file then exists
-    # on the server (at a /media address) only from a signed-in user's click until the next page runs.
+    locale, plain = current_locale(), bool(st.session_state.get(PLAIN_CSV_KEY))
+    # Streamlit calls `data` when the button is clicked: drawing a page never pays for a file (some
+    # 80 ms a table in the reader's locale) nobody asked for, and the file exists on the server (at a
+    # /media address) only from a signed-in user's click until the next page runs.
     if full is None:
-        data, rows = partial(to_csv_bytes, frame), f"{len(frame):,} rows as shown"
+        data, rows = partial(csv_bytes, frame, locale, plain), f"{count(len(frame), locale)} rows as shown"
     else:
-        data, rows = partial(_csv_of, full), f"all {len(frame) if total is None else total:,} rows"
+        data = partial(_csv_of, full, locale, plain)
+        rows = f"all {count(len(frame) if total is None else total, locale)} rows"
     st.download_button(
         "Download CSV",
         data=data,
@@ -138,7 +175,7 @@ def download_button(frame: pd.DataFrame, name: str, key: str | None = None,
         key=key or f"download_{slug}",
         icon=":material/download:",
         on_click="ignore",
-        help=f"{name}: {rows}, as CSV",
+        help=f"{name}: {rows}, as CSV" + (" for tools" if plain else f" ({LOCALE_NAMES[locale]})"),
     )
 
 
@@ -167,6 +204,23 @@ def definition(fn_or_text: Callable[..., Any] | str, label: str = "Definition") 
     return text
 
 
+def headline(sentence: str) -> None:
+    """A page's answer in one sentence, with its number, above everything else on the page."""
+    with st.container(border=True, key=None):
+        st.markdown(f"#### {plain(sentence)}")
+
+
+def answers(found: Iterable[Any], label: str = "Statistical detail") -> None:
+    """Findings said as answers (`core.answers.Answer`), the test and p-value of each one click away."""
+    found = list(found)
+    for item in found:
+        st.markdown(f"- {plain(item.sentence)}")
+    if found:
+        with st.expander(label, icon=":material/functions:"):
+            for item in found:
+                st.caption(plain(f"{item.sentence} {item.detail}."))
+
+
 def empty_state(message: str) -> None:
     """Say why a view is empty (instead of an empty chart), e.g. 'No placements in this period.'"""
     st.info(message, icon=":material/filter_alt_off:")
@@ -178,26 +232,28 @@ _LOWER_IS_BETTER = ("churn", "refund", "cost", "days", "duration", "lost")
 def _format(value: object, unit: str | None) -> str:
     unit = (unit or "").lower()
     if unit in ("eur", "€", "euro", "euros", "money"):
-        return money(value)
+        return money(value)  # type: ignore[arg-type]
     if unit in ("pct", "%", "rate", "share", "fraction", "percent"):
-        return pct(value)
+        return pct(value)  # type: ignore[arg-type]
     if unit in ("days", "day"):
-        return days(value)
-    return count(value)
+        return days(value)  # type: ignore[arg-type]
+    return count(value)  # type: ignore[arg-type]
 
 
 def _delta(value: object, previous: object, change: object, unit: str | None) -> str | None:
     if _is_missing(previous) or _is_missing(value):
         return None
     unit = (unit or "").lower()
+    locale = current_locale()
     if unit in ("pct", "%", "rate", "share", "fraction", "percent"):
-        # A rate's change reads in percentage points: 5% → 7% is "+2.0 pts", not "+40%".
-        return f"{(float(value) - float(previous)) * 100:+.1f} pts"
-    if not _is_missing(change):
-        return f"{float(change) * 100:+.1f}%"
-    if float(previous) == 0:
-        return None
-    return f"{(float(value) / float(previous) - 1) * 100:+.1f}%"
+        # A rate's change reads in percentage points: 5% → 7% is "+2,0 pt", not "+40 %".
+        return formats.points(float(value) - float(previous), locale)  # type: ignore[arg-type]
+    if _is_missing(change):
+        if float(previous) == 0:  # type: ignore[arg-type]
+            return None
+        change = float(value) / float(previous) - 1  # type: ignore[arg-type]
+    text = formats.percent(float(change), locale)  # type: ignore[arg-type]
+    return text if text.startswith("-") else f"+{text}"
 
 
 def measure_definition(glossary: str, label: str) -> str | None:
@@ -205,6 +261,21 @@ def measure_definition(glossary: str, label: str) -> str | None:
     match = re.search(rf"(?:^|[;.:]\s*){re.escape(label)} = (.+?)(?:;|\.\s+[A-Z]|\.?$)", glossary,
                       flags=re.IGNORECASE)
     return f"{label} = {match.group(1).strip().rstrip('.')}." if match else None
+
+
+def _metric_label(measure: str, label: str) -> str:
+    """A headline number's label in the reader's language (core gives it in English)."""
+    from core.labels import LABELS
+
+    locale = current_locale()
+    return LABELS[measure].text(locale) if locale != "en" and measure in LABELS else label
+
+
+def label(column: str) -> str:
+    """A column's business label in the reader's language, for chart legends and hover text."""
+    from core.labels import label as labelled
+
+    return labelled(column, current_locale())
 
 
 def metric_row(df: pd.DataFrame, per_row: int = 4, glossary: str | None = None) -> None:
@@ -231,7 +302,7 @@ def metric_row(df: pd.DataFrame, per_row: int = 4, glossary: str | None = None) 
             notes = [own,
                      None if _is_missing(previous) else f"Previous period: {_format(previous, unit)}."]
             col.metric(
-                label,
+                _metric_label(measure, label),
                 _format(row.get("value"), unit),
                 delta=_delta(row.get("value"), previous, row.get("change"), unit),
                 delta_color="inverse" if any(w in measure for w in _LOWER_IS_BETTER) else "normal",
@@ -241,16 +312,57 @@ def metric_row(df: pd.DataFrame, per_row: int = 4, glossary: str | None = None) 
 
 
 def header(column: object) -> str:
-    """A column name as a heading: `jobs_without_deal_share` → `Jobs without deal share`."""
-    text = str(column).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """A column's heading in the reader's words, with its unit: `fill_rate` → `Taux de remplissage (%)`."""
+    from core.labels import header as labelled
+
+    return labelled(str(column), current_locale())
 
 
-def _float_format(col: str, values: pd.Series) -> str:
-    """Enough digits to read, not the 4 trailing decimals of a raw float (hours, jobs needed…)."""
-    if "p_value" in col:
-        return "%.4f"
-    return "%.3f" if values.abs().max(skipna=True) < 10 else "%,.1f"
+def styled(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> Any:
+    """`df` with every cell shown in the reader's format (a pandas Styler: sorting keeps the raw values).
+
+    Args:
+        kinds: format kinds forced for some columns (`money`, `percent`, `days`…), over `core.labels`.
+    """
+    locale = current_locale()
+    formatters = cell_formatters(df, locale)
+    for col, kind in (kinds or {}).items():
+        if col in df.columns:
+            formatters[col] = partial(formats.format_value, kind=kind, locale=locale)
+    if "unit" in df.columns:
+        # A frame of measures: each row's own unit (done by `core.tables`), shown as text.
+        from core.tables import display_frame
+
+        shown = display_frame(df, locale)
+        shown.columns = list(df.columns)
+        df = df.assign(**{c: shown[c] for c in ("value", "previous") if c in df.columns})
+        formatters = {c: f for c, f in formatters.items() if c not in ("value", "previous")}
+    return df.style.format(formatters, na_rep=MISSING)
+
+
+# Formatting every cell on the server (a pandas Styler, then Streamlit reading it back) costs some
+# 10-30 µs a cell (profiled: 86 ms a table on the demo under cProfile and load): beyond this many
+# cells a table keeps its labels but leaves number formats to the browser's grid.
+STYLED_CELLS = 5_000
+_GRID_FORMATS = {"money": "€%,.0f", "percent": "percent", "points": "%+.3f", "days": "%.0f", "hours": "%,.1f",
+                 "count": "%,d", "number": "%,.1f", "ratio": "%.2f", "score": "%.2f", "year": "%d"}
+
+
+def _number_config(df: pd.DataFrame, kinds: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
+    """Column settings of a table too large to format on the server: labels, and the grid's own formats."""
+    from core.tables import kind_of
+
+    config: dict[str, Any] = {}
+    for col in df.columns:
+        kind = kinds.get(col) or kind_of(df, col)
+        if kind in _GRID_FORMATS and pd.api.types.is_numeric_dtype(df[col]):
+            config[col] = st.column_config.NumberColumn(labels[col], format=_GRID_FORMATS[kind])
+        elif kind in ("date", "month") and pd.api.types.is_datetime64_any_dtype(df[col]):
+            config[col] = st.column_config.DateColumn(
+                labels[col], format="DD/MM/YYYY" if current_locale() == "fr" else "YYYY-MM-DD")
+        else:
+            config[col] = st.column_config.Column(labels[col])
+    return config
 
 
 def show_table(
@@ -266,11 +378,17 @@ def show_table(
     full: Callable[[], pd.DataFrame] | None = None,
     total: int | None = None,
 ) -> list[int]:
-    """A sortable, searchable table with money in €, fractions as %, and its CSV download.
+    """A sortable, searchable table in business words and the reader's formats, and its CSV download.
+
+    Headers are the labels of `core.labels` with their unit; cells are formatted by the column's
+    kind (money, percentage, days, dates…) in the sidebar's locale, while sorting keeps the raw
+    values. A table of more than `STYLED_CELLS` cells keeps its labels but takes the grid's own
+    number formats (English separators), since formatting each cell on the server would cost seconds.
 
     Args:
         df: exactly what to show (and download).
-        money_cols: columns in euros. pct_cols: columns holding fractions (0.12 → 12%).
+        money_cols: columns in euros. pct_cols: columns holding fractions (0.12 → 12 %); both
+            override the labels' kinds (a column the labels already know needs neither).
         key: widget key (unique on the page); also names the downloaded file unless `name` is given.
         days_cols: columns in days.
         selectable: let the user pick one row.
@@ -282,30 +400,22 @@ def show_table(
     Returns:
         The positions (0-based, in `df`) of the selected rows; empty unless `selectable`.
     """
-    money_cols, pct_cols, days_cols = set(money_cols), set(pct_cols), set(days_cols)
+    kinds = {c: "money" for c in money_cols} | {c: "percent" for c in pct_cols} | {c: "days" for c in days_cols}
     if preview and len(df) > PREVIEW_ROWS:
         full, total, df = df.copy, len(df), df.head(PREVIEW_ROWS)
     capped = full is not None and total is not None and total > len(df)
+    locale = current_locale()
     if capped:
-        st.caption(f"Showing the first {len(df):,} of {total:,} rows; the CSV download holds all {total:,}.")
-    config: dict[str, Any] = {}
-    for col in df.columns:
-        label = header(col)
-        if col in money_cols:
-            config[col] = st.column_config.NumberColumn(label, format="€%,.0f")
-        elif col in pct_cols:
-            config[col] = st.column_config.NumberColumn(label, format="percent")
-        elif col in days_cols:
-            config[col] = st.column_config.NumberColumn(label, format="%.0f days")
-        elif pd.api.types.is_datetime64_any_dtype(df[col]) and (df[col].dropna().dt.normalize() == df[col].dropna()).all():
-            # Business dates travel as midnight timestamps: show them as dates.
-            config[col] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
-        elif pd.api.types.is_float_dtype(df[col]):
-            config[col] = st.column_config.NumberColumn(label, format=_float_format(col, df[col]))
-        else:
-            config[col] = st.column_config.Column(label)
+        st.caption(f"Showing the first {count(len(df), locale)} of {count(total, locale)} rows; "
+                   f"the CSV download holds all {count(total, locale)}.")
+    labels = dict(zip(df.columns, headers(df, locale)))
+    if df.size <= STYLED_CELLS:
+        data: Any = styled(df, kinds)
+        config: dict[str, Any] = {col: st.column_config.Column(labels[col]) for col in df.columns}
+    else:
+        data, config = df, _number_config(df, kinds, labels)
     event = st.dataframe(
-        df,
+        data,
         hide_index=True,
         column_config=config,
         key=key,
@@ -344,6 +454,8 @@ def style_figure(fig: Any, title: str, x_title: str, y_title: str) -> Any:
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         hoverlabel={"namelength": -1},
+        # Plotly's decimal mark and thousands separator, in the reader's locale.
+        separators=",\u202f" if current_locale() == "fr" else ".,",
     )
     return fig
 

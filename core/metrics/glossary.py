@@ -22,6 +22,7 @@ REGISTRY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Clients", "core.metrics.clients",
      ("client_economics", "repeat_business", "client_segments", "pareto", "segment_drivers",
       "client_history")),
+    ("Client acquisition", "core.metrics.acquisition", ("new_clients",)),
     ("Time wasters", "core.metrics.time_wasters", ("time_wasters",)),
     ("Typology", "core.metrics.typology", ("client_typology", "typology_profiles", "rank_typologies")),
     ("Churn and lifetime value", "core.metrics.churn",

@@ -27,6 +27,13 @@ def _full_errors() -> Iterator[None]:
     st_config.set_option("client.showErrorDetails", before)
 
 
+@pytest.fixture(autouse=True)
+def _english_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app defaults to French numbers; these tests state their expectations in English
+    # (test_main checks the French default itself).
+    monkeypatch.setenv("CROSSVIEW_LOCALE", "en")
+
+
 @pytest.fixture
 def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "uploads"

@@ -78,6 +78,7 @@ def test_reconciliation_default_and_narrow_filters(app, make_app, demo_db, demo_
 def test_long_tables_show_their_first_rows_and_download_every_row(app, demo_con, monkeypatch) -> None:
     from app.ui import widgets
     from core.csvsafe import to_csv_bytes
+    from core.tables import locale_csv_bytes
 
     # The demo's tables are short: a preview of 5 rows makes them "long".
     monkeypatch.setattr(widgets, "PREVIEW_ROWS", 5)
@@ -101,7 +102,8 @@ def test_long_tables_show_their_first_rows_and_download_every_row(app, demo_con,
         in captions
     read, total = readers["data_quarantine_download"]
     assert total == len(quarantine) and f"all {len(quarantine):,} rows" in helps["data_quarantine_download"]
-    assert widgets._csv_of(read) == to_csv_bytes(quarantine)
+    assert widgets._csv_of(read, "en", False) == locale_csv_bytes(quarantine, "en")
+    assert widgets._csv_of(read, "en", True) == to_csv_bytes(quarantine)
 
     queue = review_queue(demo_con, status="review", kind="client")
     assert len(table(at, "data_review_queue")) == 5
@@ -125,15 +127,18 @@ def test_long_tables_show_their_first_rows_and_download_every_row(app, demo_con,
 def test_a_table_without_preview_downloads_exactly_what_is_shown(monkeypatch) -> None:
     from app.ui import widgets
     from core.csvsafe import to_csv_bytes
+    from core.tables import locale_csv_bytes
 
     captured = {}
     monkeypatch.setattr(widgets.st, "download_button", lambda label, data, **kw: captured.update(data=data, **kw))
     frame = pd.DataFrame({"name": ["=1+1", "Acme"]})
     widgets.download_button(frame, "rows", full=lambda: pd.concat([frame, frame]), total=4)
-    assert callable(captured["data"]) and captured["data"]() == to_csv_bytes(pd.concat([frame, frame]))
-    assert captured["help"] == "rows: all 4 rows, as CSV"
+    assert callable(captured["data"]) and captured["data"]() == locale_csv_bytes(pd.concat([frame, frame]), "en")
+    assert captured["help"] == "rows: all 4 rows, as CSV (English)"
     widgets.download_button(frame, "rows")
-    assert captured["data"] == to_csv_bytes(frame) and captured["help"] == "rows: 2 rows as shown, as CSV"
+    assert captured["data"]() == locale_csv_bytes(frame, "en")
+    assert captured["help"] == "rows: 2 rows as shown, as CSV (English)"
+    assert widgets.csv_bytes(frame, plain=True) == to_csv_bytes(frame)
 
 
 @pytest.mark.demo

@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import warehouse
+from tests.helpers import as_built, warehouse
 
 
 def _db(path: Path, year: int, team: str) -> Path:
     """Two salespeople of `team` with jobs opened in `year` (January and June)."""
-    con = warehouse({
+    con = as_built(warehouse({
         "staff": [{"staff_id": "s1", "name": "Ann Lee", "role": "sales", "team": team},
                   {"staff_id": "s9", "name": "Zoe Kim", "role": "sales", "team": team}],
         "clients": [{"client_id": "k1", "name": "Acme"}],
@@ -23,7 +23,7 @@ def _db(path: Path, year: int, team: str) -> Path:
                   "sales_id": "s9", "status": "open"}],
         "placements": [{"placement_id": "p1", "job_id": "j1", "fee_eur": 20000.0, "invoiced_at": date(year, 3, 1)}],
         "build_log": [{"file": "*", "kind": "info", "name": "test"}],
-    })
+    }))
     path.parent.mkdir(parents=True, exist_ok=True)
     con.execute("ATTACH ? AS target", [str(path)])
     con.execute("COPY FROM DATABASE memory TO target")
@@ -101,7 +101,7 @@ def test_two_uploads_for_one_bo_file_are_refused_naming_both(uploads: Path) -> N
 
 
 def test_an_uploaded_workbook_is_size_checked_once_unpacked(uploads: Path, tmp_path: Path) -> None:
-    from helpers import xlsx_bomb
+    from tests.helpers import xlsx_bomb
 
     from app.ui.upload import save_bo, save_export
     from core.errors import InputFileError

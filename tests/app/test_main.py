@@ -41,11 +41,18 @@ def test_a_preset_never_starts_before_the_data() -> None:
 
 
 def test_formats() -> None:
-    assert money(1234567.4) == "€1,234,567"
-    assert money(-50) == "-€50"
-    assert money(None) == "—" and pct(float("nan")) == "—"
-    assert pct(0.1234) == "12.3%"
-    assert days(45.2) == "45 days" and days(1) == "1 day"
+    assert money(1234567.4, "en") == "€1,234,567"
+    assert money(-50, "en") == "-€50"
+    assert money(None) == "–" and pct(float("nan")) == "–"
+    assert pct(0.1234, locale="en") == "12.3%"
+    assert days(45.2, "en") == "45 days" and days(1, "en") == "1 day"
+
+
+def test_formats_default_to_french_unless_configured(monkeypatch) -> None:
+    monkeypatch.delenv("CROSSVIEW_LOCALE")
+    assert money(-5125) == "-5\u202f125\u202f€" and pct(0.1234) == "12,3\u202f%"
+    monkeypatch.setenv("CROSSVIEW_LOCALE", "en")
+    assert money(-5125) == "-€5,125"
 
 
 def test_plain_keeps_markdown_in_names_as_typed() -> None:
@@ -257,11 +264,35 @@ def test_cached_keys_only_take_values_that_say_everything_about_themselves() -> 
 def test_downloads_neutralise_formulas_and_keep_exactly_the_rows(monkeypatch) -> None:
     from app.ui import widgets
 
+    monkeypatch.delenv("CROSSVIEW_LOCALE")
     captured = {}
     monkeypatch.setattr(widgets.st, "download_button", lambda label, data, **kw: captured.update(data=data, **kw))
     frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Acme"], "amount": [-5.0, 10.0, 2.5]})
     widgets.download_button(frame, "Clients at risk")
-    text = captured["data"]().decode("utf-8-sig")
-    assert text.splitlines() == ["name,amount", "\"'=HYPERLINK(\"\"http://x\"\")\",-5.0", "'@SUM(A1),10.0",
-                                 "Acme,2.5"]
+    text = captured["data"]().decode("utf-8-sig")  # built when the button is clicked
+    # French by default: labelled headers, `;`, decimal comma.
+    assert text.splitlines() == ["Nom;Montant (€)", "\"'=HYPERLINK(\"\"http://x\"\")\";-5,0", "'@SUM(A1);10,0",
+                                 "Acme;2,5"]
+    plain = widgets.csv_bytes(frame, plain=True).decode("utf-8-sig")
+    assert plain.splitlines() == ["name,amount", "\"'=HYPERLINK(\"\"http://x\"\")\",-5.0", "'@SUM(A1),10.0",
+                                  "Acme,2.5"]
     assert captured["file_name"] == "crossview_clients_at_risk.csv" and captured["mime"] == "text/csv"
+
+
+def test_tables_format_cells_on_the_server_up_to_a_size(monkeypatch) -> None:
+    from pandas.io.formats.style import Styler
+
+    from app.ui import widgets
+
+    drawn = {}
+    monkeypatch.setattr(widgets.st, "dataframe", lambda data, **kw: drawn.update(data=data, **kw))
+    monkeypatch.setattr(widgets, "download_button", lambda *a, **kw: None)
+    small = pd.DataFrame({"turnover": [1234.5], "fill_rate": [0.25]})
+    widgets.show_table(small, key="small")
+    assert isinstance(drawn["data"], Styler)
+    assert drawn["column_config"]["turnover"]["label"] == "Turnover (€)"
+    large = pd.DataFrame({"turnover": [1.0] * (widgets.STYLED_CELLS // 2 + 1), "fill_rate": 0.5})
+    widgets.show_table(large, key="large")
+    assert isinstance(drawn["data"], pd.DataFrame)
+    assert drawn["column_config"]["fill_rate"]["label"] == "Fill rate (%)"
+    assert drawn["column_config"]["fill_rate"]["type_config"]["format"] == "percent"

@@ -1,0 +1,434 @@
+"""Page times as a sales manager feels them: a real `streamlit run` driven by Chromium (Playwright).
+
+What is timed, on a warehouse (the demo one built into a temporary folder unless --db is given):
+- fresh start: from launching the server to the Overview drawn in a browser (the server's import
+  and start, the first page's load, queries and drawing);
+- first visit, per page: a new browser context (a new session, nothing in the browser's cache)
+  opens the page's URL; time until the page is idle;
+- warm, per page: in one session that has already seen every page, a click on the page in the
+  sidebar; time until idle;
+- several users (--users N): N browser contexts, each on the Overview, change the period at the
+  same time (--changes times each, alternating "All time" and "Last 12 months"); the browser's
+  time to idle per change, the server's time per rerun (measured inside the app, which appends
+  each rerun's duration to $CROSSVIEW_RERUN_LOG), errors, and the server's memory (RSS) after.
+"Idle" = the app ran its script for this action (its root's `data-test-script-state` went to
+`running` and back to `notRunning`), no skeleton or spinner is left, and the page's title is
+drawn. Each figure is the median of --runs (5) runs. The machine's load average is printed
+before and after, since six people share its 2 cores.
+
+Chromium: /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-background-networking
+--disable-component-update --disable-sync; window 1440×900.
+
+Targets (issue 15): on the demo, each page <= 1.0 s warm and <= 2.0 s on first visit; the app
+usable <= 5 s after a fresh start; several users: server p95 per rerun <= 1.5 s at 1M deals.
+
+    python benchmarks/browser_bench.py [--db FILE] [--runs 5] [--users 10] [--changes 3]
+                                       [--profile DIR] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from app.main import PAGES
+from tests.e2e.support import free_port, wait_healthy
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+VIEWPORT = {"width": 1440, "height": 900}
+TARGETS = {"first_visit_s": 2.0, "warm_s": 1.0, "fresh_start_s": 5.0, "server_p95_s": 1.5}
+
+# Installed in every page before Streamlit starts: notes when a script run starts and ends.
+WATCH_RUNS = """
+(() => {
+  window.__cvRuns = 0;
+  window.__cvRunning = false;
+  const watch = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) { requestAnimationFrame(watch); return; }
+    const note = () => {
+      const running = app.getAttribute('data-test-script-state') === 'running';
+      if (window.__cvRunning && !running) window.__cvRuns += 1;
+      window.__cvRunning = running;
+    };
+    note();
+    new MutationObserver(note).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  };
+  watch();
+})();
+"""
+IDLE = """
+([runs, title]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || window.__cvRuns < runs || app.getAttribute('data-test-script-state') === 'running') return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+  const status = document.querySelector('[data-testid="stStatusWidget"]');
+  if (status && status.innerText.trim() !== '') return false;
+  if (!title) return true;
+  return [...document.querySelectorAll('[data-testid="stMain"] h1')].some(h => h.innerText.includes(title));
+}
+"""
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the process `pid` and its children, in MB (from /proc)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                                  check=False).stdout.split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+@contextmanager
+def server(db: Path, work: Path, profile: Path | None) -> Iterator[tuple[str, subprocess.Popen, Path, float]]:
+    """`streamlit run app/main.py` on `db`; yields (url, process, rerun log, seconds until healthy)."""
+    port = free_port()
+    log = work / "reruns.jsonl"
+    env = dict(os.environ, CROSSVIEW_DB=str(db), CROSSVIEW_UPLOADS=str(work / "uploads"),
+               CROSSVIEW_RERUN_LOG=str(log))
+    if profile is not None:
+        env["CROSSVIEW_PROFILE"] = str(profile)
+    started = time.perf_counter()
+    with (work / "streamlit.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, proc, timeout=120)
+            yield url, proc, log, started
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def pages() -> list[tuple[str, str, str]]:
+    """(nav title, URL path, page's own title) of every page, Overview first."""
+    own = {"typology.py": "Client typology"}
+    return [(title, "" if file == "overview.py" else file.removesuffix(".py"), own.get(file, title))
+            for group in PAGES.values() for file, title, _ in group]
+
+
+async def _idle(pg, runs: int, title: str | None, timeout_ms: int = 180_000) -> None:
+    await pg.wait_for_function(IDLE, arg=[runs, title], timeout=timeout_ms, polling=20)
+
+
+async def _runs(pg) -> int:
+    return await pg.evaluate("window.__cvRuns")
+
+
+def _server_runs(log: Path, since: float) -> list[dict[str, object]]:
+    if not log.exists():
+        return []
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return [r for r in rows if float(r["at"]) >= since]
+
+
+async def fresh_start(browser, url: str, started: float) -> float:
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(WATCH_RUNS)
+    pg = await context.new_page()
+    await pg.goto(url)
+    await _idle(pg, 1, "Overview")
+    seconds = time.perf_counter() - started
+    await context.close()
+    return seconds
+
+
+# Where a first visit's time goes, from Chromium's own clock (ms since the navigation started):
+# the HTML and script bundle loaded, the app's first script run over, the page idle.
+TIMING = """
+() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const resources = performance.getEntriesByType('resource');
+  return {dom_ready_ms: nav.domContentLoadedEventEnd, load_ms: nav.loadEventEnd,
+          resources: resources.length,
+          kilobytes: Math.round(resources.reduce((s, r) => s + (r.transferSize || 0), 0) / 1024),
+          idle_ms: performance.now()};
+}
+"""
+
+
+async def first_visits(browser, url: str, runs: int) -> tuple[dict[str, list[float]], dict[str, list[dict]]]:
+    out: dict[str, list[float]] = {}
+    timings: dict[str, list[dict]] = {}
+    for nav, path, title in pages():
+        for _ in range(runs):
+            context = await browser.new_context(viewport=VIEWPORT)
+            await context.add_init_script(WATCH_RUNS)
+            pg = await context.new_page()
+            start = time.perf_counter()
+            try:
+                await pg.goto(f"{url}/{path}")
+                await _idle(pg, 1, title)
+                out.setdefault(nav, []).append(time.perf_counter() - start)
+                timings.setdefault(nav, []).append(await pg.evaluate(TIMING))
+            except PlaywrightTimeout:
+                out.setdefault(nav, []).append(math.inf)  # counted as slower than any target
+            finally:
+                await context.close()
+    return out, timings
+
+
+async def warm_visits(browser, url: str, runs: int) -> dict[str, list[float]]:
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(WATCH_RUNS)
+    pg = await context.new_page()
+    await pg.goto(url)
+    await _idle(pg, 1, "Overview")
+    out: dict[str, list[float]] = {}
+    listed = pages()
+    for round_ in range(runs + 1):  # the first round warms every page; it is not counted
+        for nav, _, title in listed:
+            before = await _runs(pg)
+            start = time.perf_counter()
+            await pg.locator('[data-testid="stSidebarNav"] a', has_text=nav).first.click()
+            try:
+                await _idle(pg, before + 1, title)
+                seconds = time.perf_counter() - start
+            except PlaywrightTimeout:
+                seconds = math.inf
+            if round_:
+                out.setdefault(nav, []).append(seconds)
+    await context.close()
+    return out
+
+
+async def _one_user(browser, url: str, changes: int, times: list[float], errors: list[str]) -> None:
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(WATCH_RUNS)
+    pg = await context.new_page()
+    try:
+        await pg.goto(url)
+        await _idle(pg, 1, "Overview", timeout_ms=300_000)
+        for i in range(changes):
+            preset = "All time" if i % 2 == 0 else "Last 12 months"
+            before = await _runs(pg)
+            start = time.perf_counter()
+            await pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+            await pg.locator('[role="option"]', has_text=preset).first.click()
+            await _idle(pg, before + 1, "Overview", timeout_ms=300_000)
+            times.append(time.perf_counter() - start)
+            if await pg.locator('[data-testid="stException"]').count():
+                errors.append("exception shown")
+    except PlaywrightError as err:  # a timeout or a crash of one user is counted, not fatal
+        errors.append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
+    finally:
+        await context.close()
+
+
+async def several_users(browser, url: str, users: int, changes: int, log: Path, proc) -> dict[str, object]:
+    since = time.time()
+    times: list[float] = []
+    errors: list[str] = []
+    await asyncio.gather(*(_one_user(browser, url, changes, times, errors) for _ in range(users)))
+    server = sorted(float(r["seconds"]) for r in _server_runs(log, since))
+    return {
+        "users": users, "changes_each": changes, "errors": errors,
+        "browser_to_idle_s": _summary(times),
+        "server_rerun_s": _summary(server),
+        "server_rss_mb": round(rss_mb(proc.pid), 1),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _summary(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50": round(statistics.median(values), 3), "p95": round(_percentile(values, 0.95), 3),
+            "max": round(max(values), 3)}
+
+
+async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | None) -> dict[str, object]:
+    from playwright.async_api import async_playwright
+
+    result: dict[str, object] = {"warehouse": str(db), "load_before": load(), "runs": runs}
+    with tempfile.TemporaryDirectory() as tmp, server(db, Path(tmp), profile) as (url, proc, log, started):
+        result["server_healthy_s"] = round(time.perf_counter() - started, 2)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            result["fresh_start_s"] = round(await fresh_start(browser, url, started), 2)
+            since = time.time()
+            first, timings = await first_visits(browser, url, runs)
+            first_server = _server_runs(log, since)
+            since = time.time()
+            warm = await warm_visits(browser, url, runs)
+            warm_server = _server_runs(log, since)
+            result["pages"] = {
+                nav: {"first_visit_s": round(statistics.median(first[nav]), 3),
+                      "warm_s": round(statistics.median(warm[nav]), 3),
+                      "server_first_s": _median_server(first_server, nav),
+                      "server_warm_s": _median_server(warm_server, nav),
+                      "browser_first": ({k: statistics.median(t[k] for t in timings[nav]) for k in timings[nav][0]}
+                                        if timings.get(nav) else {}),
+                      "timeouts": sum(math.isinf(v) for v in first[nav] + warm[nav])}
+                for nav, _, _ in pages()}
+            result["server_rss_mb_after_pages"] = round(rss_mb(proc.pid), 1)
+            if users:
+                result["several_users"] = await several_users(browser, url, users, changes, log, proc)
+            await browser.close()
+    result["load_after"] = load()
+    return result
+
+
+def _median_server(rows: list[dict[str, object]], nav: str) -> float | None:
+    values = [float(r["seconds"]) for r in rows if r["page"] == nav]
+    return round(statistics.median(values), 3) if values else None
+
+
+def print_report(result: dict[str, object]) -> None:
+    print(f"warehouse {result['warehouse']}; load average before {result['load_before']}, after {result['load_after']}")
+    print(f"fresh start to the Overview drawn: {result['fresh_start_s']} s (server healthy after "
+          f"{result['server_healthy_s']} s; target <= {TARGETS['fresh_start_s']} s)")
+    print(f"{'page':<26}{'first visit':>12}{'warm':>8}{'server 1st':>12}{'server warm':>12}   (median of "
+          f"{result['runs']}; targets {TARGETS['first_visit_s']} s / {TARGETS['warm_s']} s)")
+    for nav, row in result["pages"].items():  # type: ignore[union-attr]
+        print(f"{nav:<26}{row['first_visit_s']:>12.2f}{row['warm_s']:>8.2f}"
+              f"{row['server_first_s'] or float('nan'):>12.2f}{row['server_warm_s'] or float('nan'):>12.2f}")
+    print(f"server memory after the pages: {result['server_rss_mb_after_pages']} MB")
+    users = result.get("several_users")
+    if users:
+        print(f"several users: {users}")
+
+
+def run(db: Path | None = None, runs: int = 5, users: int = 10, changes: int = 3,
+        profile: Path | None = None) -> dict[str, object]:
+    """Every figure above as a dict (for benchmarks/run_all.py); the demo warehouse when `db` is None."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if db is None:
+            from report_bench import demo_db
+
+            db = demo_db(Path(tmp))
+        return asyncio.run(bench(db, runs, users, changes, profile))
+
+
+def _ok(value: float | None, target: float) -> str:
+    return "–" if value is None else f"{value:.2f}{'' if value <= target else ' ✗'}"
+
+
+def markdown(f: dict) -> str:
+    """The figures as a markdown table per measure, each beside its target (✗ = target missed)."""
+    lines = [(f"Load average (1, 5, 15 min) before: {f['load_before']}, after: {f['load_after']}. "
+             f"Fresh start to the Overview drawn: **{f['fresh_start_s']} s** (server healthy after "
+             f"{f['server_healthy_s']} s; target ≤ {TARGETS['fresh_start_s']:g} s)."), "",
+             ("| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) "
+             "| first visit: HTML and scripts ready (s) |"),
+             "|---|---|---|---|---|---|"]
+    for nav, row in f["pages"].items():
+        ready = row.get("browser_first", {}).get("dom_ready_ms")
+        lines.append(f"| {nav} | {_ok(row['first_visit_s'], TARGETS['first_visit_s'])} | "
+                     f"{_ok(row['warm_s'], TARGETS['warm_s'])} | {_ok(row['server_first_s'], 99)} | "
+                     f"{_ok(row['server_warm_s'], 99)} | {_ok(None if ready is None else ready / 1000, 99)} |")
+    lines += ["", (f"Medians of {f['runs']} runs; targets: first visit ≤ {TARGETS['first_visit_s']:g} s, "
+              f"warm ≤ {TARGETS['warm_s']:g} s. Server memory after the pages: {f['server_rss_mb_after_pages']} MB.")]
+    users = f.get("several_users")
+    if users:
+        b, s_ = users["browser_to_idle_s"], users["server_rerun_s"]
+        lines += ["", (f"Several users: {users['users']} Chromium contexts on the same machine, each changing the "
+                  f"period {users['changes_each']} times at once: browser time to idle p50 {b.get('p50')} s, "
+                  f"p95 {b.get('p95')} s (n = {b.get('n')}); server time per rerun p50 {s_.get('p50')} s, "
+                  f"p95 {s_.get('p95')} s (n = {s_.get('n')}; target ≤ {TARGETS['server_p95_s']:g} s at 1M deals); "
+                  f"{len(users['errors'])} errors; server memory {users['server_rss_mb']} MB.")]
+    return "\n".join(lines)
+
+
+def _package(filename: str) -> str:
+    """Which part of the stack a profiled function belongs to."""
+    for name in ("streamlit", "plotly", "pandas", "numpy", "duckdb", "pyarrow", "scipy", "sklearn"):
+        if f"/{name}/" in filename:
+            return name
+    if str(ROOT) in filename:
+        return Path(filename).relative_to(ROOT).parts[0] + "/"
+    return "builtins" if filename.startswith(("~", "<")) else "other"
+
+
+def profile_summary(folder: Path, top: int = 15) -> str:
+    """Own time (tottime) of every profiled rerun in `folder`, per package and per function."""
+    import pstats
+
+    files = sorted(folder.glob("*.prof"))
+    if not files:
+        return "no profile"
+    stats = pstats.Stats(str(files[0]))
+    for extra in files[1:]:
+        stats.add(str(extra))
+    by_package: dict[str, float] = {}
+    rows = []
+    for (filename, line, name), (_, _, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+        by_package[_package(filename)] = by_package.get(_package(filename), 0.0) + tottime
+        rows.append((cumtime, tottime, f"{Path(filename).name}:{line} {name}", filename))
+    total = sum(by_package.values())
+    lines = [f"{len(files)} reruns profiled, {total:.1f} s of own time in all:"]
+    lines += [f"  {name:<12}{seconds:8.2f} s {seconds / total:6.1%}"
+              for name, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])]
+    lines.append(f"slowest functions by cumulative time (s), of {ROOT.name}'s code and the libraries:")
+    lines += [f"  {cum:8.2f} {own:8.2f}  {where}" for cum, own, where, _ in sorted(rows, reverse=True)[:top]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="warehouse to serve (default: the demo, built now)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--users", type=int, default=10, help="browser sessions changing filters at once (0: skip)")
+    parser.add_argument("--changes", type=int, default=3, help="filter changes per user")
+    parser.add_argument("--profile", type=Path, help="folder for a cProfile of every server rerun")
+    parser.add_argument("--json", type=Path, help="write the figures to this file too")
+    args = parser.parse_args()
+    result = run(args.db, args.runs, args.users, args.changes, args.profile)
+    print_report(result)
+    if args.profile:
+        print(profile_summary(args.profile))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
