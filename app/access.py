@@ -119,7 +119,7 @@ def _signing_key() -> bytes:
     A new password (or secret) signs every browser out.
     """
     access = _secrets()["access"]
-    material = f"{access.get('cookie_secret') or ''}\0{access['password']}".encode("utf-8")
+    material = f"{access.get('cookie_secret') or ''}\0{access['password']}".encode()
     return hashlib.sha256(b"crossview access cookie\0" + material).digest()
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from core.errors import UserError
 
-
 # The dates an export can hold (the cleaning reads no year outside them): a period beyond is a typo.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 

@@ -71,10 +71,10 @@ class Filters:
             params.append(self.date_to)
         return (" AND ".join(parts) or "TRUE"), params
 
-    def without_period(self) -> "Filters":
+    def without_period(self) -> Filters:
         return replace(self, date_from=None, date_to=None)
 
-    def previous_period(self) -> "Filters":
+    def previous_period(self) -> Filters:
         """The period of the same length just before this one (for period-on-period changes)."""
         if self.date_from is None or self.date_to is None:
             raise ValueError("previous_period needs a closed period")

@@ -28,6 +28,7 @@ from core.clean.extra import clean_accounts, clean_teams
 from core.clean.labels import register_labels
 from core.clean.sql import create_macros
 from core.errors import InputFileError, UserError, WarehouseMissing
+from core.io.footer import drop_footer
 from core.io.layouts import (
     ACCOUNTS_HEADERS,
     ACCOUNTS_REQUIRED,
@@ -41,7 +42,6 @@ from core.io.layouts import (
     missing_columns_error,
     resolve,
 )
-from core.io.footer import drop_footer
 from core.io.propose import proposal_text
 from core.io.readers import ReadInfo, load_raw
 from core.io.text import normalise_name

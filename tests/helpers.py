@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb

@@ -297,7 +297,7 @@ def _parse_mapping(path: Path, text: str) -> object:
                 raise _MappingProblem(f"is nested more than {MAPPING_MAX_DEPTH} levels deep", 1,
                                       "A mapping file has sections (crm, stages...) holding field: header pairs.")
             return data
-        return yaml.load(text, Loader=_MappingLoader)  # noqa: S506 - a SafeLoader without aliases
+        return yaml.load(text, Loader=_MappingLoader)
     except _MappingProblem as err:
         raise InputFileError(path.name, f"this mapping file {err.message}.", line=err.line, fix=err.fix) from None
     except json.JSONDecodeError as err:

@@ -45,11 +45,11 @@ from core.errors import UserError
 from core.model import rules
 from core.model.forecast import (
     HORIZON,
-    calibration_factors,
     _ecdf,
     _month_bounds,
     _seasonal_rate,
     _timing,
+    calibration_factors,
     interval_ratios,
 )
 from core.model.threads import single_thread

@@ -39,6 +39,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from core.errors import UserError
+from core.model import rules
 from core.model.features import (
     CATEGORICAL,
     CLOSED_STATUSES,
@@ -50,7 +51,6 @@ from core.model.features import (
     fill_snapshots,
     opening_features,
 )
-from core.model import rules
 from core.model.forecast import backtest, predict_jobs
 from core.model.store import BUNDLE_FORMAT, library_versions, read_card, save, warehouse_checksum
 from core.model.threads import single_thread

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +14,8 @@ from core.link import coverage, review_queue
 from core.link.reconcile import reconciliation
 from core.metrics.common import as_of
 from core.metrics.quality import issues_by_rule, quality_summary, quarantined_rows
-from tests.app.pages_support import assert_table, busiest_salesperson_month, custom_period, open_page, table
 from tests.app.conftest import GENERIC_CRM, GENERIC_MAPPING, assert_no_exception, last_12_months
-
+from tests.app.pages_support import assert_table, busiest_salesperson_month, custom_period, open_page, table
 
 DATA_PAGE = "../pages/data.py"  # relative to app/main.py
 

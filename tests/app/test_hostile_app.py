@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from tests.helpers import as_built, warehouse
 
 
@@ -101,10 +102,9 @@ def test_two_uploads_for_one_bo_file_are_refused_naming_both(uploads: Path) -> N
 
 
 def test_an_uploaded_workbook_is_size_checked_once_unpacked(uploads: Path, tmp_path: Path) -> None:
-    from tests.helpers import xlsx_bomb
-
     from app.ui.upload import save_bo, save_export
     from core.errors import InputFileError
+    from tests.helpers import xlsx_bomb
 
     bomb = tmp_path / "bomb.xlsx"
     xlsx_bomb(bomb, 300 << 20, ["Record ID", "Deal Name"])

@@ -14,7 +14,6 @@ from core.metrics.overview import headline
 from core.metrics.seasonality import monthly_activity
 from tests.app.conftest import assert_no_exception, last_12_months
 
-
 FORMAT = {"eur": money, "rate": pct, "days": days, "count": count}
 
 

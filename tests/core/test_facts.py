@@ -192,9 +192,8 @@ def test_a_warehouse_of_an_older_shape_is_refused_with_a_message(demo_db, tmp_pa
     con.execute("DELETE FROM build_log WHERE name = 'schema_version'")
     con.execute("DROP TABLE job_facts")
     con.close()
-    with pytest.raises(WarehouseMissing, match="older version.*Rebuild it"):
-        with connect(old):
-            pass
+    with pytest.raises(WarehouseMissing, match="older version.*Rebuild it"), connect(old):
+        pass
 
 
 def test_each_rule_is_written_once():

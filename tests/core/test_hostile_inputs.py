@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from helpers import xlsx_bomb
 
-from core.errors import InputFileError
 from core.warehouse import build, connect
 
 ROOT = Path(__file__).resolve().parents[2]

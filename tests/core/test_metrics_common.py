@@ -2,7 +2,6 @@ from datetime import date
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.metrics.common import as_of, filter_options, has_bo, has_crm, wilson_interval

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_app, screenshot, wait_for_app
+from tests.e2e.support import ARTIFACTS, CHROMIUM, running_app, screenshot, wait_for_app
 
 pytestmark = [
     pytest.mark.e2e,
