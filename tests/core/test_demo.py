@@ -224,8 +224,9 @@ def test_dominant_clients_have_the_largest_turnover(full: tuple[Path, dict]) -> 
 
 def _rule_ids() -> set[str]:
     text = (ROOT / "docs" / "data-quality.md").read_text(encoding="utf-8")
-    # Shapes only real exports have (several currencies, ids Excel rewrote) are not planted in the demo's
-    # HubSpot export: the layout corpus exercises them (tests/core/test_crm_layouts.py).
+    # Shapes only real exports have (several currencies, ids Excel rewrote, unsaved XLSX formulas, numbers
+    # beyond an INTEGER) are not planted in the demo's CSV files: the layout corpus and the hostile-input
+    # tests exercise them (tests/core/test_crm_layouts.py, tests/core/test_hostile_inputs.py).
     text = text.split("## Real CRM exports")[0]
     return set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)`", text, flags=re.MULTILINE)) - {"missing.null_token"}
 

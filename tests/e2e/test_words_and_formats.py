@@ -31,13 +31,6 @@ BARE_THOUSANDS = re.compile(r"(?<![\w.,/\-:])(?!(?:19|20)\d\d\b)\d{4,}(?![\w/\-:
 # A number with 3+ digits after a decimal mark (French: a comma; a dot there is English or raw).
 LONG_DECIMALS = re.compile(r"\d[.,]\d{3,}")
 
-# Pages the display wiring has not reached yet, with what they still show (the work left).
-NOT_WIRED_YET: dict[str, str] = {
-    "Funnel": "the funnel chart's text shows counts without a thousands separator ('4381', '1763'): "
-              "pages/funnel.py draws it with textinfo='value+percent…' and no number format",
-}
-
-
 def _visible_text(pg) -> str:
     """The main area's visible text, one line per text node, then its charts' SVG text, one line per
     label line; icons (Material Symbols ligatures such as `keyboard_arrow_right`) are left out."""
@@ -88,10 +81,7 @@ def _pages() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("file", "title"), _pages())
-def test_page_reads_in_business_words_and_french_formats(page, app_url: str, file: str, title: str,
-                                                        request) -> None:
-    if title in NOT_WIRED_YET:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NOT_WIRED_YET[title]))
+def test_page_reads_in_business_words_and_french_formats(page, app_url: str, file: str, title: str) -> None:
     page.goto(app_url)
     wait_for_app(page)
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
@@ -118,12 +108,14 @@ def test_french_csv_opens_into_columns_and_holds_the_table(page, app_url: str, e
     raw = Path(info.value.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     header = raw.decode("utf-8-sig").splitlines()[0]
-    assert problems(header) == [] and header.count(";") == 3, header
+    assert problems(header) == [] and header.count(";") == 5, header
     csv = pd.read_csv(io.BytesIO(raw), sep=";", decimal=",", encoding="utf-8-sig")
-    assert list(csv.columns) == ["Mois", "Postes ouverts", "Placements", "Chiffre d'affaires (€)"]
+    assert list(csv.columns) == ["Mois", "Postes ouverts", "Placements", "Chiffre d'affaires (€)",
+                                 "Honoraires placés (€)", "Statut"]
     with connect(e2e_db) as con:
         assert as_of(con) is not None
         expected = monthly_activity(con, default_filters(con))
     assert csv["Mois"].tolist() == expected["month"].dt.strftime("%d/%m/%Y").tolist()
     assert csv["Postes ouverts"].tolist() == expected["jobs_opened"].tolist()
     assert csv["Chiffre d'affaires (€)"].round(2).tolist() == expected["revenue"].round(2).tolist()
+    assert csv["Honoraires placés (€)"].round(2).tolist() == expected["booked"].round(2).tolist()
