@@ -93,7 +93,6 @@ LABELS: dict[str, Label] = {
     "is_returning": _L("Client récurrent", "Returning client", "flag"),
     "is_peak": _L("Mois le plus fort", "Peak month", "flag"),
     "is_trough": _L("Mois le plus faible", "Trough month", "flag"),
-    "is_knee": _L("Au-delà, peu de gain", "Little gain beyond", "flag"),
     "is_best": _L("Meilleur groupe", "Best group", "flag"),
     "significant": _L("Différence réelle", "Real difference", "flag"),
     "had_broken_guarantee": _L("Garantie rompue", "Broken guarantee", "flag"),

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.ui import state, widgets
 from core.filters import Filters
-from core.metrics import churn, common
+from core.metrics import churn, common, headlines
 
 RELATIONSHIP_COLOURS = {"loyal": "#54A24B", "broken": "#E45756"}
 EVENT_COLOURS = {
@@ -21,28 +21,33 @@ EVENT_COLOURS = {
 
 def _churn_rate(f: Filters) -> None:
     st.subheader("Churn rate by year")
-    by_year = state.cached(churn.churn_by_year, f)
+    # A trend needs its years: every complete year is drawn, the years of the chosen period darker.
+    by_year = state.cached(churn.churn_by_year, f.without_period())
     widgets.definition(churn.churn_by_year)
     if by_year.empty:
         widgets.empty_state(
-            "No complete year in this period for these filters: churn needs a client active "
+            "No complete year in the data for these filters: churn needs a client active "
             "in one year and a whole following year to look at."
         )
         return
+    first = f.date_from.year if f.date_from else 0
+    last = f.date_to.year if f.date_to else 9999
+    in_period = by_year["year"].between(first, last)
     fig = go.Figure(
         go.Bar(
             x=by_year["year"],
             y=by_year["churn_rate"],
-            marker_color="#E45756",
+            marker_color=in_period.map({True: "#E45756", False: "#F2B8B9"}),
             customdata=by_year[["churned", "active_prev_year"]],
-            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} clients)<extra></extra>",
+            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]:,.0f} of %{customdata[1]:,.0f} clients)<extra></extra>",
         )
     )
     fig.update_xaxes(type="category")
     fig.update_layout(bargap=0.5)
     fig.update_yaxes(tickformat=".0%")
     widgets.style_figure(
-        fig, "Share of the previous year's active clients who opened no job", "Year", "Churn rate (%)"
+        fig, "Share of the previous year's active clients who opened no job (the period's years darker)", "Year",
+        "Churn rate (%)",
     )
     st.plotly_chart(fig, key="churn_rate_chart")
     widgets.show_table(by_year, pct_cols=("churn_rate",), key="churn_by_year")
@@ -136,6 +141,7 @@ def run() -> None:
     if not widgets.requires_bo(state.connection()):
         return
     f = state.current_filters()
+    widgets.headline(state.cached(headlines.churn_headline, f, locale=widgets.current_locale()))
     _churn_rate(f)
     _timing(f)
     _lifetime_value(f)

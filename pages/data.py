@@ -9,9 +9,10 @@ from app.ui.linking import client_review, coverage_table, owner_review, saved_de
 from app.ui.quality import effects_table, quarantine_table, rule_switches, unknown_stages_table
 from app.ui.state import cached, current_filters
 from app.ui.upload_step import upload_and_rebuild
-from app.ui.widgets import definition, empty_state, period_label, show_table
+from app.ui.widgets import current_locale, definition, empty_state, headline, period_label, show_table
 from core.link.reconcile import reconciliation
 from core.metrics.common import has_bo, has_crm
+from core.metrics.headlines import data_headline
 from core.metrics.quality import issues_by_rule, quality_summary, rule_effects
 
 RECONCILIATION = {
@@ -77,6 +78,7 @@ def reconcile() -> None:
 
 
 st.title("Data & linking")
+headline(cached(data_headline, locale=current_locale()))
 upload_tab, quality_tab, linking_tab, reconcile_tab = st.tabs(
     ["Upload & rebuild", "Data quality", "Linking", "Reconciliation"])
 with upload_tab:

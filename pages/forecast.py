@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import model_card, state, training, widgets
+from core import formats
 from core.filters import Filters
-from core.metrics import objectives
+from core.metrics import headlines, objectives
 from core.metrics.common import has_bo, has_crm
 from core.model import deals, forecast, scenarios, store
 
@@ -154,6 +155,7 @@ def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
 # A fragment: the objective and the scenario sliders redraw only this part, from cached model outputs.
 @st.fragment
 def _plan(f: Filters, inputs: forecast.ForecastInputs | None) -> None:
+    answer_slot = st.container()
     st.subheader("Jobs to open per month for an objective")
     objective = st.number_input("Monthly revenue objective (€)", min_value=0.0, value=DEFAULT_OBJECTIVE,
                                 step=10_000.0, format="%.0f", key="forecast_objective")
@@ -170,7 +172,11 @@ def _plan(f: Filters, inputs: forecast.ForecastInputs | None) -> None:
             "fill rate or fee to plan with."
         )
     else:
-        st.metric("Jobs to open per month", f"{answer:,.1f}", border=True,
+        rate, fee = scenarios.planned_fill_rate_and_fee(
+            float(mix["fill_rate"].iloc[0]), float(mix["avg_fee"].iloc[0]), scenario, inputs)
+        with answer_slot:
+            widgets.headline(headlines.jobs_to_open_sentence(answer, objective, rate, fee, widgets.current_locale()))
+        st.metric("Jobs to open per month", formats.number(answer, widgets.current_locale(), 1), border=True,
                   help="Objective / (fill rate × average fee) over the job-type mix of the filtered period "
                        "(the table below); the scenario's rates scale the fill rate, its fees the fee.")
     widgets.definition(objectives.jobs_needed)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.ui import state, widgets
 from core.filters import Filters
-from core.metrics import funnel
+from core.metrics import funnel, headlines
 
 GRAINS = {"year": "Year", "quarter": "Quarter", "month": "Month"}
 STAGE_LABELS = {"pitch": "Pitch", "mer": "MER", "offer": "Offer", "placement": "Placement"}
@@ -25,7 +25,9 @@ def _funnel(f: Filters) -> bool:
         go.Funnel(
             y=stages["stage"].map(STAGE_LABELS),
             x=stages["events"],
-            textinfo="value+percent previous",
+            # d3 formats: the layout's separators put them in the reader's locale.
+            texttemplate="%{value:,.0f} (%{percentPrevious:.1%})",
+            hovertemplate="%{y}: %{value:,.0f} events, %{percentPrevious:.1%} of the stage before<extra></extra>",
             marker_color=stages["stage"].map(widgets.STAGE_COLOURS),
         )
     )
@@ -37,11 +39,20 @@ def _funnel(f: Filters) -> bool:
     return True
 
 
+def _default_grain(f: Filters) -> str:
+    """Whole periods for a trend: months over a period of up to two years, years beyond (quarters of
+    a rolling 12 months would start and end part-way)."""
+    if f.date_from is None or f.date_to is None or (f.date_to - f.date_from).days > 731:
+        return "year"
+    return "month"
+
+
 # A fragment: the grain only changes the trend chart.
 @st.fragment
 def _mer_trend(f: Filters) -> None:
     grain = st.segmented_control(
-        "Per", list(GRAINS), format_func=GRAINS.get, default="quarter", key="funnel_grain", required=True
+        "Per", list(GRAINS), format_func=GRAINS.get, default=_default_grain(f), key="funnel_grain",
+        required=True,
     )
     trend = state.cached(funnel.mer_to_placement_over_time, f, grain=grain)
     widgets.definition(funnel.mer_to_placement_over_time)
@@ -69,49 +80,51 @@ def _mer_trend(f: Filters) -> None:
 
 def _closing(f: Filters) -> None:
     curve = state.cached(funnel.fill_probability_by_count, f)
-    widgets.definition(funnel.fill_probability_by_count)
     if curve.empty:
         widgets.empty_state("No job opened in this period has a known outcome yet for these filters.")
         return
-    fig = px.line(
-        curve,
-        x="count",
-        y="fill_probability",
-        color="stage",
-        markers=True,
-        custom_data=["jobs"],
-        color_discrete_map=widgets.STAGE_COLOURS,
+    stage = st.segmented_control(
+        "Events counted", ["pitch", "mer", "offer"], format_func=STAGE_LABELS.get, default="pitch",
+        key="funnel_close_stage", required=True,
     )
-    fig.update_traces(hovertemplate="%{x}: %{y:.0%} filled (%{customdata[0]} jobs)")
-    knees = curve.loc[curve["is_knee"]]
-    fig.add_scatter(
-        x=knees["count"],
-        y=knees["fill_probability"],
-        mode="markers",
-        name="knee",
-        marker={"size": 14, "symbol": "star", "color": "black"},
-        text=knees["stage"],
-        hovertemplate="knee of %{text}: %{x} → %{y:.0%}<extra></extra>",
+    widgets.headline(state.cached(headlines.events_to_close, f, locale=widgets.current_locale(), stage=stage))
+    groups = funnel.count_groups(curve[curve["stage"] == stage])
+    labels = [str(lo) if lo == hi else f"{lo}–{hi}" for lo, hi in zip(groups["low"], groups["high"])]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=groups["rate"],
+            customdata=groups[["filled", "jobs"]],
+            marker_color=widgets.STAGE_COLOURS[stage],
+            error_y={"type": "data", "symmetric": False, "array": groups["upper"] - groups["rate"],
+                     "arrayminus": groups["rate"] - groups["lower"]},
+            hovertemplate="%{x}: %{y:.1%} filled (%{customdata[0]:,.0f} of %{customdata[1]:,.0f} jobs)"
+                          "<extra></extra>",
+        )
     )
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_layout(legend_title_text="")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     widgets.style_figure(
         fig,
-        "Chance a job is filled by the number of pitches, MERs and offers it received",
-        "Events on the job (count)",
-        "Fill probability (%)",
+        f"Share of jobs filled by the number of {STAGE_LABELS[stage]}s they received "
+        f"(groups of at least {funnel.MIN_JOBS_PER_GROUP} jobs, with their 95% interval)",
+        f"{STAGE_LABELS[stage]}s on the job",
+        "Jobs filled (%)",
     )
     st.plotly_chart(fig, key="funnel_fill_chart")
-    with st.expander("Numbers behind the chart"):
+    widgets.definition(funnel.count_groups, label="How the groups are made")
+    with st.expander("Every count, for pitches, MERs and offers"):
+        widgets.definition(funnel.fill_probability_by_count)
         widgets.show_table(curve, pct_cols=("fill_probability",), key="funnel_fill")
     st.markdown("**Candidates per opportunity**")
     widgets.definition(funnel.candidates_per_opportunity)
     widgets.show_table(state.cached(funnel.candidates_per_opportunity, f), key="funnel_candidates")
     _closing_duration(f)
     st.markdown("**New vs repeat jobs**")
+    new_repeat = state.cached(funnel.new_vs_repeat, f)
+    widgets.answers([headlines.new_vs_repeat_answer(new_repeat, widgets.current_locale())])
     widgets.definition(funnel.new_vs_repeat)
     widgets.show_table(
-        state.cached(funnel.new_vs_repeat, f),
+        new_repeat,
         money_cols=("avg_fee",),
         pct_cols=("fill_rate",),
         days_cols=("median_days",),
@@ -163,6 +176,7 @@ def run() -> None:
     if not widgets.requires_bo(state.connection()):
         return
     f = state.current_filters()
+    widgets.headline(state.cached(headlines.mer_to_placement_trend, f, locale=widgets.current_locale()))
     overall, closing, people = st.tabs(
         ["Funnel over time", "What makes a job close", "Salespeople and teams"]
     )

@@ -7,8 +7,18 @@ import streamlit as st
 
 from app.ui.health import linking_line, quality_line
 from app.ui.state import cached, current_filters, page_path
-from app.ui.widgets import definition, definition_text, empty_state, metric_row, period_label, style_figure
+from app.ui.widgets import (
+    current_locale,
+    definition,
+    definition_text,
+    empty_state,
+    metric_row,
+    period_label,
+    style_figure,
+)
+from app.ui.widgets import headline as headline_answer
 from core.metrics.common import has_bo, has_crm
+from core.metrics.headlines import overview_headline, win_rate_headline
 from core.metrics.overview import headline
 from core.metrics.pipeline import crm_headline
 from core.metrics.seasonality import MONTH_STATUSES, monthly_activity
@@ -21,6 +31,7 @@ def overview() -> None:
     st.caption(f"{period_label(f)}{comparison}.")
 
     if cached(has_bo):
+        headline_answer(cached(overview_headline, f, locale=current_locale()))
         numbers = cached(headline, f)
         metric_row(numbers, glossary=definition_text(headline))
         for note in numbers["note"].dropna().unique():
@@ -43,6 +54,7 @@ def overview() -> None:
     elif cached(has_crm):
         st.info("CRM export only: these are pipeline numbers. Upload the back-office export for revenue.",
                 icon=":material/info:")
+        headline_answer(cached(win_rate_headline, f, locale=current_locale()))
         numbers = cached(crm_headline, f)
         metric_row(numbers, glossary=definition_text(crm_headline))
         for note in numbers["note"].dropna().unique():

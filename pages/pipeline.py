@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.ui import model_card, state, widgets
 from core.filters import Filters
-from core.metrics import common, pipeline
+from core.metrics import common, headlines, pipeline
 from core.model import deals, store
 
 BREAKDOWNS = {
@@ -171,6 +171,7 @@ def run() -> None:
         widgets.empty_state("This page needs a CRM deals export: upload one on the Data page.")
         return
     f = state.current_filters()
+    widgets.headline(state.cached(headlines.win_rate_headline, f, locale=widgets.current_locale()))
     numbers = state.cached(pipeline.crm_headline, f)
     widgets.metric_row(numbers)
     for note in numbers["note"].dropna().unique():

@@ -27,11 +27,6 @@ def _colours(profiles: pd.DataFrame) -> dict[str, object]:
 
 
 def _performance(profiles: pd.DataFrame) -> None:
-    verdict = typology.typology_verdict(profiles)
-    if profiles["is_best"].any():
-        st.success(widgets.plain(verdict), icon=":material/emoji_events:")
-    else:
-        st.info(widgets.plain(verdict), icon=":material/balance:")
     for column, (measure, title, axis, tick, hover) in zip(st.columns(len(PERFORMANCE)), PERFORMANCE):
         fig = px.bar(profiles, x="cluster_name", y=measure, color="cluster_name", custom_data=["clients"],
                      **_colours(profiles))
@@ -89,6 +84,7 @@ def run() -> None:
             "No client opened a job in this period for these filters, so there is nothing to group."
         )
         return
+    widgets.headline(typology.typology_verdict(profiles, widgets.current_locale()))
     _performance(profiles)
     st.subheader("Profiles")
     widgets.show_table(

@@ -218,7 +218,8 @@ def answers(found: Iterable[Any], label: str = "Statistical detail") -> None:
     if found:
         with st.expander(label, icon=":material/functions:"):
             for item in found:
-                st.caption(plain(f"{item.sentence} {item.detail}."))
+                if item.detail:
+                    st.caption(plain(f"{item.sentence} {item.detail}."))
 
 
 def empty_state(message: str) -> None:

@@ -20,6 +20,10 @@ GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
 _STAGES_SQL = "(VALUES ('pitch', 1), ('mer', 2), ('offer', 3), ('placement', 4)) AS s(stage, stage_order)"
 
 
+# A group of jobs needs this many to have its fill rate compared: below it, one job more or
+# less moves the rate by several points.
+MIN_JOBS_PER_GROUP = 30
+
 def _df(con, sql: str, params: list[object]) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
@@ -189,48 +193,65 @@ def mer_to_placement_factors(con, filters: Filters) -> pd.DataFrame:
         ORDER BY CASE factor WHEN 'overall' THEN 0 ELSE 1 END, factor, value""", params)
 
 
-def _knees(curve: pd.DataFrame, min_jobs: int) -> pd.Series:
-    """Mark, per stage, the knee of the fill-probability curve (see fill_probability_by_count)."""
-    knee = pd.Series(False, index=curve.index)
-    eligible = curve[curve["jobs"] >= min_jobs]
-    for _, points in eligible.groupby("stage", sort=False):  # at most three stages
-        points = points.sort_values("count")
-        y = points["fill_probability"].to_numpy(dtype=float)
-        top = int(np.argmax(y))
-        seg = points.iloc[: top + 1]
-        if len(seg) < 3:
-            knee.loc[seg.index[-1]] = True
+def count_groups(curve: pd.DataFrame, min_jobs: int = MIN_JOBS_PER_GROUP) -> pd.DataFrame:
+    """Consecutive counts grouped until each group holds at least `min_jobs` jobs.
+
+    The one reading of "how many events it takes to close": the Funnel's chart draws these groups
+    and its headline (`headlines.events_to_close_sentence`) compares them.
+
+    Args:
+        curve: one stage of `fill_probability_by_count`: count, jobs, fill_probability.
+        min_jobs: least jobs per group; a last group smaller than that joins the one before.
+
+    Returns:
+        low, high (the counts the group spans), jobs, filled, rate, lower, upper (Wilson 95 %
+        interval of the rate), in count order. Empty when there are no jobs.
+    """
+    rows = curve.sort_values("count")
+    groups: list[dict[str, float]] = []
+    current: dict[str, float] | None = None
+    for count, jobs, probability in zip(rows["count"], rows["jobs"], rows["fill_probability"]):
+        if jobs <= 0:
             continue
-        x = seg["count"].to_numpy(dtype=float)
-        ys = seg["fill_probability"].to_numpy(dtype=float)
-        x_n = (x - x[0]) / (x[-1] - x[0])
-        y_span = ys[-1] - ys[0]
-        y_n = (ys - ys[0]) / y_span if y_span > 0 else np.zeros_like(ys)
-        lift = y_n - x_n
-        # A curve that never rises above its chord has no diminishing returns before its top.
-        best = int(np.argmax(lift)) if lift.max() > 0 else len(seg) - 1
-        knee.loc[seg.index[best]] = True
-    return knee
+        filled = round(float(probability) * int(jobs))
+        if current is None:
+            current = {"low": int(count), "high": int(count), "jobs": 0, "filled": 0}
+        current["high"] = int(count)
+        current["jobs"] += int(jobs)
+        current["filled"] += filled
+        if current["jobs"] >= min_jobs:
+            groups.append(current)
+            current = None
+    if current is not None:
+        if groups:
+            groups[-1] = {"low": groups[-1]["low"], "high": current["high"],
+                          "jobs": groups[-1]["jobs"] + current["jobs"],
+                          "filled": groups[-1]["filled"] + current["filled"]}
+        else:
+            groups.append(current)
+    out = pd.DataFrame(groups, columns=["low", "high", "jobs", "filled"])
+    if out.empty:
+        return out.assign(rate=pd.Series(dtype=float), lower=pd.Series(dtype=float), upper=pd.Series(dtype=float))
+    out["rate"] = out["filled"] / out["jobs"]
+    out["lower"], out["upper"] = wilson_interval(out["filled"].to_numpy(), out["jobs"].to_numpy())
+    return out
 
 
-def fill_probability_by_count(con, filters: Filters, min_jobs: int = 5) -> pd.DataFrame:
-    """Chance that a job is filled as a function of how many pitches, MERs and offers it received, with the
-    knee of each curve: the count beyond which more of them adds little. Jobs: those opened in the period (job
-    filters applied) whose outcome is known (status filled, lost or cancelled); a job counts as filled when
-    its status is `filled`. For each stage and each count n, fill probability = filled jobs with exactly n
-    events of that stage / jobs with n. Knee (method: maximum distance to the chord): among the counts seen on
-    at least `min_jobs` jobs, take the curve from the smallest count up to the count with the highest fill
-    probability, scale both axes to [0, 1], and pick the point farthest above the straight line joining the
-    two ends (the largest scaled probability minus scaled count); with fewer than three points, or when no
-    point lies above that line, the knee is the highest point.
+def fill_probability_by_count(con, filters: Filters) -> pd.DataFrame:
+    """Chance that a job is filled as a function of how many pitches, MERs and offers it received.
+
+    Jobs: those opened in the period (job filters applied) whose outcome is known (status filled,
+    lost or cancelled); a job counts as filled when its status is `filled`. For each stage and each
+    count n, fill probability = filled jobs with exactly n events of that stage / jobs with n. How
+    many events it takes to close is read from this curve by `count_groups` (counts grouped until
+    each group holds enough jobs to be compared), which the Funnel's chart and headline share.
 
     Args:
         con: warehouse connection.
         filters: the global filters; the period applies to `jobs.opened_at`.
-        min_jobs: least number of jobs a count needs to take part in the knee search.
 
     Returns:
-        DataFrame [stage, count, jobs, fill_probability, is_knee] for stages pitch, mer, offer.
+        DataFrame [stage, count, jobs, fill_probability] for stages pitch, mer, offer.
     """
     cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
     curve = _df(con, f"""
@@ -243,7 +264,6 @@ def fill_probability_by_count(con, filters: Filters, min_jobs: int = 5) -> pd.Da
                COALESCE(SUM(l.jobs) FILTER (WHERE l.filled), 0) / SUM(l.jobs) AS fill_probability
         FROM long l JOIN {_STAGES_SQL} ON s.stage = l.stage
         GROUP BY l.stage, s.stage_order, l.n ORDER BY s.stage_order, l.n""", params)
-    curve["is_knee"] = _knees(curve, min_jobs) if not curve.empty else pd.Series(dtype=bool)
     return curve
 
 
@@ -314,15 +334,16 @@ def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
     job (`jobs.is_repeat`). Jobs opened in the period (job filters applied). Fill rate = filled jobs / jobs
     whose outcome is known (filled, lost or cancelled). Median days = median days from opening to first
     placement of the filled jobs. Average fee = mean of the fees invoiced per filled job (sum of its
-    placements' `fee_eur`; filled jobs without a recorded placement are left out).
+    placements' `fee_eur`; filled jobs without a recorded placement are left out). Decided jobs and
+    filled jobs are the two counts of the fill rate, kept so that the rates can be tested against chance.
 
     Args:
         con: warehouse connection.
         filters: the global filters; the period applies to `jobs.opened_at`.
 
     Returns:
-        DataFrame [job_kind (`new`, `repeat`), jobs, fill_rate, median_days, avg_fee]; both rows
-        always present (0 jobs and NULL rates when none).
+        DataFrame [job_kind (`new`, `repeat`), jobs, decided_jobs, filled_jobs, fill_rate, median_days,
+        avg_fee]; both rows always present (0 jobs and NULL rates when none).
     """
     cond, params = where(filters.period("j.opened_at"), filters.jobs("j"))
     return _df(con, f"""
@@ -336,6 +357,8 @@ def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
             WHERE job_id IN (SELECT job_id FROM jb) GROUP BY job_id),
         agg AS (
             SELECT jb.job_kind, COUNT(*) AS jobs,
+                   COUNT(*) FILTER (WHERE jb.status IN {DECIDED_SQL}) AS decided_jobs,
+                   COUNT(*) FILTER (WHERE jb.status = 'filled') AS filled_jobs,
                    COUNT(*) FILTER (WHERE jb.status = 'filled')
                        / NULLIF(COUNT(*) FILTER (WHERE jb.status IN {DECIDED_SQL}), 0) AS fill_rate,
                    MEDIAN(p.placed_at - jb.opened_at) FILTER (
@@ -343,7 +366,8 @@ def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
                    AVG(fee.fee) FILTER (WHERE jb.status = 'filled') AS avg_fee
             FROM jb LEFT JOIN placed p ON p.job_id = jb.job_id LEFT JOIN fee ON fee.job_id = jb.job_id
             GROUP BY jb.job_kind)
-        SELECT k.job_kind, COALESCE(agg.jobs, 0)::BIGINT AS jobs, agg.fill_rate, agg.median_days, agg.avg_fee
+        SELECT k.job_kind, COALESCE(agg.jobs, 0)::BIGINT AS jobs, COALESCE(agg.decided_jobs, 0)::BIGINT AS decided_jobs,
+               COALESCE(agg.filled_jobs, 0)::BIGINT AS filled_jobs, agg.fill_rate, agg.median_days, agg.avg_fee
         FROM (VALUES ('new', 1), ('repeat', 2)) AS k(job_kind, o) LEFT JOIN agg ON agg.job_kind = k.job_kind
         ORDER BY k.o""", params)
 

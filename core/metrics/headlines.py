@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from core.answers import Answer, answer
 from core.filters import Filters
@@ -28,11 +29,7 @@ from core.formats import (
     points,
 )
 from core.metrics import acquisition, churn, clients, funnel, overview, pipeline, seasonality, time_wasters
-from core.metrics.common import wilson_interval
 
-# A group of jobs needs this many to have its fill rate compared: below it, one job more or
-# less moves the rate by several points.
-MIN_JOBS_PER_BUCKET = 30
 # The share of clients the Pareto headline looks at (the "20" of 80/20).
 PARETO_SHARE = 0.2
 
@@ -55,47 +52,6 @@ def _colon(locale: Locale) -> str:
 # -- Funnel: how many pitches / MERs / offers to close ---------------------------------------------
 
 
-def count_buckets(curve: pd.DataFrame, min_jobs: int = MIN_JOBS_PER_BUCKET) -> pd.DataFrame:
-    """Consecutive counts grouped until each group holds at least `min_jobs` jobs.
-
-    Args:
-        curve: one stage of `funnel.fill_probability_by_count`: count, jobs, fill_probability.
-        min_jobs: least jobs per group; a last group smaller than that joins the one before.
-
-    Returns:
-        low, high (the counts the group spans), jobs, filled, rate, upper (Wilson 95 % upper bound
-        of the rate), in count order. Empty when there are no jobs.
-    """
-    rows = curve.sort_values("count")
-    groups: list[dict[str, float]] = []
-    current: dict[str, float] | None = None
-    for count, jobs, probability in zip(rows["count"], rows["jobs"], rows["fill_probability"]):
-        if jobs <= 0:
-            continue
-        filled = round(float(probability) * int(jobs))
-        if current is None:
-            current = {"low": int(count), "high": int(count), "jobs": 0, "filled": 0}
-        current["high"] = int(count)
-        current["jobs"] += int(jobs)
-        current["filled"] += filled
-        if current["jobs"] >= min_jobs:
-            groups.append(current)
-            current = None
-    if current is not None:
-        if groups:
-            groups[-1] = {"low": groups[-1]["low"], "high": current["high"],
-                          "jobs": groups[-1]["jobs"] + current["jobs"],
-                          "filled": groups[-1]["filled"] + current["filled"]}
-        else:
-            groups.append(current)
-    out = pd.DataFrame(groups, columns=["low", "high", "jobs", "filled"])
-    if out.empty:
-        return out.assign(rate=pd.Series(dtype=float), upper=pd.Series(dtype=float))
-    out["rate"] = out["filled"] / out["jobs"]
-    out["upper"] = wilson_interval(out["filled"].to_numpy(), out["jobs"].to_numpy())[1]
-    return out
-
-
 def _span(low: int, high: int, stage: str, locale: Locale) -> str:
     one, many = _STAGE_WORDS[stage][locale]
     if low == high:
@@ -106,10 +62,10 @@ def _span(low: int, high: int, stage: str, locale: Locale) -> str:
 
 
 def events_to_close_sentence(curve: pd.DataFrame, stage: str, locale: Locale,
-                             min_jobs: int = MIN_JOBS_PER_BUCKET) -> str:
+                             min_jobs: int = funnel.MIN_JOBS_PER_GROUP) -> str:
     """How many events of `stage` give a job the best chance to close, against the fewest.
 
-    Method: counts are grouped (`count_buckets`, at least `min_jobs` jobs per group); the best
+    Method: counts are grouped (`funnel.count_groups`, at least `min_jobs` jobs per group); the best
     group is the one with the highest fill rate; "enough" is the first group whose rate cannot be
     told apart from the best one (its Wilson 95 % upper bound reaches the best rate): beyond that
     group, more events bring no clear gain. The ratio compares that group with the group of the
@@ -118,7 +74,7 @@ def events_to_close_sentence(curve: pd.DataFrame, stage: str, locale: Locale,
     """
     check_locale(locale)
     stage_rows = curve[curve["stage"] == stage] if "stage" in curve.columns else curve
-    groups = count_buckets(stage_rows, min_jobs)
+    groups = funnel.count_groups(stage_rows, min_jobs)
     many = _STAGE_WORDS[stage][locale][1]
     total = int(stage_rows["jobs"].sum()) if not stage_rows.empty else 0
     if len(groups) < 2:
@@ -169,26 +125,40 @@ def events_to_close(con, f: Filters, locale: Locale, stage: str = "pitch") -> st
 # -- Funnel: new vs repeat jobs --------------------------------------------------------------------
 
 
-def new_vs_repeat_sentence(frame: pd.DataFrame, locale: Locale) -> str:
-    """Which of new and repeat jobs fill better, with both fill rates and job counts.
+def new_vs_repeat_answer(frame: pd.DataFrame, locale: Locale) -> Answer:
+    """Which of new and repeat jobs fill better, with both fill rates, their decided jobs, and whether
+    the gap is more than chance (Fisher's exact test on filled / not filled × new / repeat).
 
     Args:
-        frame: `funnel.new_vs_repeat` (job_kind, jobs, fill_rate, …).
+        frame: `funnel.new_vs_repeat` (job_kind, decided_jobs, filled_jobs, fill_rate, …).
     """
     rows = frame.set_index("job_kind")
     rates = rows["fill_rate"]
     if rates.isna().any():
-        return ("Pas assez de postes décidés pour comparer nouveaux et récurrents." if locale == "fr" else
-                "Not enough decided jobs to compare new and repeat jobs.")
+        return Answer("Pas assez de postes décidés pour comparer nouveaux et récurrents." if locale == "fr" else
+                      "Not enough decided jobs to compare new and repeat jobs.", "unknown", "")
     first, second = ("new", "repeat") if rates["new"] > rates["repeat"] else ("repeat", "new")
-    jobs = (integer(rows.at[first, "jobs"], locale), integer(rows.at[second, "jobs"], locale))
+    decided = (integer(rows.at[first, "decided_jobs"], locale), integer(rows.at[second, "decided_jobs"], locale))
+    table = [[int(rows.at[k, "filled_jobs"]), int(rows.at[k, "decided_jobs"] - rows.at[k, "filled_jobs"])]
+             for k in (first, second)]
+    p_value = float(stats.fisher_exact(table)[1])
+    effect = rates[first] / rates[second] - 1 if rates[second] > 0 else None
     if locale == "fr":
         words = {"new": "nouveaux postes", "repeat": "postes récurrents"}
-        return (f"Les {words[first]} sont pourvus à {percent(rates[first], locale)} contre "
-                f"{percent(rates[second], locale)} pour les {words[second]} ({jobs[0]} et {jobs[1]} postes).")
-    words = {"new": "new jobs", "repeat": "repeat jobs"}
-    return (f"{words[first].capitalize()} fill at {percent(rates[first], locale)} vs "
-            f"{percent(rates[second], locale)} for {words[second]} ({jobs[0]} and {jobs[1]} jobs).")
+        statement = (f"Les {words[first]} sont pourvus à {percent(rates[first], locale)} contre "
+                     f"{percent(rates[second], locale)} pour les {words[second]} "
+                     f"({decided[0]} et {decided[1]} postes tranchés)")
+    else:
+        words = {"new": "new jobs", "repeat": "repeat jobs"}
+        statement = (f"{words[first].capitalize()} fill at {percent(rates[first], locale)} vs "
+                     f"{percent(rates[second], locale)} for {words[second]} "
+                     f"({decided[0]} and {decided[1]} decided jobs)")
+    return answer(statement, p_value, "Fisher's exact test", locale, effect)
+
+
+def new_vs_repeat_sentence(frame: pd.DataFrame, locale: Locale) -> str:
+    """`new_vs_repeat_answer` as a sentence."""
+    return new_vs_repeat_answer(frame, locale).sentence
 
 
 def new_vs_repeat(con, f: Filters, locale: Locale) -> str:
@@ -493,39 +463,127 @@ def churn_sentence(frame: pd.DataFrame, locale: Locale) -> str:
 
 
 def churn_headline(con, f: Filters, locale: Locale) -> str:
-    """The Churn headline."""
-    return churn_sentence(churn.churn_by_year(con, f), locale)
+    """The Churn headline: the last complete churn year the period reaches, against the year before
+    it even when the period does not reach back that far (a change needs two years), other filters
+    applied."""
+    years = churn.churn_by_year(con, f.without_period())
+    if f.date_to is not None:
+        years = years[years["year"] <= f.date_to.year]
+    return churn_sentence(years, locale)
 
 
 # -- Overview --------------------------------------------------------------------------------------
 
 
+def _signed_percent(change: float, locale: Locale) -> str:
+    text = percent(change, locale)
+    return text if text.startswith("-") else "+" + text
+
+
 def overview_sentence(frame: pd.DataFrame, locale: Locale) -> str:
     """Turnover of the period and its change against the previous period of the same length.
 
+    When the turnover cannot be compared (the period ends in months not all invoiced yet, see
+    `overview.headline`), the fees booked on the placements made, which do not wait for invoices,
+    carry the comparison instead.
+
     Args:
-        frame: `overview.headline` (measure, value, previous, change, …).
+        frame: `overview.headline` (measure, value, change, …).
     """
     rows = frame.set_index("measure")
     if "turnover" not in rows.index or pd.isna(rows.at["turnover", "value"]):
         return "Pas de chiffre d'affaires sur la période." if locale == "fr" else "No turnover in this period."
     value, change = rows.at["turnover", "value"], rows.at["turnover", "change"]
+    booked = rows.loc["booked"] if "booked" in rows.index else None
+    versus = "par rapport à la période d'avant" if locale == "fr" else "vs the previous period"
     if locale == "fr":
         lead = f"Chiffre d'affaires{_colon(locale)} {money(value, locale)} sur la période"
-        if pd.isna(change):
-            return f"{lead}."
-        signed = percent(change, locale)
-        return f"{lead} ({signed if signed.startswith('-') else '+' + signed} par rapport à la période d'avant)."
-    lead = f"Turnover: {money(value, locale)} in the period"
-    if pd.isna(change):
+    else:
+        lead = f"Turnover: {money(value, locale)} in the period"
+    if not pd.isna(change):
+        return f"{lead} ({_signed_percent(change, locale)} {versus})."
+    if booked is None or pd.isna(booked["value"]) or pd.isna(booked["change"]):
         return f"{lead}."
-    signed = percent(change, locale)
-    return f"{lead} ({signed if signed.startswith('-') else '+' + signed} vs the previous period)."
+    fees = money(booked["value"], locale)
+    if locale == "fr":
+        return (f"{lead}{_semicolon(locale)} honoraires des placements faits{_colon(locale)} {fees} "
+                f"({_signed_percent(booked['change'], locale)} {versus}).")
+    return f"{lead}; fees booked on placements made: {fees} ({_signed_percent(booked['change'], locale)} {versus})."
 
 
 def overview_headline(con, f: Filters, locale: Locale) -> str:
     """The Overview headline."""
     return overview_sentence(overview.headline(con, f), locale)
+
+
+# -- Forecast: jobs to open per month --------------------------------------------------------------
+
+
+def jobs_to_open_sentence(jobs: float | None, objective: float, fill_rate: float, avg_fee: float,
+                          locale: Locale) -> str:
+    """Jobs to open per month for a monthly objective, with the fill rate and the fee it counts on.
+
+    Args:
+        jobs: `scenarios.jobs_needed` (None or NaN when the period gives no fill rate or fee).
+        objective: the monthly revenue objective, €.
+        fill_rate, avg_fee: what the plan counts on (`scenarios.planned_fill_rate_and_fee`).
+    """
+    if jobs is None or math.isnan(jobs):
+        if locale == "fr":
+            return f"Aucun poste tranché sur la période{_colon(locale)} pas de taux de pourvoi ni d'honoraire pour planifier."
+        return "No decided job in this period: no fill rate or fee to plan with."
+    if locale == "fr":
+        return (f"Pour facturer {money(objective, locale)} par mois, ouvrir {number(jobs, locale, 1)} postes par "
+                f"mois{_colon(locale)} {percent(fill_rate, locale)} sont pourvus, à {money(avg_fee, locale)} "
+                "d'honoraires en moyenne.")
+    return (f"To invoice {money(objective, locale)} a month, open {number(jobs, locale, 1)} jobs a month: "
+            f"{percent(fill_rate, locale)} of them fill, at {money(avg_fee, locale)} in fees on average.")
+
+
+# -- Data & linking --------------------------------------------------------------------------------
+
+
+def data_sentence(summary: pd.DataFrame, effects: pd.DataFrame, coverage: pd.DataFrame, locale: Locale) -> str:
+    """Rows read and loaded clean, what cleaning did to the CRM won amount, and how much is linked.
+
+    Args:
+        summary: `quality.quality_summary` (rows_in, rows_clean per file).
+        effects: `quality.rule_effects`: the won amount before a file's first rule and after its last.
+        coverage: `core.link.review.coverage` (measure, after_review).
+    """
+    rows_in = float(summary["rows_in"].sum()) if not summary.empty else 0.0
+    if rows_in == 0:
+        return "Aucune ligne lue." if locale == "fr" else "No rows were read."
+    clean = percent(float(summary["rows_clean"].sum()) / rows_in, locale)
+    fr = locale == "fr"
+    parts = [f"{integer(rows_in, locale)} lignes lues, {clean} chargées propres" if fr else
+             f"{integer(rows_in, locale)} rows read, {clean} loaded clean"]
+    ran = effects.sort_values(["file", "step"]).groupby("file") if not effects.empty else None
+    if ran is not None:
+        before = float(ran["won_amount_before"].first().sum())
+        after = float(ran["won_amount_after"].last().sum())
+        change = f" ({_signed_percent(after / before - 1, locale)})" if before else ""
+        parts.append(f"le nettoyage fait passer le montant gagné du CRM de {money(before, locale)} à "
+                     f"{money(after, locale)}{change}" if fr else
+                     f"cleaning took the CRM won amount from {money(before, locale)} to {money(after, locale)}{change}")
+    shares = dict(zip(coverage["measure"], coverage["after_review"])) if not coverage.empty else {}
+    linked = [(shares[m], what) for m, what in (("deals", ("des affaires CRM", "CRM deals")),
+                                                 ("revenue", ("du CA du back-office", "BO revenue")))
+              if m in shares and not pd.isna(shares[m])]
+    if linked:
+        if fr:
+            parts.append(" et ".join(f"{percent(v, locale)} {w[0]}" for v, w in linked) + " reliés")
+        else:
+            parts.append(" and ".join(f"{percent(v, locale)} of {w[1]}" for v, w in linked) + " linked")
+    return f"{_semicolon(locale)} ".join(parts) + "."
+
+
+def data_headline(con, locale: Locale) -> str:
+    """The Data & linking headline (the whole warehouse: the filters do not apply to the data's health)."""
+    from core.link.review import coverage
+    from core.metrics import quality
+
+    return data_sentence(quality.quality_summary(con), quality.rule_effects(con), coverage(con), locale)
 
 
 # -- CRM pipeline ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from core.filters import Filters, where
+from core.formats import Locale, check_locale, number
 from core.metrics.clients import _client_money
 from core.metrics.common import wilson_interval
 from core.metrics.derived import DECIDED_SQL, FILLED_STATUS, job_dates_sql
@@ -285,28 +286,44 @@ def rank_typologies(profiles: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def typology_verdict(profiles: pd.DataFrame) -> str:
+def typology_verdict(profiles: pd.DataFrame, locale: Locale = "en") -> str:
     """The ranking of `typology_profiles` in one sentence: the best typology, a tie, or no clear best.
 
     Args:
         profiles: the result of `typology_profiles`.
+        locale: `fr` or `en`.
 
     Returns:
         A sentence for the page (empty when there is no typology).
     """
+    fr = check_locale(locale) == "fr"
     if profiles.empty:
         return ""
     if len(profiles) == 1:
-        return "All these clients form one group: there is no other typology to compare it with."
+        return ("Tous ces clients forment un seul groupe : aucune autre typologie à laquelle le comparer."
+                if fr else "All these clients form one group: there is no other typology to compare it with.")
     best = profiles.loc[profiles["is_best"], "cluster_name"]
     if not best.empty:
+        if fr:
+            return (f"L'agence travaille le mieux avec « {best.iloc[0]} » : première en taux de pourvoi, marge et "
+                    "rapidité, et son taux de pourvoi dépasse celui de chaque autre typologie au-delà du hasard "
+                    "(intervalles à 95 % disjoints).")
         return (f'The agency works best with "{best.iloc[0]}": first on fill rate, margin and speed, and its fill '
                 "rate is above every other typology's beyond chance (95 % intervals apart).")
     low = profiles["mean_rank"].min()
     tied = profiles.loc[profiles["mean_rank"] == low, "cluster_name"].tolist()
+    rank = number(low, locale, 1)
     if len(tied) > 1:
+        if fr:
+            names = [f"« {name} »" for name in tied]
+            return (f"Pas de meilleure typologie : {', '.join(names[:-1])} et {names[-1]} sont à égalité "
+                    f"(rang moyen {rank} en taux de pourvoi, marge et rapidité).")
         names = [f'"{name}"' for name in tied]
         return (f"No single best typology: {', '.join(names[:-1])} and {names[-1]} tie "
-                f"(mean rank {low:.1f} on fill rate, margin and speed).")
+                f"(mean rank {rank} on fill rate, margin and speed).")
+    if fr:
+        return (f"« {tied[0]} » est première en taux de pourvoi, marge et rapidité, mais son taux de pourvoi "
+                "n'est pas nettement au-dessus des autres (intervalles à 95 % qui se recouvrent) : l'écart peut "
+                "être le hasard, aucune meilleure typologie n'est désignée.")
     return (f'"{tied[0]}" ranks first on fill rate, margin and speed, but its fill rate is not clearly above the '
             "others' (95 % intervals overlap): the difference may be chance, so no best typology is named.")

@@ -58,6 +58,14 @@ def fill_scale(inputs: ForecastInputs | None, scenario: Scenario) -> float:
     )
 
 
+def planned_fill_rate_and_fee(
+    fill_rate: float, avg_fee: float, scenario: Scenario, inputs: ForecastInputs | None = None
+) -> tuple[float, float]:
+    """The fill rate and the average fee a plan counts on under the scenario: min(1, fill rate × funnel
+    scale) and average fee × fee factor (the learned ones at the learned values)."""
+    return min(1.0, fill_rate * fill_scale(inputs, scenario)), avg_fee * scenario.fee_factor
+
+
 def jobs_needed(
     fill_rate: float, avg_fee: float, scenario: Scenario, inputs: ForecastInputs | None = None
 ) -> float | None:
@@ -78,7 +86,8 @@ def jobs_needed(
     """
     if scenario.monthly_objective is None or fill_rate is None or avg_fee is None:
         return None
-    value = min(1.0, fill_rate * fill_scale(inputs, scenario)) * avg_fee * scenario.fee_factor
+    rate, fee = planned_fill_rate_and_fee(fill_rate, avg_fee, scenario, inputs)
+    value = rate * fee
     if not value > 0:
         return None
     return scenario.monthly_objective / value

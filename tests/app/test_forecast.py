@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from app.ui import training
-from app.ui.widgets import money
+from app.ui.widgets import money, plain
 from core.filters import Filters
+from core.metrics import headlines
 from core.metrics.objectives import jobs_needed
 from core.model import forecast, scenarios, store
 from core.model.scenarios import Scenario, apply_scenario
@@ -147,8 +148,12 @@ def test_without_a_model_the_calculator_and_training_in_the_background(app, demo
     f = default_filters(demo_con)
     needed = jobs_needed(demo_con, f, OBJECTIVE)
     assert_table(at, "forecast_jobs_needed", needed)
-    total = needed.set_index("job_type").loc["All", "jobs_needed"]
+    mix = needed.set_index("job_type").loc["All"]
+    total = mix["jobs_needed"]
     assert _shown(at) == {"Jobs to open per month": f"{total:,.1f}"}
+    # The same answer opens the page as a sentence, with what it counts on.
+    sentence = headlines.jobs_to_open_sentence(total, OBJECTIVE, mix["fill_rate"], mix["avg_fee"], "en")
+    assert next(m.value for m in at.markdown if m.value.startswith("#### ")) == "#### " + plain(sentence)
     # a fresh warehouse without a model: the training starts by itself and shows its progress
     assert len(no_model) == 1
     assert any("Training the models in the background" in str(p.proto.text) for p in at.get("progress"))

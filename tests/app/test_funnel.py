@@ -34,13 +34,15 @@ def test_default_filters(app, demo_con) -> None:
     f = default_filters(demo_con)
     for key, fn in TABLES.items():
         assert_table(at, key, fn(demo_con, f))
-    # funnel, MER→placement trend, fill probability curve, closing duration, per salesperson, per team
+    # funnel, MER→placement trend, fill rate per group of counts, closing duration, per salesperson, per team
     assert len(at.get("plotly_chart")) == 6
-    assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="quarter"))
+    # The default 12 months are read per month: a quarter grain would start and end part-way.
+    assert at.segmented_control(key="funnel_grain").value == "month"
+    assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="month"))
     assert_table(at, "funnel_fill", funnel.fill_probability_by_count(demo_con, f))
     # The grain selector redraws the trend with the core's numbers for that grain.
-    at.segmented_control(key="funnel_grain").set_value("month").run()
-    assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="month"))
+    at.segmented_control(key="funnel_grain").set_value("quarter").run()
+    assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="quarter"))
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:

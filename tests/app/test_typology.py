@@ -26,10 +26,8 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "typology_profiles", profiles)
     assert_table(at, "typology_clients", client_typology(demo_con, f))
     # Last 12 months: a three-way tie, said as such (it used to be broken by size and called the best).
-    assert not profiles["is_best"].any() and not at.success
+    assert not profiles["is_best"].any()
     assert typology_verdict(profiles).startswith("No single best typology")
-    assert any(typology_verdict(profiles).replace('"', "") in text.replace("\\", "").replace('"', "")
-               for text in infos(at))
     assert len(at.get("plotly_chart")) == 4  # fill rate, margin, days to fill, the client map
 
 

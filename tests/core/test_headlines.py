@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.filters import Filters
+from core.metrics import funnel
 from core.metrics import headlines as h
 from core.metrics.acquisition import new_clients
 from tests.helpers import warehouse
@@ -23,7 +24,7 @@ def test_pitches_to_close_finds_the_fewest_that_are_as_good_as_the_best() -> Non
     # Groups of >= 30 jobs: 1 (3/30), 2-3 (7/30), 4 (20/40), 5-6 (18+3 of 40+10: the last 10 join).
     # Best 4 pitches at 50 %; the Wilson upper bounds of 1 (25.6 %) and 2-3 (40.9 %) stay below 50 %.
     curve = _curve([(1, 30, 0.1), (2, 10, 0.2), (3, 20, 0.25), (4, 40, 0.5), (5, 40, 0.45), (6, 10, 0.3)])
-    groups = h.count_buckets(curve)
+    groups = funnel.count_groups(curve)
     assert groups[["low", "high", "jobs", "filled"]].values.tolist() == [[1, 1, 30, 3], [2, 3, 30, 7], [4, 4, 40, 20],
                                                                          [5, 6, 50, 21]]
     assert h.events_to_close_sentence(curve, "pitch", "en") == (
@@ -46,11 +47,33 @@ def test_pitches_to_close_needs_enough_jobs() -> None:
         "Too few jobs to tell how many pitches it takes: 20 decided jobs, 30 needed per group compared.")
 
 
-def test_new_vs_repeat_puts_the_better_first() -> None:
-    frame = pd.DataFrame({"job_kind": ["new", "repeat"], "jobs": [305, 2248], "fill_rate": [0.192691, 0.261704]})
-    assert h.new_vs_repeat_sentence(frame, "en") == "Repeat jobs fill at 26.2% vs 19.3% for new jobs (2,248 and 305 jobs)."
+def test_new_vs_repeat_puts_the_better_first_and_says_how_sure() -> None:
+    # 60 of 100 decided repeat jobs filled vs 20 of 100 new ones: far beyond chance.
+    frame = pd.DataFrame({"job_kind": ["new", "repeat"], "jobs": [130, 120], "decided_jobs": [100, 100],
+                          "filled_jobs": [20, 60], "fill_rate": [0.2, 0.6]})
+    found = h.new_vs_repeat_answer(frame, "en")
+    assert found.sentence == ("Repeat jobs fill at 60.0% vs 20.0% for new jobs (100 and 100 decided jobs); "
+                              "clearly a real difference.")
+    assert found.detail == "Fisher's exact test, p < 0.001"
     assert h.new_vs_repeat_sentence(frame, "fr") == (
-        f"Les postes récurrents sont pourvus à 26,2{N}% contre 19,3{N}% pour les nouveaux postes (2{N}248 et 305 postes).")
+        f"Les postes récurrents sont pourvus à 60,0{N}% contre 20,0{N}% pour les nouveaux postes "
+        f"(100 et 100 postes tranchés){N}; clairement une vraie différence.")
+
+
+def test_new_vs_repeat_close_rates_are_no_evidence() -> None:
+    # 29/145 vs 88/496 (20.0% vs 17.7%): Fisher's two-sided p is about 0.55, nowhere near 0.05.
+    frame = pd.DataFrame({"job_kind": ["new", "repeat"], "jobs": [160, 520], "decided_jobs": [145, 496],
+                          "filled_jobs": [29, 88], "fill_rate": [29 / 145, 88 / 496]})
+    found = h.new_vs_repeat_answer(frame, "en")
+    assert found.sentence == ("New jobs fill at 20.0% vs 17.7% for repeat jobs (145 and 496 decided jobs); "
+                              "no evidence of a real difference.")
+    assert found.strength == "no evidence"
+
+
+def test_new_vs_repeat_without_decided_jobs_says_so() -> None:
+    frame = pd.DataFrame({"job_kind": ["new", "repeat"], "jobs": [3, 4], "decided_jobs": [0, 2],
+                          "filled_jobs": [0, 1], "fill_rate": [np.nan, 0.5]})
+    assert h.new_vs_repeat_sentence(frame, "en") == "Not enough decided jobs to compare new and repeat jobs."
 
 
 def test_mer_to_placement_trend_skips_thin_years() -> None:
@@ -112,6 +135,19 @@ def test_overview_turnover_and_change() -> None:
         f"Chiffre d'affaires{N}: 815{N}345{N}€ sur la période (-40,9{N}% par rapport à la période d'avant).")
 
 
+def test_overview_compares_booked_fees_when_turnover_cannot_be_compared() -> None:
+    # The period ends in months not all invoiced: no turnover change, the placements made carry it.
+    frame = pd.DataFrame({"measure": ["turnover", "booked"], "value": [815345.0, 800820.0],
+                          "change": [np.nan, -0.3708]})
+    assert h.overview_sentence(frame, "en") == (
+        "Turnover: €815,345 in the period; fees booked on placements made: €800,820 (-37.1% vs the previous period).")
+    assert h.overview_sentence(frame, "fr") == (
+        f"Chiffre d'affaires{N}: 815{N}345{N}€ sur la période{N}; honoraires des placements faits{N}: "
+        f"800{N}820{N}€ (-37,1{N}% par rapport à la période d'avant).")
+    no_booked_change = frame.assign(change=[np.nan, np.nan])
+    assert h.overview_sentence(no_booked_change, "en") == "Turnover: €815,345 in the period."
+
+
 def test_segment_drivers_as_answers() -> None:
     drivers = pd.DataFrame({"feature": ["employees", "employees", "sector: Banking"], "segment": ["top", "other", "top"],
                             "value": [5000.0, 250.0, 0.5], "test": ["Kruskal-Wallis"] * 2 + ["chi-square"],
@@ -157,3 +193,28 @@ def test_win_rate_and_its_change_in_points() -> None:
     assert h.win_rate_sentence(frame, "en") == "Win rate: 30.0% of 100 deals closed (+5.0 pts vs the previous period)."
     assert h.win_rate_sentence(frame.assign(previous=np.nan), "fr") == (
         f"Taux de succès{N}: 30,0{N}% des 100 affaires closes.")
+
+
+def test_jobs_to_open_a_month() -> None:
+    # €100,000 / (20% × €10,000) = 50 jobs a month.
+    assert h.jobs_to_open_sentence(50.0, 100_000.0, 0.2, 10_000.0, "en") == (
+        "To invoice €100,000 a month, open 50.0 jobs a month: 20.0% of them fill, at €10,000 in fees on average.")
+    assert h.jobs_to_open_sentence(50.0, 100_000.0, 0.2, 10_000.0, "fr") == (
+        f"Pour facturer 100{N}000{N}€ par mois, ouvrir 50,0 postes par mois{N}: 20,0{N}% sont pourvus, "
+        f"à 10{N}000{N}€ d'honoraires en moyenne.")
+    assert h.jobs_to_open_sentence(None, 100_000.0, np.nan, np.nan, "en") == (
+        "No decided job in this period: no fill rate or fee to plan with.")
+
+
+def test_data_health_in_one_sentence() -> None:
+    summary = pd.DataFrame({"rows_in": [1000, 200], "rows_clean": [950, 190]})
+    # Two rules on one file: 100,000 before the first, 95,000 after the last (-5.0%).
+    effects = pd.DataFrame({"file": ["deals.csv", "deals.csv"], "step": [2, 1],
+                            "won_amount_before": [98_000.0, 100_000.0], "won_amount_after": [95_000.0, 98_000.0]})
+    coverage = pd.DataFrame({"measure": ["deals", "amount", "revenue"], "after_review": [0.8, 0.85, np.nan]})
+    assert h.data_sentence(summary, effects, coverage, "en") == (
+        "1,200 rows read, 95.0% loaded clean; cleaning took the CRM won amount from €100,000 to €95,000 (-5.0%); "
+        "80.0% of CRM deals linked.")
+    assert h.data_sentence(summary, effects.iloc[0:0], coverage.iloc[0:0], "fr") == (
+        f"1{N}200 lignes lues, 95,0{N}% chargées propres.")
+    assert h.data_sentence(summary.iloc[0:0], effects, coverage, "en") == "No rows were read."

@@ -95,35 +95,30 @@ def test_mer_to_placement_factors(con):
 
 
 def test_fill_probability_by_count(con):
-    df = funnel.fill_probability_by_count(con, ALL, min_jobs=1)
-    assert list(df.columns) == ["stage", "count", "jobs", "fill_probability", "is_knee"]
+    df = funnel.fill_probability_by_count(con, ALL)
+    assert list(df.columns) == ["stage", "count", "jobs", "fill_probability"]
     # Decided jobs: J1 filled, J2 lost, J3 filled, J5 cancelled (J4 is still open).
-    got = {(r.stage, r.count): (r.jobs, r.fill_probability, r.is_knee) for r in df.itertuples()}
+    got = {(r.stage, r.count): (r.jobs, r.fill_probability) for r in df.itertuples()}
     assert got == {
-        ("pitch", 1): (2, 0.5, False),
-        ("pitch", 2): (1, 0.0, False),
-        ("pitch", 3): (1, 1.0, True),
-        ("mer", 0): (1, 0.0, False),
-        ("mer", 1): (1, 0.0, False),
-        ("mer", 2): (2, 1.0, True),
-        ("offer", 0): (2, 0.0, False),
-        ("offer", 1): (2, 1.0, True),
+        ("pitch", 1): (2, 0.5),
+        ("pitch", 2): (1, 0.0),
+        ("pitch", 3): (1, 1.0),
+        ("mer", 0): (1, 0.0),
+        ("mer", 1): (1, 0.0),
+        ("mer", 2): (2, 1.0),
+        ("offer", 0): (2, 0.0),
+        ("offer", 1): (2, 1.0),
     }
-    # With the default of 5 jobs per point, no count is trusted enough to be a knee.
-    assert not funnel.fill_probability_by_count(con, ALL)["is_knee"].any()
 
 
-def test_knee_is_max_distance_to_chord():
-    curve = pd.DataFrame(
-        {
-            "stage": ["pitch"] * 6,
-            "count": [0, 1, 2, 3, 4, 5],
-            "jobs": [10, 10, 10, 10, 10, 2],
-            "fill_probability": [0.0, 0.6, 0.8, 0.85, 0.9, 1.0],
-        }
-    )
-    # count 5 has too few jobs; over 0..4: scaled lift 0, .417, .389, .194, 0 -> knee at 1.
-    assert curve.loc[funnel._knees(curve, 5), "count"].tolist() == [1]
+def test_count_groups_close_a_small_last_group_into_the_one_before():
+    curve = pd.DataFrame({"stage": ["pitch"] * 4, "count": [0, 1, 2, 5], "jobs": [2, 1, 3, 1],
+                          "fill_probability": [0.5, 0.0, 2 / 3, 1.0]})
+    # min 3 jobs: {0, 1} holds 3 (1 filled), {2} holds 3 (2 filled), {5} alone (1 job) joins {2}.
+    groups = funnel.count_groups(curve, min_jobs=3)
+    assert groups[["low", "high", "jobs", "filled"]].values.tolist() == [[0, 1, 3, 1], [2, 5, 4, 3]]
+    assert groups["rate"].tolist() == [1 / 3, 0.75]
+    assert (groups["lower"] < groups["rate"]).all() and (groups["rate"] < groups["upper"]).all()
 
 
 def test_candidates_per_opportunity(con):
@@ -156,10 +151,13 @@ def test_closing_duration(con):
 
 def test_new_vs_repeat(con):
     df = funnel.new_vs_repeat(con, ALL)
-    assert list(df.columns) == ["job_kind", "jobs", "fill_rate", "median_days", "avg_fee"]
+    assert list(df.columns) == ["job_kind", "jobs", "decided_jobs", "filled_jobs", "fill_rate", "median_days",
+                                "avg_fee"]
     new, repeat = df.to_dict("records")
-    assert new == {"job_kind": "new", "jobs": 2, "fill_rate": 1.0, "median_days": 49.5, "avg_fee": 9000.0}
+    assert new == {"job_kind": "new", "jobs": 2, "decided_jobs": 2, "filled_jobs": 2, "fill_rate": 1.0,
+                   "median_days": 49.5, "avg_fee": 9000.0}
     assert (repeat["job_kind"], repeat["jobs"], repeat["fill_rate"]) == ("repeat", 3, 0.0)
+    assert (repeat["decided_jobs"], repeat["filled_jobs"]) == (2, 0)
     assert pd.isna(repeat["median_days"]) and pd.isna(repeat["avg_fee"])
 
 

@@ -124,3 +124,10 @@ def test_a_tie_is_never_broken_by_size():
     assert tie["mean_rank"].tolist() == [2.0, 2.0, 2.0] and not tie["is_best"].any()
     assert typology_verdict(tie) == ('No single best typology: "T1", "T2" and "T3" tie (mean rank 2.0 on fill '
                                      "rate, margin and speed).")
+
+
+def test_the_verdict_in_french():
+    tie = rank_typologies(_profiles([90, 50, 10], [100, 100, 100], [0.1, 0.5, 0.3], [40.0, 50.0, 20.0]))
+    assert typology_verdict(tie, "fr") == (
+        "Pas de meilleure typologie\u202f: «\u202fT1\u202f», «\u202fT2\u202f» et «\u202fT3\u202f» sont à égalité "
+        "(rang moyen 2,0 en taux de pourvoi, marge et rapidité).")
