@@ -376,6 +376,20 @@ VALUES: dict[str, Label] = {
     "key account": _L("Compte clé", "Key account"),
     "efficient": _L("Efficace", "Efficient"),
     "low stakes": _L("Petit enjeu", "Low stakes"),
+    "broken guarantee": _L("Garantie rompue", "Broken guarantee"),
+    "lost job": _L("Poste perdu", "Lost job"),
+    "long unfilled job": _L("Poste longtemps non pourvu", "Long unfilled job"),
+    "no incident": _L("Aucun incident", "No incident"),
+    "loyal": _L("Fidèle", "Loyal"),
+    "broken": _L("Rompue", "Broken"),
+    "filled": _L("Pourvu", "Filled"),
+    "lost": _L("Perdu", "Lost"),
+    "cancelled": _L("Annulé", "Cancelled"),
+    "open": _L("Ouvert", "Open"),
+    "won": _L("Gagné", "Won"),
+    "complete": _L("Complet", "Complete"),
+    "not all invoiced": _L("Pas tout facturé", "Not all invoiced"),
+    "running": _L("En cours", "Running"),
 }
 
 

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import state, widgets
+from core import labels
 from core.filters import Filters
 from core.metrics import churn, common, headlines
 
@@ -15,7 +16,7 @@ EVENT_COLOURS = {
     "broken guarantee": "#E45756",
     "lost job": "#F58518",
     "long unfilled job": "#EECA3B",
-    "none": "#C9CED6",
+    "no incident": "#C9CED6",
 }
 
 
@@ -60,12 +61,14 @@ def _timing(f: Filters) -> None:
     if reasons.empty:
         widgets.empty_state("No client churned in this period for these filters.")
         return
+    locale = widgets.current_locale()
+    named = {event: labels.value_label(event, locale) for event in EVENT_COLOURS}
     fig = px.bar(
-        reasons,
+        reasons.assign(last_event=reasons["last_event"].map(named)),
         x="last_event",
         y="clients",
         color="last_event",
-        color_discrete_map=EVENT_COLOURS,
+        color_discrete_map={named[e]: colour for e, colour in EVENT_COLOURS.items()},
         custom_data=["share", "median_days_since_last_job"],
     )
     fig.update_traces(
@@ -99,9 +102,10 @@ def _lifetime_value(f: Filters) -> None:
         widgets.empty_state("No loyal or broken relationship for these filters.")
         return
     fig = go.Figure()
+    relationship = clv["relationship"].map(lambda r: labels.value_label(r, widgets.current_locale()))
     for measure, name, pattern in (("mean_clv", "Mean", ""), ("median_clv", "Median", "/")):
         fig.add_bar(
-            x=clv["relationship"],
+            x=relationship,
             y=clv[measure],
             name=name,
             customdata=clv["clients"],

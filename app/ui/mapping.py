@@ -22,6 +22,7 @@ import streamlit as st
 from app.ui.upload import uploads_dir
 from app.ui.widgets import plain
 from core.clean.labels import DEAL_STAGES, label_key
+from core.formats import MISSING
 from core.io.layouts import CRM_REQUIRED, crm_known_names, crm_layout, load_mapping, save_mapping
 from core.io.propose import propose as propose_headers
 from core.io.readers import ReadInfo, read_table
@@ -144,7 +145,7 @@ def mapping_form(proposal: Proposal, key: str = "data_mapping") -> Path | None:
                 "fields marked * are required.")
     samples = pd.DataFrame({"column": proposal.headers,
                             "sample values": [" | ".join(proposal.samples[h]) for h in proposal.headers]})
-    st.dataframe(samples, hide_index=True, key=f"{key}_samples")
+    st.dataframe(samples, hide_index=True, key=f"{key}_samples", placeholder=MISSING)
     options = [NOT_IN_FILE, *proposal.headers]
     with st.form(f"{key}_form"):
         chosen: dict[str, str | None] = {}

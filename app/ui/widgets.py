@@ -421,6 +421,8 @@ def show_table(
         column_config=config,
         key=key,
         height=height,
+        # The grid draws an empty cell as "None" unless told otherwise, whatever the Styler says.
+        placeholder=MISSING,
         on_select="rerun" if selectable else "ignore",
         selection_mode="single-row",
     )

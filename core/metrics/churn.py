@@ -25,7 +25,7 @@ CLV_COLUMNS = ["relationship", "clients", "mean_clv", "median_clv", "mean_turnov
 AT_RISK_COLUMNS = ["client_id", "name", "jobs", "first_job_at", "last_job_at", "median_gap_days",
                    "days_silent", "silence_ratio", "turnover", "net_profit"]
 
-EVENTS = ("broken guarantee", "lost job", "long unfilled job", "none")
+EVENTS = ("broken guarantee", "lost job", "long unfilled job", "no incident")
 LONG_UNFILLED_DAYS = 90
 INCIDENT_WINDOW_DAYS = 365
 LOYAL_MIN_YEARS = 3
@@ -114,7 +114,7 @@ def churn_timing(con, f: Filters) -> pd.DataFrame:
     why no new job came): `broken guarantee` (a placement's guarantee broke, dated
     `broken_at`, else its invoice date), `lost job` (a job closed as lost or cancelled,
     dated `closed_at`) or `long unfilled job` (a job still without placement 90 days after
-    its opening, dated opening + 90 days); `none` when there was no incident. On the same
+    its opening, dated opening + 90 days); `no incident` when there was none. On the same
     date, a broken guarantee wins over a lost job, which wins over a long unfilled job.
     The had_* columns say whether each kind of incident happened at all in that window.
     Filters as in `churn_by_year`.
@@ -172,7 +172,7 @@ def churn_timing(con, f: Filters) -> pd.DataFrame:
                date_diff('day', h.last_job_at, make_date(CAST(h.churn_year AS INTEGER), 1, 1))::BIGINT
                    AS days_since_last_job,
                CASE li.priority WHEN 1 THEN 'broken guarantee' WHEN 2 THEN 'lost job'
-                    WHEN 3 THEN 'long unfilled job' ELSE 'none' END AS last_event,
+                    WHEN 3 THEN 'long unfilled job' ELSE 'no incident' END AS last_event,
                li.at AS last_event_at,
                COALESCE(li.had_broken_guarantee, FALSE) AS had_broken_guarantee,
                COALESCE(li.had_lost_job, FALSE) AS had_lost_job,
@@ -189,7 +189,7 @@ def churn_reasons(con, f: Filters) -> pd.DataFrame:
 
     Churns and incidents as in `churn_timing`. clients = churns whose last incident is of
     that kind; share = clients / all churns; clients_with_incident = churns that had an
-    incident of that kind at all in the window, last or not (for `none`: churns without any
+    incident of that kind at all in the window, last or not (for `no incident`: churns without any
     incident), since one lost job after a broken guarantee hides the guarantee otherwise.
 
     Args:
@@ -197,7 +197,7 @@ def churn_reasons(con, f: Filters) -> pd.DataFrame:
         f: the global filters.
 
     Returns:
-        last_event (broken guarantee, lost job, long unfilled job, none), clients, share,
+        last_event (broken guarantee, lost job, long unfilled job, no incident), clients, share,
         clients_with_incident, median_days_since_last_job, median_tenure_days. Empty when
         nobody churned.
     """

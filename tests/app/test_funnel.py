@@ -40,6 +40,9 @@ def test_default_filters(app, demo_con) -> None:
     assert at.segmented_control(key="funnel_grain").value == "month"
     assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="month"))
     assert_table(at, "funnel_fill", funnel.fill_probability_by_count(demo_con, f))
+    # The first stage has no conversion rate: its cell says so with a dash, not the grid's "None".
+    assert funnel.funnel_overall(demo_con, f)["conversion_from_previous"].isna().iloc[0]
+    assert at.dataframe and all(frame.proto.placeholder == "–" for frame in at.dataframe)
     # The grain selector redraws the trend with the core's numbers for that grain.
     at.segmented_control(key="funnel_grain").set_value("quarter").run()
     assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="quarter"))

@@ -97,7 +97,7 @@ def test_churn_timing(con):
     assert (b22.last_event, b22.last_event_at) == ("broken guarantee", pd.Timestamp("2021-02-01"))
     assert (c22.last_event, c22.last_event_at, c22.days_since_last_job) == (
         "broken guarantee", pd.Timestamp("2022-01-15"), 214)
-    assert (d21.last_event, d21.days_since_last_job) == ("none", 335)
+    assert (d21.last_event, d21.days_since_last_job) == ("no incident", 335)
     assert (b22.had_broken_guarantee, b22.had_lost_job, b22.had_long_unfilled_job) == (True, True, False)
     assert not (d21.had_broken_guarantee or d21.had_lost_job or d21.had_long_unfilled_job)
     assert c22["name"] == "Client C"
@@ -106,7 +106,7 @@ def test_churn_timing(con):
 def test_churn_reasons(con):
     r = churn_reasons(con, Filters())
     assert list(r.columns) == REASON_COLUMNS
-    assert r["last_event"].tolist() == ["broken guarantee", "lost job", "long unfilled job", "none"]
+    assert r["last_event"].tolist() == ["broken guarantee", "lost job", "long unfilled job", "no incident"]
     assert r["clients"].tolist() == [2, 0, 1, 1] and r["share"].tolist() == [0.5, 0.0, 0.25, 0.25]
     # B's lost job is hidden behind its later broken guarantee as last event, but counted here.
     assert r["clients_with_incident"].tolist() == [2, 1, 1, 1]
