@@ -78,13 +78,14 @@ def run() -> None:
         return
     f = state.current_filters()
     profiles = state.cached(typology.typology_profiles, f)
-    widgets.definition(typology.typology_profiles)
     if profiles.empty:
+        widgets.definition(typology.typology_profiles)
         widgets.empty_state(
             "No client opened a job in this period for these filters, so there is nothing to group."
         )
         return
     widgets.headline(typology.typology_verdict(profiles, widgets.current_locale()))
+    widgets.definition(typology.typology_profiles)
     _performance(profiles)
     st.subheader("Profiles")
     widgets.show_table(

@@ -24,8 +24,27 @@ EXPECTED = {
 }
 
 
+def _walk(node):
+    """The page's elements in the order they are drawn."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
 def _headlines(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("#### ")]
+
+
+def _drawn_before_the_headline(at) -> list[str]:
+    """What the page draws above its first headline, other than its title and caption."""
+    before = []
+    for node in _walk(at.main):
+        kind = getattr(node, "type", None)
+        if kind == "markdown" and str(node.value).startswith("#### "):
+            return before
+        if kind in ("expander", "plotly_chart", "arrow_data_frame", "metric", "tabs", "markdown"):
+            before.append(kind)
+    return before
 
 
 @pytest.mark.parametrize("page", list(EXPECTED))
@@ -36,3 +55,4 @@ def test_the_page_opens_with_its_headline(app, demo_con, page: str) -> None:
     shown = _headlines(at)
     assert shown, f"{page}: no headline"
     assert shown[0] == "#### " + plain(expected)
+    assert _drawn_before_the_headline(at) == [], f"{page}: the headline is not the first thing on the page"
