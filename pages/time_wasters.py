@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import state, widgets
-from core import labels
+from core import formats, labels
 from core.metrics import headlines, time_wasters
 
 QUADRANT_COLOURS = {
@@ -19,9 +20,11 @@ QUADRANT_COLOURS = {
 
 
 def _scatter(ranked: pd.DataFrame) -> None:
-    named = {q: labels.value_label(q, widgets.current_locale()) for q in QUADRANT_COLOURS}
+    locale = widgets.current_locale()
+    named = {q: labels.value_label(q, locale) for q in QUADRANT_COLOURS}
+    points, density = time_wasters.effort_return_view(ranked)
     fig = px.scatter(
-        ranked.assign(quadrant=ranked["quadrant"].map(named)),
+        points.assign(quadrant=points["quadrant"].map(named)),
         x="effort_score",
         y="return_score",
         color="quadrant",
@@ -53,6 +56,16 @@ def _scatter(ranked: pd.DataFrame) -> None:
         },
     )
     fig.update_traces(marker={"size": 10, "opacity": 0.8})
+    if not density.empty:
+        st.caption(f"{formats.integer(len(ranked), locale)} clients: the {formats.integer(len(points), locale)} "
+                   f"time wasters first in the ranking are points, the "
+                   f"{formats.integer(len(ranked) - len(points), locale)} others are counted by area (darker: more).")
+        fig.add_trace(go.Heatmap(
+            x=density["effort_score"], y=density["return_score"], z=density["clients"],
+            colorscale="Greys", showscale=False, xgap=1, ygap=1, name="other clients",
+            hovertemplate="%{z:,.0f} clients here<extra></extra>"))
+        # The density goes under the points.
+        fig.data = (fig.data[-1], *fig.data[:-1])
     fig.update_layout(legend_title_text="")
     # The quadrants are cut at the median scores of the clients shown (see the definition).
     fig.add_vline(x=ranked["effort_score"].median(), line_dash="dot", annotation_text="median effort")

@@ -56,9 +56,16 @@ PREVIEW_ROWS = 1_000
 
 
 def default_locale() -> Locale:
-    """$CROSSVIEW_LOCALE (`fr` or `en`) when set to one of them, else `fr`."""
+    """$CROSSVIEW_LOCALE (`fr` or `en`) when set to one of them, else the browser's language when it is
+    French or English, else `fr`."""
     configured = os.environ.get(LOCALE_ENV, "").strip().lower()
-    return configured if configured in formats.LOCALES else formats.DEFAULT_LOCALE  # type: ignore[return-value]
+    if configured in formats.LOCALES:
+        return configured  # type: ignore[return-value]
+    try:
+        browser = (st.context.locale or "")[:2].lower()
+    except Exception:  # noqa: BLE001 - no browser session (bare run): the house default
+        browser = ""
+    return browser if browser in formats.LOCALES else formats.DEFAULT_LOCALE  # type: ignore[return-value]
 
 
 def current_locale() -> Locale:
@@ -345,8 +352,10 @@ def styled(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> Any:
 # 10-30 µs a cell (profiled: 86 ms a table on the demo under cProfile and load): beyond this many
 # cells a table keeps its labels but leaves number formats to the browser's grid.
 STYLED_CELLS = 5_000
-_GRID_FORMATS = {"money": "€%,.0f", "percent": "percent", "points": "%+.3f", "days": "%.0f", "hours": "%,.1f",
-                 "count": "%,d", "number": "%,.1f", "ratio": "%.2f", "score": "%.2f", "year": "%d"}
+# The grid's presets write money and counts in the browser's language ("-5 125,00 €", "12 345"); a printf
+# format would put the sign after the symbol ("€-5,125") and group in English whatever the reader.
+_GRID_FORMATS = {"money": "euro", "percent": "percent", "points": "%+.3f", "days": "%.0f", "hours": "%,.1f",
+                 "count": "localized", "number": "%,.1f", "ratio": "%.2f", "score": "%.2f", "year": "%d"}
 
 
 def _number_config(df: pd.DataFrame, kinds: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:

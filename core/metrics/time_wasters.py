@@ -70,3 +70,40 @@ def time_wasters(con, f: Filters) -> pd.DataFrame:
                               ascending=[False, False, True]).reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1, dtype="int64")
     return frame[COLUMNS]
+
+
+# Beyond this many clients a point per client is both slow to draw and unreadable.
+MAX_POINTS = 2_000
+DENSITY_BINS = 20
+
+
+def effort_return_view(ranked: pd.DataFrame, max_points: int = MAX_POINTS,
+                       bins: int = DENSITY_BINS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the effort-vs-return chart draws: points for the clients that matter, a density for the rest.
+
+    Up to `max_points` clients, every client is a point. Beyond, the points are the time wasters
+    in rank order (at most `max_points`), and every other client is counted in a `bins` × `bins`
+    grid of the two scores (both in [0, 1]), drawn as a density.
+
+    Args:
+        ranked: the output of `time_wasters` (rank order).
+
+    Returns:
+        (points, density): points = rows of `ranked`; density = [effort_score, return_score,
+        clients], one row per non-empty cell, the scores at the cell's centre (empty when every
+        client is a point).
+    """
+    density_columns = ["effort_score", "return_score", "clients"]
+    if len(ranked) <= max_points:
+        return ranked, pd.DataFrame(columns=density_columns)
+    wasters = ranked["quadrant"] == "time waster"
+    points = ranked[wasters].head(max_points)
+    rest = ranked.drop(points.index)
+    width = 1.0 / bins
+    # A score of exactly 1 belongs to the last cell.
+    cells = pd.DataFrame({
+        "effort_score": (np.minimum((rest["effort_score"] / width).astype(int), bins - 1) + 0.5) * width,
+        "return_score": (np.minimum((rest["return_score"] / width).astype(int), bins - 1) + 0.5) * width,
+    })
+    density = cells.groupby(["effort_score", "return_score"]).size().rename("clients").reset_index()
+    return points, density[density_columns]

@@ -1,8 +1,10 @@
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from core.filters import Filters
+from core.metrics import time_wasters as time_wasters_module
 from core.metrics.time_wasters import COLUMNS, time_wasters
 from tests.helpers import warehouse
 
@@ -82,3 +84,23 @@ def test_equal_effort_ties_whatever_the_sum_order():
     t = time_wasters(con, Y2024)
     assert t["client_id"].tolist() == ["X", "Y"]
     assert t["effort_score"].tolist() == [0.75, 0.75] and t["return_score"].tolist() == [0.75, 0.75]
+
+
+def test_a_large_client_base_draws_the_time_wasters_as_points_and_the_rest_as_a_density():
+    # 6 clients, at most 2 points: the two time wasters ranked first; the other 4 are counted on a
+    # 2 x 2 grid of scores (cells of 0.5, centres 0.25 and 0.75).
+    ranked = pd.DataFrame({
+        "rank": [1, 2, 3, 4, 5, 6],
+        "quadrant": ["time waster", "time waster", "time waster", "key account", "efficient", "low stakes"],
+        "effort_score": [0.9, 0.8, 0.7, 1.0, 0.1, 0.2],
+        "return_score": [0.1, 0.2, 0.3, 1.0, 0.9, 0.2],
+    })
+    points, density = time_wasters_module.effort_return_view(ranked, max_points=2, bins=2)
+    assert points["rank"].tolist() == [1, 2]
+    cells = {(e, r): n for e, r, n in density.itertuples(index=False)}
+    # rank 3 (0.7, 0.3) -> (0.75, 0.25); rank 4 (1.0, 1.0) -> last cell (0.75, 0.75);
+    # rank 5 (0.1, 0.9) -> (0.25, 0.75); rank 6 (0.2, 0.2) -> (0.25, 0.25).
+    assert cells == {(0.25, 0.25): 1, (0.25, 0.75): 1, (0.75, 0.25): 1, (0.75, 0.75): 1}
+    assert density["clients"].sum() == len(ranked) - len(points)
+    every, none = time_wasters_module.effort_return_view(ranked, max_points=6)
+    assert len(every) == 6 and none.empty

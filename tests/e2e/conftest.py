@@ -69,7 +69,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, tmp_path: Path):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    # A French manager's browser: the app's default words and formats follow its language.
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True, locale="fr-FR")
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg

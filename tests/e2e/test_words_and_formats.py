@@ -119,3 +119,20 @@ def test_french_csv_opens_into_columns_and_holds_the_table(page, app_url: str, e
     assert csv["Postes ouverts"].tolist() == expected["jobs_opened"].tolist()
     assert csv["Chiffre d'affaires (€)"].round(2).tolist() == expected["revenue"].round(2).tolist()
     assert csv["Honoraires placés (€)"].round(2).tolist() == expected["booked"].round(2).tolist()
+
+
+@pytest.mark.parametrize(("browser_locale", "opening"), [("en-US", "Turnover: "), ("fr-FR", "Chiffre d'affaires"),
+                                                         ("de-DE", "Chiffre d'affaires")])
+def test_the_default_words_follow_the_browser_language(browser, app_url: str, browser_locale: str,
+                                                       opening: str) -> None:
+    # No $CROSSVIEW_LOCALE on this server: English for an English browser, French for a French one and
+    # for any other language (the agency's own).
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale=browser_locale)
+    try:
+        pg = context.new_page()
+        pg.goto(app_url)
+        wait_for_app(pg)
+        headline = pg.locator('[data-testid="stMain"] h4').first.inner_text()
+        assert headline.startswith(opening), headline
+    finally:
+        context.close()
