@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
+from core.schema import STAFF_ROLES
+
 # A clause is SQL text with `?` placeholders plus the values that fill them, in order.
 Clause = tuple[str, list[object]]
 
@@ -53,7 +55,7 @@ class Filters:
     staff_role: str = "sales"
 
     def __post_init__(self) -> None:
-        if self.staff_role not in ("sales", "coach"):
+        if self.staff_role not in STAFF_ROLES:
             raise ValueError("staff_role must be 'sales' or 'coach'")
 
     # -- period ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ import duckdb
 from core.clean.engine import FileCleaner, q
 from core.io.layouts import Layout
 from core.io.readers import ReadInfo
-from core.schema import BO_INPUT_COLUMNS, TABLES_BY_NAME
+from core.schema import BO_INPUT_COLUMNS, FUNNEL_STAGES, JOB_STATUSES, STAFF_ROLES, TABLES_BY_NAME
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ SPECS: dict[str, Spec] = {
 }
 ORDER = ("staff", "clients", "candidates", "jobs", "pipeline_events", "placements", "activities")
 
-CANONICAL = {"staff_role": ("sales", "coach"), "job_status": ("open", "filled", "lost", "cancelled"),
-             "event_stage": ("pitch", "mer", "offer", "placement")}
+CANONICAL = {"staff_role": STAFF_ROLES, "job_status": JOB_STATUSES, "event_stage": FUNNEL_STAGES}
 
 
 @dataclass(frozen=True)
