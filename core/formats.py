@@ -164,6 +164,14 @@ def month(value: object, locale: Locale) -> str:
     return f"{names[d.month - 1]} {d.year}"
 
 
+def quarter(value: object, locale: Locale) -> str:
+    """The quarter a date falls in: `T3 2026` / `Q3 2026`."""
+    d = _as_date(value)
+    if d is None:
+        return MISSING
+    return f"{'T' if check_locale(locale) == 'fr' else 'Q'}{(d.month - 1) // 3 + 1} {d.year}"
+
+
 def month_name(month_number: int, locale: Locale) -> str:
     """A calendar month on its own, in full: 11 → `novembre` / `November`."""
     return MONTH_NAMES[check_locale(locale)][int(month_number) - 1]

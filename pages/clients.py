@@ -10,7 +10,7 @@ import streamlit as st
 from app.ui import state, widgets
 from core import formats, labels
 from core.filters import Filters
-from core.metrics import clients, headlines
+from core.metrics import acquisition, clients, headlines
 
 MONEY = ("turnover", "refunds", "effort_cost", "net_profit", "avg_basket", "fee")
 # Column of client_history -> (funnel stage, label).
@@ -58,9 +58,14 @@ def _segments(f: Filters) -> None:
     if pareto.empty:
         widgets.empty_state("No client brought revenue in this period for these filters.")
         return
-    named = {s: labels.value_label(s, widgets.current_locale()) for s in widgets.SEGMENT_COLOURS}
+    locale = widgets.current_locale()
+    named = {s: labels.value_label(s, locale) for s in widgets.SEGMENT_COLOURS}
+    bars, curve = clients.pareto_view(pareto)
+    if len(bars) < len(pareto):
+        st.caption(f"The {formats.integer(len(bars), locale)} largest of {formats.integer(len(pareto), locale)} "
+                   "clients are drawn as bars; the cumulative share covers all of them.")
     fig = px.bar(
-        pareto.assign(segment=pareto["segment"].map(named)),
+        bars.assign(segment=bars["segment"].map(named)),
         x="rank",
         y="turnover",
         color="segment",
@@ -70,8 +75,8 @@ def _segments(f: Filters) -> None:
     )
     fig.update_traces(hovertemplate="#%{x} %{customdata[0]} (%{customdata[1]}): €%{y:,.0f}<extra></extra>")
     fig.add_scatter(
-        x=pareto["rank"],
-        y=pareto["cumulative_share"],
+        x=curve["rank"],
+        y=curve["cumulative_share"],
         yaxis="y2",
         name="Cumulative share",
         line_color="#333333",
@@ -159,6 +164,30 @@ def _detail(f: Filters, economics: pd.DataFrame) -> None:
     widgets.show_table(history, money_cols=("fee",), key="clients_history")
 
 
+def _new_clients(f: Filters) -> None:
+    st.subheader("New clients won per quarter")
+    # A trend needs its quarters: every quarter of the history, whatever the period chosen.
+    won = state.cached(acquisition.new_clients, f.without_period(), grain="quarter")
+    widgets.definition(acquisition.new_clients)
+    if won.empty:
+        widgets.empty_state("No client's first job matches these filters.")
+        return
+    locale = widgets.current_locale()
+    fig = go.Figure(go.Bar(
+        x=won["period"].map(lambda p: formats.quarter(p, locale)),
+        y=won["new_clients"],
+        marker_color=won["complete"].map({True: "#1B3A6B", False: "#A9B7D0"}),
+        hovertemplate="%{x}: %{y:,.0f} new clients<extra></extra>",
+    ))
+    fig.update_xaxes(type="category")
+    widgets.style_figure(fig, "Clients whose first job was opened in the quarter (a quarter still running lighter)",
+                         "Quarter", "New clients (count)")
+    st.plotly_chart(fig, key="clients_new_chart")
+    st.caption("The first quarters of the history also count the clients already working with the agency "
+               "when the exports start.")
+    widgets.show_table(won, key="clients_new")
+
+
 def run() -> None:
     st.title("Clients")
     st.caption("Revenue is the placement fees, dated by invoice; net profit removes refunds and effort cost.")
@@ -176,6 +205,7 @@ def run() -> None:
     st.markdown(widgets.plain(state.cached(headlines.new_clients, f, locale=locale)))
     _economics(f, economics)
     _segments(f)
+    _new_clients(f)
     _detail(f, economics)
 
 

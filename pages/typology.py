@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from app.ui import state, widgets
+from core import formats
 from core.filters import Filters
 from core.metrics import typology
 
@@ -40,8 +41,13 @@ def _performance(profiles: pd.DataFrame) -> None:
 def _map(f: Filters, profiles: pd.DataFrame) -> pd.DataFrame:
     clients = state.cached(typology.client_typology, f)
     widgets.definition(typology.client_typology)
+    shown = typology.map_sample(clients)
+    if len(shown) < len(clients):
+        locale = widgets.current_locale()
+        st.caption(f"{formats.integer(len(shown), locale)} of {formats.integer(len(clients), locale)} clients drawn, "
+                   "each typology in its share; the table below lists them all.")
     fig = px.scatter(
-        clients,
+        shown,
         x="pc1",
         y="pc2",
         color="cluster_name",

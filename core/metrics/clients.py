@@ -391,3 +391,28 @@ def client_history(con, f: Filters, client_id: str) -> pd.DataFrame:
         FROM scope s LEFT JOIN ev USING (job_id) LEFT JOIN plc USING (job_id) LEFT JOIN act USING (job_id)
         ORDER BY s.opened_at DESC NULLS LAST, s.job_id
     """, [client_id] + params).df()[HISTORY_COLUMNS]
+
+
+# A bar or a point per client is slow to draw and unreadable beyond a few hundred.
+PARETO_MAX_POINTS = 500
+
+
+def _evenly(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """`n` rows of `frame` at evenly spaced positions, its first and last rows included."""
+    if len(frame) <= n:
+        return frame
+    return frame.iloc[np.unique(np.linspace(0, len(frame) - 1, n).round().astype(int))]
+
+
+def pareto_view(ranked: pd.DataFrame, max_points: int = PARETO_MAX_POINTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the Pareto chart draws: bars for the largest clients, the cumulative curve over all of them.
+
+    Args:
+        ranked: the output of `pareto` (rank order).
+        max_points: most bars, and most points of the curve.
+
+    Returns:
+        (bars, curve): bars = the first `max_points` rows of `ranked`; curve = at most `max_points`
+        rows at evenly spaced ranks, the first and the last included (every row when fewer).
+    """
+    return ranked.head(max_points), _evenly(ranked, max_points)

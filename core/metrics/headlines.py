@@ -27,6 +27,7 @@ from core.formats import (
     number,
     percent,
     points,
+    quarter,
 )
 from core.metrics import acquisition, churn, clients, funnel, overview, pipeline, seasonality, time_wasters
 
@@ -205,7 +206,7 @@ def mer_to_placement_trend(con, f: Filters, locale: Locale) -> str:
 def _period_name(period: pd.Timestamp, grain: str, locale: Locale) -> tuple[str, str]:
     """(preposition + name, name): `("au T3 2026", "T3 2026")`, `("in Q3 2026", "Q3 2026")`."""
     if grain == "quarter":
-        name = f"{'T' if locale == 'fr' else 'Q'}{(period.month - 1) // 3 + 1} {period.year}"
+        name = quarter(period, locale)
         return (f"au {name}" if locale == "fr" else f"in {name}"), name
     if grain == "month":
         name = f"{MONTH_NAMES[locale][period.month - 1]} {period.year}"

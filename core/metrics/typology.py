@@ -327,3 +327,24 @@ def typology_verdict(profiles: pd.DataFrame, locale: Locale = "en") -> str:
                 "être le hasard, aucune meilleure typologie n'est désignée.")
     return (f'"{tied[0]}" ranks first on fill rate, margin and speed, but its fill rate is not clearly above the '
             "others' (95 % intervals overlap): the difference may be chance, so no best typology is named.")
+
+
+# Beyond this many clients the map draws a sample: tens of thousands of points are slow and unreadable.
+MAP_MAX_POINTS = 2_000
+
+
+def map_sample(clients: pd.DataFrame, max_points: int = MAP_MAX_POINTS) -> pd.DataFrame:
+    """The clients the typology map draws: all of them up to `max_points`, else a sample that keeps
+    each typology's share (each typology's clients in client-id order, taken at evenly spaced
+    positions; at least one per typology). The same inputs give the same sample.
+
+    Args:
+        clients: the output of `client_typology`.
+    """
+    if len(clients) <= max_points:
+        return clients
+    parts = []
+    for _, group in clients.sort_values("client_id").groupby("cluster", sort=True):
+        n = max(1, round(max_points * len(group) / len(clients)))
+        parts.append(group.iloc[np.unique(np.linspace(0, len(group) - 1, min(n, len(group))).round().astype(int))])
+    return pd.concat(parts)

@@ -6,6 +6,7 @@ import pytest
 
 from app.ui.widgets import count, money, pct
 from core.filters import Filters
+from core.metrics.acquisition import new_clients
 from core.metrics.clients import (
     client_economics,
     client_history,
@@ -43,8 +44,12 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "clients_economics", client_economics(demo_con, f))
     assert_table(at, "clients_segments", client_segments(demo_con, f))
     assert_table(at, "clients_drivers", segment_drivers(demo_con, f))
-    assert len(at.get("plotly_chart")) == 1  # the Pareto chart
+    assert len(at.get("plotly_chart")) == 2  # the Pareto chart, new clients per quarter
     assert not pareto(demo_con, f).empty
+    # New clients: every quarter of the history, whatever the period (a trend needs its quarters).
+    won = new_clients(demo_con, f.without_period(), grain="quarter")
+    assert len(won) >= 16 and not won["complete"].iloc[-1]
+    assert_table(at, "clients_new", won)
 
 
 def test_client_detail(app, demo_con) -> None:
@@ -57,7 +62,7 @@ def test_client_detail(app, demo_con) -> None:
     assert shown["Net profit"] == money(top["net_profit"])
     assert shown["Segment"] == top["segment"]
     assert_table(at, "clients_history", client_history(demo_con, f, top["client_id"]))
-    assert len(at.get("plotly_chart")) == 2  # Pareto and the client's funnel
+    assert len(at.get("plotly_chart")) == 3  # Pareto, new clients, and the client's funnel
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:

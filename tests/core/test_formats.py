@@ -31,6 +31,8 @@ N = "\u202f"
     (fm.hours, 12.46, f"12,5{N}h", "12.5 h"),
     (fm.day, date(2026, 12, 2), "02/12/2026", "2026-12-02"),
     (fm.month, pd.Timestamp("2026-11-01"), "nov. 2026", "Nov 2026"),
+    (fm.quarter, pd.Timestamp("2026-07-01"), "T3 2026", "Q3 2026"),
+    (fm.quarter, date(2026, 12, 31), "T4 2026", "Q4 2026"),
     (fm.flag, True, "oui", "yes"),
 ])
 def test_examples(fn, value, fr, en) -> None:

@@ -257,3 +257,16 @@ def test_client_money_is_client_economics_money(demo_con, f):
     got = _client_money(demo_con, f).sort_values("client_id", ignore_index=True)
     assert len(expected) > 0
     pd.testing.assert_frame_equal(got[cols], expected, check_exact=False, rtol=1e-9)
+
+
+def test_pareto_view_draws_the_largest_as_bars_and_samples_the_curve():
+    from core.metrics.clients import pareto_view
+
+    ranked = pd.DataFrame({"rank": range(1, 11), "cumulative_share": [i / 10 for i in range(1, 11)]})
+    bars, curve = pareto_view(ranked, max_points=4)
+    assert bars["rank"].tolist() == [1, 2, 3, 4]
+    # Positions 0, 3, 6, 9 of 10 (linspace 0..9 in 4 steps): the first and the last rank are kept.
+    assert curve["rank"].tolist() == [1, 4, 7, 10]
+    assert curve["cumulative_share"].iloc[-1] == 1.0
+    small_bars, small_curve = pareto_view(ranked, max_points=10)
+    assert len(small_bars) == len(small_curve) == 10

@@ -131,3 +131,16 @@ def test_the_verdict_in_french():
     assert typology_verdict(tie, "fr") == (
         "Pas de meilleure typologie\u202f: «\u202fT1\u202f», «\u202fT2\u202f» et «\u202fT3\u202f» sont à égalité "
         "(rang moyen 2,0 en taux de pourvoi, marge et rapidité).")
+
+
+def test_the_map_samples_each_typology_in_its_share():
+    from core.metrics.typology import map_sample
+
+    # 80 clients in typology 1, 20 in typology 2; 10 points: 8 and 2, evenly spaced by client id.
+    clients = pd.DataFrame({"client_id": [f"C{i:03d}" for i in range(100)],
+                            "cluster": [1] * 80 + [2] * 20})
+    shown = map_sample(clients, max_points=10)
+    assert shown.groupby("cluster").size().to_dict() == {1: 8, 2: 2}
+    assert shown[shown["cluster"] == 2]["client_id"].tolist() == ["C080", "C099"]
+    assert shown["client_id"].tolist() == map_sample(clients.sample(frac=1, random_state=3), 10)["client_id"].tolist()
+    assert len(map_sample(clients, max_points=100)) == 100
