@@ -193,21 +193,22 @@ def mer_to_placement_factors(con, filters: Filters) -> pd.DataFrame:
         ORDER BY CASE factor WHEN 'overall' THEN 0 ELSE 1 END, factor, value""", params)
 
 
-def count_groups(curve: pd.DataFrame, min_jobs: int = MIN_JOBS_PER_GROUP) -> pd.DataFrame:
+def count_groups(curve: pd.DataFrame, min_jobs: int = MIN_JOBS_PER_GROUP, stage: str | None = None) -> pd.DataFrame:
     """Consecutive counts grouped until each group holds at least `min_jobs` jobs.
 
     The one reading of "how many events it takes to close": the Funnel's chart draws these groups
     and its headline (`headlines.events_to_close_sentence`) compares them.
 
     Args:
-        curve: one stage of `fill_probability_by_count`: count, jobs, fill_probability.
+        curve: `fill_probability_by_count` (count, jobs, fill_probability, and stage).
         min_jobs: least jobs per group; a last group smaller than that joins the one before.
+        stage: the stage whose counts are grouped (`pitch`, `mer`, `offer`); None: `curve` is one stage.
 
     Returns:
         low, high (the counts the group spans), jobs, filled, rate, lower, upper (Wilson 95 %
         interval of the rate), in count order. Empty when there are no jobs.
     """
-    rows = curve.sort_values("count")
+    rows = (curve if stage is None else curve[curve["stage"] == stage]).sort_values("count")
     groups: list[dict[str, float]] = []
     current: dict[str, float] | None = None
     for count, jobs, probability in zip(rows["count"], rows["jobs"], rows["fill_probability"]):

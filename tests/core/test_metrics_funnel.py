@@ -119,6 +119,10 @@ def test_count_groups_close_a_small_last_group_into_the_one_before():
     assert groups[["low", "high", "jobs", "filled"]].values.tolist() == [[0, 1, 3, 1], [2, 5, 4, 3]]
     assert groups["rate"].tolist() == [1 / 3, 0.75]
     assert (groups["lower"] < groups["rate"]).all() and (groups["rate"] < groups["upper"]).all()
+    # With another stage in the curve, `stage` picks the counts to group.
+    both = pd.concat([curve, curve.assign(stage="mer", jobs=[9, 9, 9, 9])])
+    assert funnel.count_groups(both, min_jobs=3, stage="pitch").equals(groups)
+    assert funnel.count_groups(both, min_jobs=3, stage="mer")["jobs"].tolist() == [9, 9, 9, 9]
 
 
 def test_candidates_per_opportunity(con):
