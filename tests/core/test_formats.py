@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import pytest
@@ -72,8 +72,16 @@ finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
 
 @given(finite, st.sampled_from(fm.LOCALES), st.integers(min_value=0, max_value=3))
 def test_number_reads_back_to_the_rounded_value(value: float, locale, decimals: int) -> None:
-    text = fm.number(value, locale, decimals)
-    assert math.isclose(_parse(text, locale), round(value, decimals), abs_tol=10 ** -decimals)
+    # People round half away from zero (1.25 -> 1.3), on the number as written (its shortest repr), not
+    # to even as Python's round() does (1.2).
+    expected = Decimal(repr(value)).quantize(Decimal(10) ** -decimals, rounding=ROUND_HALF_UP)
+    assert _parse(fm.number(value, locale, decimals), locale) == float(expected)
+
+
+@pytest.mark.parametrize(("value", "decimals", "fr"), [(1.25, 1, "1,3"), (2.5, 0, "3"), (-2.5, 0, "-3"),
+                                                       (0.125, 2, "0,13"), (-0.04, 1, "0,0")])
+def test_halves_round_away_from_zero(value: float, decimals: int, fr: str) -> None:
+    assert fm.number(value, "fr", decimals) == fr
 
 
 @given(finite, st.sampled_from(fm.LOCALES))
