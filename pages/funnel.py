@@ -13,6 +13,7 @@ from core.metrics import funnel, headlines
 
 GRAINS = {"year": "Year", "quarter": "Quarter", "month": "Month"}
 STAGE_LABELS = {"pitch": "Pitch", "mer": "MER", "offer": "Offer", "placement": "Placement"}
+STAGE_PLURALS = {"pitch": "pitches", "mer": "MERs", "offer": "offers"}
 
 
 def _funnel(f: Filters) -> bool:
@@ -103,11 +104,13 @@ def _closing(f: Filters) -> None:
         )
     )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    # Labels such as "6" and "11–40" together: without this Plotly reads the axis as numbers and drops "11–40".
+    fig.update_xaxes(type="category")
     widgets.style_figure(
         fig,
-        f"Share of jobs filled by the number of {STAGE_LABELS[stage]}s they received "
+        f"Share of jobs filled by the number of {STAGE_PLURALS[stage]} they received "
         f"(groups of at least {funnel.MIN_JOBS_PER_GROUP} jobs, with their 95% interval)",
-        f"{STAGE_LABELS[stage]}s on the job",
+        f"{STAGE_PLURALS[stage].capitalize()} on the job",
         "Jobs filled (%)",
     )
     st.plotly_chart(fig, key="funnel_fill_chart")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.filters import Filters
@@ -40,6 +42,14 @@ def test_default_filters(app, demo_con) -> None:
     assert at.segmented_control(key="funnel_grain").value == "month"
     assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="month"))
     assert_table(at, "funnel_fill", funnel.fill_probability_by_count(demo_con, f))
+    # One bar per group of pitch counts, every group on a category axis (a numeric axis drops "11–40").
+    groups = funnel.count_groups(funnel.fill_probability_by_count(demo_con, f), stage="pitch")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    closing = next(s for s in specs if "Share of jobs filled" in json.dumps(s["layout"]["title"]))
+    assert closing["layout"]["xaxis"]["type"] == "category"
+    assert closing["data"][0]["x"] == [str(lo) if lo == hi else f"{lo}–{hi}"
+                                       for lo, hi in zip(groups["low"], groups["high"])]
+    assert len(groups) >= 3 and groups["jobs"].min() >= funnel.MIN_JOBS_PER_GROUP
     # The first stage has no conversion rate: its cell says so with a dash, not the grid's "None".
     assert funnel.funnel_overall(demo_con, f)["conversion_from_previous"].isna().iloc[0]
     assert at.dataframe and all(frame.proto.placeholder == "–" for frame in at.dataframe)
