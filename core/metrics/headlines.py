@@ -50,6 +50,12 @@ def _colon(locale: Locale) -> str:
     return f"{NNBSP}:" if locale == "fr" else ":"
 
 
+def _signed_percent(change: float, locale: Locale) -> str:
+    """A change as a signed percentage: `+81,6 %` / `-49.4%`."""
+    text = percent(change, locale)
+    return text if text.startswith("-") else "+" + text
+
+
 # -- Funnel: how many pitches / MERs / offers to close ---------------------------------------------
 
 
@@ -419,8 +425,7 @@ def seasonality_sentence(index: pd.DataFrame, measure: str, locale: Locale) -> s
     peak = index[index["is_peak"]].iloc[0]
     trough = index[index["is_trough"]].iloc[0]
     names = MONTH_NAMES[locale]
-    up, down = percent(peak["index"] - 1, locale), percent(trough["index"] - 1, locale)
-    up = up if up.startswith("-") else f"+{up}"
+    up, down = _signed_percent(peak["index"] - 1, locale), percent(trough["index"] - 1, locale)
     fr, en = _SEASON_WORDS[measure]
     if locale == "fr":
         return (f"C'est en {names[int(peak['month_of_year']) - 1]} que le plus {fr} ({up} par rapport à un "
@@ -474,11 +479,6 @@ def churn_headline(con, f: Filters, locale: Locale) -> str:
 
 
 # -- Overview --------------------------------------------------------------------------------------
-
-
-def _signed_percent(change: float, locale: Locale) -> str:
-    text = percent(change, locale)
-    return text if text.startswith("-") else "+" + text
 
 
 def overview_sentence(frame: pd.DataFrame, locale: Locale) -> str:
