@@ -397,7 +397,7 @@ def client_history(con, f: Filters, client_id: str) -> pd.DataFrame:
 PARETO_MAX_POINTS = 500
 
 
-def _evenly(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+def evenly_spaced(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     """`n` rows of `frame` at evenly spaced positions, its first and last rows included."""
     if len(frame) <= n:
         return frame
@@ -415,4 +415,4 @@ def pareto_view(ranked: pd.DataFrame, max_points: int = PARETO_MAX_POINTS) -> tu
         (bars, curve): bars = the first `max_points` rows of `ranked`; curve = at most `max_points`
         rows at evenly spaced ranks, the first and the last included (every row when fewer).
     """
-    return ranked.head(max_points), _evenly(ranked, max_points)
+    return ranked.head(max_points), evenly_spaced(ranked, max_points)

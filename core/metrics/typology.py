@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from core.filters import Filters, where
 from core.formats import Locale, check_locale, number
-from core.metrics.clients import _client_money
+from core.metrics.clients import _client_money, evenly_spaced
 from core.metrics.common import wilson_interval
 from core.metrics.derived import DECIDED_SQL, FILLED_STATUS, job_dates_sql
 
@@ -346,5 +346,5 @@ def map_sample(clients: pd.DataFrame, max_points: int = MAP_MAX_POINTS) -> pd.Da
     parts = []
     for _, group in clients.sort_values("client_id").groupby("cluster", sort=True):
         n = max(1, round(max_points * len(group) / len(clients)))
-        parts.append(group.iloc[np.unique(np.linspace(0, len(group) - 1, min(n, len(group))).round().astype(int))])
+        parts.append(evenly_spaced(group, n))
     return pd.concat(parts)
