@@ -360,15 +360,14 @@ def new_vs_repeat(con, filters: Filters) -> pd.DataFrame:
             SELECT jb.job_kind, COUNT(*) AS jobs,
                    COUNT(*) FILTER (WHERE jb.status IN {DECIDED_SQL}) AS decided_jobs,
                    COUNT(*) FILTER (WHERE jb.status = 'filled') AS filled_jobs,
-                   COUNT(*) FILTER (WHERE jb.status = 'filled')
-                       / NULLIF(COUNT(*) FILTER (WHERE jb.status IN {DECIDED_SQL}), 0) AS fill_rate,
                    MEDIAN(p.placed_at - jb.opened_at) FILTER (
                        WHERE jb.status = 'filled' AND p.placed_at >= jb.opened_at)::DOUBLE AS median_days,
                    AVG(fee.fee) FILTER (WHERE jb.status = 'filled') AS avg_fee
             FROM jb LEFT JOIN placed p ON p.job_id = jb.job_id LEFT JOIN fee ON fee.job_id = jb.job_id
             GROUP BY jb.job_kind)
         SELECT k.job_kind, COALESCE(agg.jobs, 0)::BIGINT AS jobs, COALESCE(agg.decided_jobs, 0)::BIGINT AS decided_jobs,
-               COALESCE(agg.filled_jobs, 0)::BIGINT AS filled_jobs, agg.fill_rate, agg.median_days, agg.avg_fee
+               COALESCE(agg.filled_jobs, 0)::BIGINT AS filled_jobs,
+               agg.filled_jobs / NULLIF(agg.decided_jobs, 0) AS fill_rate, agg.median_days, agg.avg_fee
         FROM (VALUES ('new', 1), ('repeat', 2)) AS k(job_kind, o) LEFT JOIN agg ON agg.job_kind = k.job_kind
         ORDER BY k.o""", params)
 
