@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core.filters import Filters, where
 from core.metrics.derived import SEGMENTS, job_dates_sql, segment_case_sql
@@ -281,6 +280,8 @@ def _kruskal(groups: list[np.ndarray]) -> float:
     groups = [g for g in groups if len(g) > 0]
     if len(groups) < 2 or sum(len(g) for g in groups) < 3:
         return np.nan
+    from scipy import stats  # imported here: scipy.stats takes ~1.5 s to load, and most pages never test
+
     try:
         return float(stats.kruskal(*groups).pvalue)
     except ValueError:  # all values identical: no difference to test
@@ -291,6 +292,8 @@ def _chi_square(table: pd.DataFrame) -> float:
     table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
     if table.shape[0] < 2 or table.shape[1] < 2:
         return np.nan
+    from scipy import stats  # see _kruskal
+
     return float(stats.chi2_contingency(table.to_numpy()).pvalue)
 
 
