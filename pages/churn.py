@@ -145,7 +145,9 @@ def run() -> None:
     if not widgets.requires_bo(state.connection()):
         return
     f = state.current_filters()
-    widgets.headline(state.cached(headlines.churn_headline, f, locale=widgets.current_locale()))
+    # The headline reads the frame the churn chart draws: one query for both.
+    all_years = state.cached(churn.churn_by_year, f.without_period())
+    widgets.headline(headlines.churn_period_sentence(all_years, f, widgets.current_locale()))
     _churn_rate(f)
     _timing(f)
     _lifetime_value(f)

@@ -88,7 +88,7 @@ def _closing(f: Filters) -> None:
         "Events counted", ["pitch", "mer", "offer"], format_func=STAGE_LABELS.get, default="pitch",
         key="funnel_close_stage", required=True,
     )
-    widgets.headline(state.cached(headlines.events_to_close, f, locale=widgets.current_locale(), stage=stage))
+    widgets.headline(headlines.events_to_close_sentence(curve, stage, widgets.current_locale()))
     groups = funnel.count_groups(curve, stage=stage)
     labels = [str(lo) if lo == hi else f"{lo}–{hi}" for lo, hi in zip(groups["low"], groups["high"])]
     fig = go.Figure(

@@ -18,7 +18,7 @@ from app.ui.widgets import (
 )
 from app.ui.widgets import headline as headline_answer
 from core.metrics.common import has_bo, has_crm
-from core.metrics.headlines import overview_headline, win_rate_headline
+from core.metrics.headlines import overview_sentence, win_rate_sentence
 from core.metrics.overview import headline
 from core.metrics.pipeline import crm_headline
 from core.metrics.seasonality import MONTH_STATUSES, monthly_activity
@@ -31,8 +31,8 @@ def overview() -> None:
     st.caption(f"{period_label(f)}{comparison}.")
 
     if cached(has_bo):
-        headline_answer(cached(overview_headline, f, locale=current_locale()))
         numbers = cached(headline, f)
+        headline_answer(overview_sentence(numbers, current_locale()))
         metric_row(numbers, glossary=definition_text(headline))
         for note in numbers["note"].dropna().unique():
             st.caption(note)
@@ -54,8 +54,8 @@ def overview() -> None:
     elif cached(has_crm):
         st.info("CRM export only: these are pipeline numbers. Upload the back-office export for revenue.",
                 icon=":material/info:")
-        headline_answer(cached(win_rate_headline, f, locale=current_locale()))
         numbers = cached(crm_headline, f)
+        headline_answer(win_rate_sentence(numbers, current_locale()))
         metric_row(numbers, glossary=definition_text(crm_headline))
         for note in numbers["note"].dropna().unique():
             st.caption(note)

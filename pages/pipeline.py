@@ -171,8 +171,8 @@ def run() -> None:
         widgets.empty_state("This page needs a CRM deals export: upload one on the Data page.")
         return
     f = state.current_filters()
-    widgets.headline(state.cached(headlines.win_rate_headline, f, locale=widgets.current_locale()))
     numbers = state.cached(pipeline.crm_headline, f)
+    widgets.headline(headlines.win_rate_sentence(numbers, widgets.current_locale()))
     widgets.metric_row(numbers)
     for note in numbers["note"].dropna().unique():
         st.caption(note)

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core.answers import Answer, answer
 from core.filters import Filters
@@ -124,11 +123,6 @@ def events_to_close_sentence(curve: pd.DataFrame, stage: str, locale: Locale,
     return f"{lead}{_semicolon(locale)} {tail}."
 
 
-def events_to_close(con, f: Filters, locale: Locale, stage: str = "pitch") -> str:
-    """The Funnel headline: how many pitches (or MERs, offers) to maximise the chance to close."""
-    return events_to_close_sentence(funnel.fill_probability_by_count(con, f), stage, locale)
-
-
 # -- Funnel: new vs repeat jobs --------------------------------------------------------------------
 
 
@@ -148,6 +142,8 @@ def new_vs_repeat_answer(frame: pd.DataFrame, locale: Locale) -> Answer:
     decided = (integer(rows.at[first, "decided_jobs"], locale), integer(rows.at[second, "decided_jobs"], locale))
     table = [[int(rows.at[k, "filled_jobs"]), int(rows.at[k, "decided_jobs"] - rows.at[k, "filled_jobs"])]
              for k in (first, second)]
+    from scipy import stats  # imported here: scipy.stats takes ~1.5 s to load, and most pages never test
+
     p_value = float(stats.fisher_exact(table)[1])
     effect = rates[first] / rates[second] - 1 if rates[second] > 0 else None
     if locale == "fr":
@@ -166,11 +162,6 @@ def new_vs_repeat_answer(frame: pd.DataFrame, locale: Locale) -> Answer:
 def new_vs_repeat_sentence(frame: pd.DataFrame, locale: Locale) -> str:
     """`new_vs_repeat_answer` as a sentence."""
     return new_vs_repeat_answer(frame, locale).sentence
-
-
-def new_vs_repeat(con, f: Filters, locale: Locale) -> str:
-    """The Funnel headline on new vs repeat jobs."""
-    return new_vs_repeat_sentence(funnel.new_vs_repeat(con, f), locale)
 
 
 # -- Funnel: MER → placement over the years --------------------------------------------------------
@@ -468,14 +459,23 @@ def churn_sentence(frame: pd.DataFrame, locale: Locale) -> str:
     return f"{lead}{_semicolon(locale)} {vs}."
 
 
-def churn_headline(con, f: Filters, locale: Locale) -> str:
+def churn_period_sentence(all_years: pd.DataFrame, f: Filters, locale: Locale) -> str:
     """The Churn headline: the last complete churn year the period reaches, against the year before
     it even when the period does not reach back that far (a change needs two years), other filters
-    applied."""
-    years = churn.churn_by_year(con, f.without_period())
+    applied.
+
+    Args:
+        all_years: `churn.churn_by_year(con, f.without_period())`, every complete year.
+        f: the filters; only the end of their period is read here.
+    """
     if f.date_to is not None:
-        years = years[years["year"] <= f.date_to.year]
-    return churn_sentence(years, locale)
+        all_years = all_years[all_years["year"] <= f.date_to.year]
+    return churn_sentence(all_years, locale)
+
+
+def churn_headline(con, f: Filters, locale: Locale) -> str:
+    """The Churn headline (`churn_period_sentence`) from the warehouse."""
+    return churn_period_sentence(churn.churn_by_year(con, f.without_period()), f, locale)
 
 
 # -- Overview --------------------------------------------------------------------------------------
