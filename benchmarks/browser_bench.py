@@ -255,9 +255,22 @@ async def _one_user(browser, url: str, changes: int, times: list[float], errors:
             if await pg.locator('[data-testid="stException"]').count():
                 errors.append("exception shown")
     except PlaywrightError as err:  # a timeout or a crash of one user is counted, not fatal
-        errors.append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
+        errors.append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}; {await _state(pg)}")
     finally:
         await context.close()
+
+
+async def _state(pg) -> str:
+    """What a stuck page shows: its script runs seen, the script state, the status widget's text."""
+    try:
+        return await pg.evaluate("""() => {
+          const app = document.querySelector('[data-testid="stApp"]');
+          const status = document.querySelector('[data-testid="stStatusWidget"]');
+          return `runs ${window.__cvRuns}, script ${app && app.getAttribute('data-test-script-state')}, `
+               + `status "${status ? status.innerText.trim() : ''}"`;
+        }""")
+    except PlaywrightError as err:
+        return f"page state unreadable ({type(err).__name__})"
 
 
 async def several_users(browser, url: str, users: int, changes: int, log: Path, proc) -> dict[str, object]:
@@ -290,32 +303,39 @@ async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | N
     from playwright.async_api import async_playwright
 
     result: dict[str, object] = {"warehouse": str(db), "load_before": load(), "runs": runs}
-    with tempfile.TemporaryDirectory() as tmp, server(db, Path(tmp), profile) as (url, proc, log, started):
-        result["server_healthy_s"] = round(time.perf_counter() - started, 2)
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    # The browser is started first: a manager's browser is already open when the app starts.
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        with tempfile.TemporaryDirectory() as tmp, server(db, Path(tmp), profile) as (url, proc, log, started):
+            result["server_healthy_s"] = round(time.perf_counter() - started, 2)
             result["fresh_start_s"] = round(await fresh_start(browser, url, started), 2)
-            since = time.time()
-            first, timings = await first_visits(browser, url, runs)
-            first_server = _server_runs(log, since)
-            since = time.time()
-            warm = await warm_visits(browser, url, runs)
-            warm_server = _server_runs(log, since)
-            result["pages"] = {
-                nav: {"first_visit_s": round(statistics.median(first[nav]), 3),
-                      "warm_s": round(statistics.median(warm[nav]), 3),
-                      "server_first_s": _median_server(first_server, nav),
-                      "server_warm_s": _median_server(warm_server, nav),
-                      "browser_first": ({k: statistics.median(t[k] for t in timings[nav]) for k in timings[nav][0]}
-                                        if timings.get(nav) else {}),
-                      "timeouts": sum(math.isinf(v) for v in first[nav] + warm[nav])}
-                for nav, _, _ in pages()}
+            if runs:
+                result["pages"] = await page_visits(browser, url, runs, log)
             result["server_rss_mb_after_pages"] = round(rss_mb(proc.pid), 1)
             if users:
                 result["several_users"] = await several_users(browser, url, users, changes, log, proc)
-            await browser.close()
+        await browser.close()
     result["load_after"] = load()
     return result
+
+
+async def page_visits(browser, url: str, runs: int, log: Path) -> dict[str, dict[str, object]]:
+    """Per page: first visit and warm times (median of `runs`), the server's own run times, the browser's timing."""
+    since = time.time()
+    first, timings = await first_visits(browser, url, runs)
+    first_server = _server_runs(log, since)
+    since = time.time()
+    warm = await warm_visits(browser, url, runs)
+    warm_server = _server_runs(log, since)
+    return {
+        nav: {"first_visit_s": round(statistics.median(first[nav]), 3),
+              "warm_s": round(statistics.median(warm[nav]), 3),
+              "server_first_s": _median_server(first_server, nav),
+              "server_warm_s": _median_server(warm_server, nav),
+              "browser_first": ({k: statistics.median(t[k] for t in timings[nav]) for k in timings[nav][0]}
+                                if timings.get(nav) else {}),
+              "timeouts": sum(math.isinf(v) for v in first[nav] + warm[nav])}
+        for nav, _, _ in pages()}
 
 
 def _median_server(rows: list[dict[str, object]], nav: str) -> float | None:
@@ -329,7 +349,7 @@ def print_report(result: dict[str, object]) -> None:
           f"{result['server_healthy_s']} s; target <= {TARGETS['fresh_start_s']} s)")
     print(f"{'page':<26}{'first visit':>12}{'warm':>8}{'server 1st':>12}{'server warm':>12}   (median of "
           f"{result['runs']}; targets {TARGETS['first_visit_s']} s / {TARGETS['warm_s']} s)")
-    for nav, row in result["pages"].items():  # type: ignore[union-attr]
+    for nav, row in result.get("pages", {}).items():  # type: ignore[union-attr]
         print(f"{nav:<26}{row['first_visit_s']:>12.2f}{row['warm_s']:>8.2f}"
               f"{row['server_first_s'] or float('nan'):>12.2f}{row['server_warm_s'] or float('nan'):>12.2f}")
     print(f"server memory after the pages: {result['server_rss_mb_after_pages']} MB")
@@ -361,7 +381,7 @@ def markdown(f: dict) -> str:
              ("| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) "
              "| first visit: HTML and scripts ready (s) |"),
              "|---|---|---|---|---|---|"]
-    for nav, row in f["pages"].items():
+    for nav, row in f.get("pages", {}).items():
         ready = row.get("browser_first", {}).get("dom_ready_ms")
         lines.append(f"| {nav} | {_ok(row['first_visit_s'], TARGETS['first_visit_s'])} | "
                      f"{_ok(row['warm_s'], TARGETS['warm_s'])} | {_ok(row['server_first_s'], 99)} | "
