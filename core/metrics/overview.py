@@ -9,8 +9,8 @@ import pandas as pd
 
 from core.filters import Filters, where
 from core.metrics.churn import churn_by_year
-from core.metrics.clients import economics_sql
-from core.metrics.common import as_of, has_bo, invoicing_pending_from
+from core.metrics.clients import economics_totals_sql
+from core.metrics.common import as_of, events_in_scope, has_bo, invoicing_pending_from
 from core.metrics.pipeline import crm_headline, headline_frame
 
 BO_MEASURES = (
@@ -44,14 +44,13 @@ def _churn(con, filters: Filters, years: list[int]) -> tuple[int | None, int | N
 
 
 def _bo_values(con, filters: Filters) -> dict[str, float | None]:
-    eco_sql, eco_params = economics_sql(filters)
-    turnover, net_profit = con.execute(
-        f"SELECT SUM(turnover), SUM(net_profit) FROM ({eco_sql})", eco_params).fetchone()
+    eco_sql, eco_params = economics_totals_sql(filters)
+    turnover, net_profit = con.execute(f"SELECT turnover, net_profit FROM ({eco_sql})", eco_params).fetchone()
     booked_sql, booked_params = where(filters.period("x.placed_at"), filters.jobs("x"))
     booked = con.execute(f"SELECT SUM(x.fee_eur) FROM placement_facts x WHERE {booked_sql}",
                          booked_params).fetchone()[0]
     jobs_sql, jobs_params = where(filters.period("j.opened_at"), filters.jobs("j"))
-    ev_sql, ev_params = where(filters.period("e.event_date"), filters.jobs("j"))
+    ev_sql, ev_params = events_in_scope(filters)
     jobs_opened, fill_rate, active, mers, placed = con.execute(f"""
         SELECT (SELECT COUNT(*) FROM job_facts j WHERE {jobs_sql}),
                (SELECT COUNT(*) FILTER (WHERE j.is_filled) / NULLIF(COUNT(*) FILTER (WHERE j.is_decided), 0)
@@ -59,8 +58,8 @@ def _bo_values(con, filters: Filters) -> dict[str, float | None]:
                (SELECT COUNT(DISTINCT j.client_id) FROM job_facts j WHERE {jobs_sql}),
                COUNT(*) FILTER (WHERE e.stage = 'mer'),
                COUNT(*) FILTER (WHERE e.stage = 'placement')
-        FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
-        WHERE e.stage IN ('mer', 'placement') AND {ev_sql}""", jobs_params * 3 + ev_params).fetchone()
+        FROM ({ev_sql}) e
+        WHERE e.stage IN ('mer', 'placement')""", jobs_params * 3 + ev_params).fetchone()
     return {
         "turnover": float(turnover or 0.0),
         "net_profit": float(net_profit or 0.0),

@@ -19,6 +19,7 @@ from core.metrics.clients import (
     client_economics,
     client_history,
     client_segments,
+    economics_totals_sql,
     pareto,
     repeat_business,
     segment_drivers,
@@ -257,6 +258,23 @@ def test_client_money_is_client_economics_money(demo_con, f):
     got = _client_money(demo_con, f).sort_values("client_id", ignore_index=True)
     assert len(expected) > 0
     pd.testing.assert_frame_equal(got[cols], expected, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.demo
+@pytest.mark.parametrize("f", [Filters(), Filters(teams=("Lyon",)), Filters(job_types=("Developer",)),
+                               Filters(sales=("C03",), staff_role="coach"),
+                               Filters(date_from=date(2025, 11, 1), date_to=date(2026, 10, 31), teams=("Lyon",))])
+def test_economics_totals_are_the_sums_of_client_economics(demo_con, f):
+    """The Overview's turnover and net profit come from a lighter query than `client_economics`: the same
+    sums over its clients."""
+    eco = client_economics(demo_con, f)
+    sql, params = economics_totals_sql(f)
+    turnover, refunds, effort_cost, net_profit = demo_con.execute(sql, params).fetchone()
+    assert eco["turnover"].sum() > 0
+    assert turnover == pytest.approx(eco["turnover"].sum(), rel=1e-12)
+    assert refunds == pytest.approx(eco["refunds"].sum(), rel=1e-12)
+    assert effort_cost == pytest.approx(eco["effort_cost"].sum(), rel=1e-12)
+    assert net_profit == pytest.approx(eco["net_profit"].sum(), rel=1e-12)
 
 
 def test_pareto_view_draws_the_largest_as_bars_and_samples_the_curve():
