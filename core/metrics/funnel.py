@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.filters import Filters, where
-from core.metrics.common import wilson_interval
+from core.metrics.common import events_in_scope, wilson_interval
 from core.metrics.derived import DECIDED_SQL, LIFETIME_SEGMENT_SQL, job_dates_sql
 
 GRAINS = {"year": "year", "quarter": "quarter", "month": "month"}
@@ -67,13 +67,10 @@ def funnel_overall(con, filters: Filters) -> pd.DataFrame:
         DataFrame [stage, events, conversion_from_previous], one row per stage in funnel order;
         conversion is NULL for `pitch` and when the previous stage has no event.
     """
-    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    events, params = events_in_scope(filters)
     return _df(con, f"""
         WITH counts AS (
-            SELECT e.stage, COUNT(*) AS n
-            FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
-            WHERE {cond}
-            GROUP BY e.stage)
+            SELECT e.stage, COUNT(*) AS n FROM ({events}) e GROUP BY e.stage)
         SELECT s.stage, COALESCE(c.n, 0)::BIGINT AS events,
                COALESCE(c.n, 0) / NULLIF(LAG(COALESCE(c.n, 0)) OVER (ORDER BY s.stage_order), 0)
                    AS conversion_from_previous
@@ -96,15 +93,15 @@ def mer_to_placement_over_time(con, filters: Filters, grain: str = "year") -> pd
         NULL for a period without MER.
     """
     unit = _grain(grain)
-    cond, params = where(filters.period("e.event_date"), filters.jobs("j"))
+    events, params = events_in_scope(filters)
     return _df(con, f"""
         SELECT date_trunc('{unit}', e.event_date)::DATE AS period,
                COUNT(*) FILTER (WHERE e.stage = 'mer') AS mers,
                COUNT(*) FILTER (WHERE e.stage = 'placement') AS placements,
                COUNT(*) FILTER (WHERE e.stage = 'placement')
                    / NULLIF(COUNT(*) FILTER (WHERE e.stage = 'mer'), 0) AS mer_to_placement_rate
-        FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
-        WHERE {cond} AND e.stage IN ('mer', 'placement') AND e.event_date IS NOT NULL
+        FROM ({events}) e
+        WHERE e.stage IN ('mer', 'placement') AND e.event_date IS NOT NULL
         GROUP BY 1 ORDER BY 1""", params)
 
 

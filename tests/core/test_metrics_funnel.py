@@ -6,6 +6,7 @@ import pytest
 
 from core.filters import Filters
 from core.metrics import funnel
+from core.metrics.common import events_in_scope
 from tests.core.fixtures_analytics_b import HOSTILE, agency
 from tests.helpers import warehouse
 
@@ -278,3 +279,19 @@ def test_first_dates_are_read_from_the_job_facts(con):
     con.execute("UPDATE job_facts SET placed_at = placed_at + 10 WHERE job_id = 'J1'")
     dev = funnel.closing_duration(con, ALL).set_index("job_type").loc["Dev", "median_days"]
     assert dev == before + 10
+
+
+@pytest.mark.demo
+@pytest.mark.parametrize("f", [Filters(), Filters(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31)),
+                               Filters(teams=("Lyon",)), Filters(job_types=("Developer",), staff_role="coach")])
+def test_events_in_scope_keeps_the_events_of_the_jobs_that_pass(demo_con, f):
+    """Without a job filter the events are not joined to the jobs: the same events as the join keeps."""
+    sql, params = events_in_scope(f)
+    got = demo_con.execute(f"SELECT stage, COUNT(*) FROM ({sql}) e GROUP BY ALL ORDER BY ALL", params).fetchall()
+    people = ("" if not f.teams else "AND j.sales_id IN (SELECT staff_id FROM staff WHERE team = 'Lyon')")
+    types = "" if not f.job_types else "AND j.job_type = 'Developer'"
+    period = "" if f.date_from is None else "AND e.event_date BETWEEN DATE '2025-01-01' AND DATE '2025-12-31'"
+    expected = demo_con.execute(f"""
+        SELECT e.stage, COUNT(*) FROM pipeline_events e JOIN jobs j ON j.job_id = e.job_id
+        WHERE TRUE {people} {types} {period} GROUP BY ALL ORDER BY ALL""").fetchall()
+    assert len(expected) == 4 and got == expected
