@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -63,17 +62,11 @@ def _timing(f: Filters) -> None:
         return
     locale = widgets.current_locale()
     named = {event: labels.value_label(event, locale) for event in EVENT_COLOURS}
-    fig = px.bar(
-        reasons.assign(last_event=reasons["last_event"].map(named)),
-        x="last_event",
-        y="clients",
-        color="last_event",
-        color_discrete_map={named[e]: colour for e, colour in EVENT_COLOURS.items()},
-        custom_data=["share", "median_days_since_last_job"],
-    )
-    fig.update_traces(
-        hovertemplate="%{x}: %{y} churns (%{customdata[0]:.0%}), median %{customdata[1]:,.0f} "
-        "days since the last job<extra></extra>"
+    fig = widgets.bars(
+        reasons.assign(last_event=reasons["last_event"].map(named)), "last_event", "clients",
+        "%{x}: %{y} churns (%{customdata[0]:.0%}), median %{customdata[1]:,.0f} days since the last job",
+        colour_by="last_event", colours={named[e]: colour for e, colour in EVENT_COLOURS.items()},
+        custom=("share", "median_days_since_last_job"),
     )
     fig.update_layout(showlegend=False)
     widgets.style_figure(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -64,16 +63,11 @@ def _segments(f: Filters) -> None:
     if len(bars) < len(pareto):
         st.caption(f"The {formats.integer(len(bars), locale)} largest of {formats.integer(len(pareto), locale)} "
                    "clients are drawn as bars; the cumulative share covers all of them.")
-    fig = px.bar(
-        bars.assign(segment=bars["segment"].map(named)),
-        x="rank",
-        y="turnover",
-        color="segment",
-        color_discrete_map={named[s]: colour for s, colour in widgets.SEGMENT_COLOURS.items()},
-        category_orders={"segment": list(named.values())},
-        custom_data=["name", "segment"],
+    fig = widgets.bars(
+        bars.assign(segment=bars["segment"].map(named)), "rank", "turnover",
+        "#%{x} %{customdata[0]} (%{customdata[1]}): €%{y:,.0f}", colour_by="segment",
+        colours={named[s]: colour for s, colour in widgets.SEGMENT_COLOURS.items()}, custom=("name", "segment"),
     )
-    fig.update_traces(hovertemplate="#%{x} %{customdata[0]} (%{customdata[1]}): €%{y:,.0f}<extra></extra>")
     fig.add_scatter(
         x=curve["rank"],
         y=curve["cumulative_share"],
@@ -84,7 +78,6 @@ def _segments(f: Filters) -> None:
     )
     fig.update_layout(
         bargap=0.1,
-        legend_title_text="",
         yaxis={"tickprefix": "€"},
         yaxis2={
             "title": "Cumulative share of turnover (%)",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from app.ui.health import linking_line, quality_line
 from app.ui.state import cached, current_filters, page_path
 from app.ui.widgets import (
+    bars,
     current_locale,
     definition,
     definition_text,
@@ -42,12 +42,9 @@ def overview() -> None:
             empty_state("No revenue invoiced in this period for these filters.")
         else:
             # Months still to be invoiced (or still running) are drawn apart: their bars will grow.
-            fig = px.bar(monthly, x="month", y="revenue", color="status",
-                         category_orders={"status": list(MONTH_STATUSES)},
-                         color_discrete_map=dict(zip(MONTH_STATUSES, ("#1B3A6B", "#A9B8D0", "#D9DEE8"))))
-            fig.update_traces(hovertemplate="%{x|%b %Y}<br>€%{y:,.0f} invoiced<extra></extra>")
+            fig = bars(monthly, "month", "revenue", "%{x|%b %Y}<br>€%{y:,.0f} invoiced", colour_by="status",
+                       colours=dict(zip(MONTH_STATUSES, ("#1B3A6B", "#A9B8D0", "#D9DEE8"))))
             fig.update_yaxes(tickprefix="€")
-            fig.update_layout(legend_title_text="")
             st.plotly_chart(style_figure(fig, "Revenue by month (fees by invoice date)", "Month of invoice",
                                          "Revenue invoiced (€)"))
             definition(monthly_activity, label="Definition: revenue by month")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from app.ui import model_card, state, widgets
@@ -26,12 +25,11 @@ def _now(f: Filters) -> None:
     if now.empty:
         widgets.empty_state("No deal is open for these filters.")
     else:
-        fig = px.bar(now, x="stage_detail", y="amount", custom_data=["deals", "weighted_amount"])
-        fig.update_traces(
+        fig = widgets.bars(
+            now, "stage_detail", "amount", "%{x}: €%{y:,.0f} in %{customdata[0]} deals (weighted €%{customdata[1]:,.0f})",
             # Funnel stages keep their colour from the other pages; CRM-only stages are grey.
-            marker_color=now["stage_detail"].map(widgets.STAGE_COLOURS).fillna("#C9CED6"),
-            hovertemplate="%{x}: €%{y:,.0f} in %{customdata[0]} deals "
-            "(weighted €%{customdata[1]:,.0f})<extra></extra>",
+            colour=now["stage_detail"].map(widgets.STAGE_COLOURS).fillna("#C9CED6"),
+            custom=("deals", "weighted_amount"),
         )
         widgets.style_figure(fig, "Open deals by stage", "Stage", "Amount (€)")
         fig.update_yaxes(tickprefix="€")
@@ -111,22 +109,16 @@ def _won(f: Filters) -> None:
     if by_month.empty:
         widgets.empty_state("No deal was won in this period for these filters.")
         return
-    fig = px.bar(by_month, x="month", y="amount", custom_data=["won_deals", "avg_deal_size"])
-    fig.update_traces(
-        marker_color="#54A24B",
-        hovertemplate="%{x|%b %Y}: €%{y:,.0f} (%{customdata[0]} deals, "
-        "average €%{customdata[1]:,.0f})<extra></extra>",
-    )
+    fig = widgets.bars(by_month, "month", "amount",
+                       "%{x|%b %Y}: €%{y:,.0f} (%{customdata[0]} deals, average €%{customdata[1]:,.0f})",
+                       colour="#54A24B", custom=("won_deals", "avg_deal_size"))
     widgets.style_figure(fig, "Won amount per month of close", "Month", "Won amount (€)")
     fig.update_yaxes(tickprefix="€")
     st.plotly_chart(fig, key="pipeline_won_chart")
     season = state.cached(pipeline.won_seasonality, f)
     widgets.definition(pipeline.won_seasonality)
-    fig = px.bar(season, x="month_name", y="index", custom_data=["mean_amount"])
-    fig.update_traces(
-        marker_color="#4C78A8",
-        hovertemplate="%{x}: index %{y:.2f} (average €%{customdata[0]:,.0f})<extra></extra>",
-    )
+    fig = widgets.bars(season, "month_name", "index", "%{x}: index %{y:.2f} (average €%{customdata[0]:,.0f})",
+                       colour="#4C78A8", custom=("mean_amount",))
     fig.add_hline(y=1.0, line_dash="dot", annotation_text="average month")
     widgets.style_figure(
         fig, "Seasonality of CRM deals won, by month of close (1 = average month)", "Calendar month of close",
@@ -136,18 +128,9 @@ def _won(f: Filters) -> None:
     st.subheader("Top accounts")
     accounts = state.cached(pipeline.top_accounts, f)
     widgets.definition(pipeline.top_accounts)
-    fig = px.bar(
-        accounts.head(20),
-        x="account",
-        y="won_amount",
-        color="segment",
-        custom_data=["won_deals"],
-        color_discrete_map=widgets.SEGMENT_COLOURS,
-        category_orders={"segment": list(widgets.SEGMENT_COLOURS)},
-    )
-    fig.update_traces(hovertemplate="%{x}: €%{y:,.0f} won in %{customdata[0]} deals<extra></extra>")
+    fig = widgets.bars(accounts.head(20), "account", "won_amount", "%{x}: €%{y:,.0f} won in %{customdata[0]} deals",
+                       colour_by="segment", colours=widgets.SEGMENT_COLOURS, custom=("won_deals",))
     fig.update_yaxes(tickprefix="€")
-    fig.update_layout(legend_title_text="")
     widgets.style_figure(
         fig, "The 20 accounts with the largest won amount, by segment", "Account", "Won amount (€)"
     )

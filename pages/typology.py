@@ -29,9 +29,9 @@ def _colours(profiles: pd.DataFrame) -> dict[str, object]:
 
 def _performance(profiles: pd.DataFrame) -> None:
     for column, (measure, title, axis, tick, hover) in zip(st.columns(len(PERFORMANCE)), PERFORMANCE):
-        fig = px.bar(profiles, x="cluster_name", y=measure, color="cluster_name", custom_data=["clients"],
-                     **_colours(profiles))
-        fig.update_traces(hovertemplate="%{x}: " + hover + " (%{customdata[0]} clients)<extra></extra>")
+        fig = widgets.bars(profiles.sort_values("cluster"), "cluster_name", measure,
+                           "%{x}: " + hover + " (%{customdata[0]} clients)", colour_by="cluster_name",
+                           colours=_colours(profiles)["color_discrete_map"], custom=("clients",))
         fig.update_yaxes(tickformat=tick)
         fig.update_layout(showlegend=False)
         widgets.style_figure(fig, title, "Typology", axis)

@@ -488,6 +488,33 @@ def requires_bo(con: Any) -> bool:
     return False
 
 
+def bars(frame: pd.DataFrame, x: str, y: str, hover: str, *, colour: Any = "#4C78A8",
+         colour_by: str | None = None, colours: dict[str, str] | None = None, custom: Iterable[str] = ()) -> Any:
+    """Bars of `y` per `x`, one trace per value of `colour_by` (drawn in `colours`' order, then the
+    others) or a single trace in `colour` (one colour, or one per bar).
+
+    `hover` is a plotly hovertemplate in which `%{customdata[i]}` are the `custom` columns. Built
+    with graph objects: plotly express took 40–80 ms per chart on every rerun, these take under 10.
+    """
+    custom = list(custom)
+
+    def trace(rows: pd.DataFrame, name: str | None, marker: Any) -> go.Bar:
+        return go.Bar(x=rows[x], y=rows[y], name=name, marker_color=marker, hovertemplate=hover + "<extra></extra>",
+                      customdata=rows[custom] if custom else None, showlegend=name is not None)
+
+    if colour_by is None:
+        return go.Figure(trace(frame, None, colour))
+    present = list(pd.unique(frame[colour_by]))
+    order = [v for v in (colours or {}) if v in present] + [v for v in present if v not in (colours or {})]
+    fig = go.Figure([trace(frame[frame[colour_by] == value], str(value), (colours or {}).get(value))
+                     for value in order])
+    fig.update_layout(barmode="relative")
+    if not pd.api.types.is_numeric_dtype(frame[x]) and not pd.api.types.is_datetime64_any_dtype(frame[x]):
+        # Categories keep the frame's order (a ranking), not the order the traces happen to list them in.
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(pd.unique(frame[x])))
+    return fig
+
+
 def bars_with_range(
     frame: pd.DataFrame, x: str, y: str, low: str, high: str, colour: str, hover: str, counts: Iterable[str]
 ) -> Any:
