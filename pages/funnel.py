@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -57,13 +56,12 @@ def _mer_trend(f: Filters) -> None:
     )
     trend = state.cached(funnel.mer_to_placement_over_time, f, grain=grain)
     widgets.definition(funnel.mer_to_placement_over_time)
-    fig = px.line(
-        trend, x="period", y="mer_to_placement_rate", markers=True, custom_data=["placements", "mers"]
-    )
-    fig.update_traces(
+    fig = go.Figure(go.Scatter(
+        x=trend["period"], y=trend["mer_to_placement_rate"], mode="lines+markers",
+        customdata=trend[["placements", "mers"]],
         line_color=widgets.STAGE_COLOURS["placement"],
-        hovertemplate="%{x|%b %Y}: %{y:.1%} (%{customdata[0]} placements / %{customdata[1]} MERs)",
-    )
+        hovertemplate="%{x|%b %Y}: %{y:.1%} (%{customdata[0]} placements / %{customdata[1]} MERs)<extra></extra>",
+    ))
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     widgets.style_figure(fig, f"MER → placement ratio per {grain} (placement and MER events by their date)",
                          GRAINS[grain], "Placements / MERs (%)")
