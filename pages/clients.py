@@ -41,7 +41,7 @@ def _economics(f: Filters, economics: pd.DataFrame) -> None:
     right.metric("Returning clients", widgets.count(values.get("returning_clients")), border=True)
     widgets.definition(clients.repeat_business, label="Definition: repeat business")
     widgets.definition(clients.client_economics, label="Definition: economics per client")
-    picked = widgets.show_table(economics, money_cols=MONEY, key="clients_economics", selectable=True)
+    picked = widgets.show_table(economics, money_cols=MONEY, key="clients_economics", selectable=True, preview=True)
     st.caption("Select a row to open that client's detail below.")
     # A row picked in the table drives the detail view; only a new pick overrides the search box.
     chosen = economics["client_id"].iloc[picked[0]] if picked else None
@@ -112,15 +112,23 @@ def _segments(f: Filters) -> None:
 @st.fragment
 def _detail(f: Filters, economics: pd.DataFrame) -> None:
     st.subheader("Client detail")
-    names = dict(zip(economics["client_id"], economics["name"]))
-    if st.session_state.get("clients_detail") not in names:
+    picked = st.session_state.get("clients_detail")
+    if picked is not None and not economics["client_id"].eq(picked).any():
         st.session_state.pop("clients_detail", None)  # the client is out of the current filters
+        picked = None
+    query = st.text_input("Find a client", key="clients_detail_query", placeholder="Part of a name or client number")
+    choices, matches = clients.client_choices(economics, query, keep=picked)
+    names = dict(zip(choices["client_id"], choices["name"]))
+    locale = widgets.current_locale()
+    if matches > clients.CLIENT_CHOICES:
+        st.caption(f"The {formats.integer(clients.CLIENT_CHOICES, locale)} largest of {formats.integer(matches, locale)} "
+                   "matching clients are listed: type more of a name to narrow the list.")
     client_id = st.selectbox(
         "Client",
         list(names),
         index=None,
         format_func=lambda c: f"{names.get(c, c)} ({c})",
-        placeholder="Pick a client (type to search) or select a row above",
+        placeholder="Pick a client or select a row above",
         key="clients_detail",
     )
     if client_id is None:

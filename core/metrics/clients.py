@@ -427,6 +427,32 @@ def evenly_spaced(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return frame.iloc[np.unique(np.linspace(0, len(frame) - 1, n).round().astype(int))]
 
 
+CLIENT_CHOICES = 200
+
+
+def client_choices(economics: pd.DataFrame, query: str = "", keep: str | None = None,
+                   limit: int = CLIENT_CHOICES) -> tuple[pd.DataFrame, int]:
+    """The clients a picker offers: those whose name or client number contains `query` (case and
+    surrounding spaces ignored; every client when it is empty), in the order of `economics` (largest
+    turnover first), at most `limit` of them, plus `keep` (the client already picked) when it is in
+    `economics`. A list of 69,000 names would take seconds to send and draw at every rerun.
+
+    Args:
+        economics: `client_economics` (client_id, name, …).
+
+    Returns:
+        (DataFrame [client_id, name], how many clients match `query` in all).
+    """
+    wanted = query.strip().casefold()
+    ids, names = economics["client_id"].astype(str), economics["name"].fillna("").astype(str)
+    match = (ids.str.casefold().str.contains(wanted, regex=False)
+             | names.str.casefold().str.contains(wanted, regex=False)) if wanted else ids.notna()
+    shown = match & (match.cumsum() <= limit)
+    if keep is not None:
+        shown |= ids == keep
+    return economics.loc[shown, ["client_id", "name"]].reset_index(drop=True), int(match.sum())
+
+
 def pareto_view(ranked: pd.DataFrame, max_points: int = PARETO_MAX_POINTS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the Pareto chart draws: bars for the largest clients, the cumulative curve over all of them.
 

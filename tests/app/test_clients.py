@@ -80,3 +80,16 @@ def test_idle_salesperson_month_says_why(app, demo_con) -> None:
     at = open_page(app, "clients", custom_period(start, end, sales_id))
     assert any("No client opened a job" in text for text in infos(at))
     assert not at.get("plotly_chart")
+
+
+def test_client_search_narrows_the_picker(app, demo_con) -> None:
+    at = open_page(app, "clients")
+    economics = client_economics(demo_con, default_filters(demo_con))
+    target = economics.iloc[len(economics) // 2]
+    at.text_input(key="clients_detail_query").input(target["name"][2:9].upper()).run()
+    offered = at.selectbox(key="clients_detail").options
+    wanted = economics[economics["name"].str.casefold().str.contains(target["name"][2:9].casefold(), regex=False)]
+    assert 1 <= len(offered) == len(wanted)
+    assert f"{target['name']} ({target['client_id']})" in offered
+    at.selectbox(key="clients_detail").select(target["client_id"]).run()
+    assert {m.label: m.value for m in at.metric}["Turnover"] == money(target["turnover"])

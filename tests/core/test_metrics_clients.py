@@ -16,6 +16,7 @@ from core.metrics.clients import (
     REPEAT_COLUMNS,
     SEGMENT_COLUMNS,
     _client_money,
+    client_choices,
     client_economics,
     client_history,
     client_segments,
@@ -288,3 +289,21 @@ def test_pareto_view_draws_the_largest_as_bars_and_samples_the_curve():
     assert curve["cumulative_share"].iloc[-1] == 1.0
     small_bars, small_curve = pareto_view(ranked, max_points=10)
     assert len(small_bars) == len(small_curve) == 10
+
+
+def test_client_choices_search_name_or_number_largest_first():
+    economics = pd.DataFrame({"client_id": ["C9", "C2", "C31", "C4", "C5"],
+                              "name": ["Acme Lyon", "Borel SA", "ACME Paris", None, "Dupont"],
+                              "turnover": [900.0, 500.0, 300.0, 200.0, 100.0]})
+    everyone, n = client_choices(economics)
+    assert n == 5 and everyone["client_id"].tolist() == ["C9", "C2", "C31", "C4", "C5"]
+    acme, n = client_choices(economics, "  acme ")
+    assert n == 2 and acme["client_id"].tolist() == ["C9", "C31"]
+    by_number, n = client_choices(economics, "c3")
+    assert n == 1 and by_number["client_id"].tolist() == ["C31"]
+    first_two, n = client_choices(economics, "", limit=2)
+    assert n == 5 and first_two["client_id"].tolist() == ["C9", "C2"]
+    # The client already picked stays offered, in its place, whatever the search.
+    kept, n = client_choices(economics, "acme", keep="C5", limit=1)
+    assert n == 2 and kept["client_id"].tolist() == ["C9", "C5"]
+    assert client_choices(economics, "zzz", keep="C404")[0].empty
