@@ -18,7 +18,7 @@ import duckdb
 import streamlit as st
 
 from app.access import gate
-from app.ui.build import BuildInputs, is_demo, last_inputs, run_build
+from app.ui.build import BuildInputs, follow_first_build, is_demo, last_inputs, run_build, start_first_build
 from app.ui.filters import sidebar_filters
 from app.ui.state import connection, warehouse_path
 from app.ui.widgets import locale_selector
@@ -69,12 +69,13 @@ def _warehouse_problem() -> str | None:
 
 
 def _first_run() -> None:
-    """No warehouse yet: build one from the demo exports so the app has something to show."""
+    """No warehouse yet: build one from the demo exports, in the background, so the app has something to show."""
     st.title("Welcome to Crossview")
-    st.write("There is no warehouse yet, so Crossview is building one from the bundled demo exports. "
-             "You can upload your own CRM and back-office exports on the Data page afterwards.")
-    if run_build(BuildInputs.demo_data(), label="Building the demo warehouse"):
-        st.rerun()
+    st.write("There is no warehouse yet, so Crossview is building one from the bundled demo exports (about "
+             "half a minute). Every page opens as soon as it is built; you can upload your own CRM and "
+             "back-office exports on the Data page afterwards.")
+    start_first_build(BuildInputs.demo_data())
+    follow_first_build()
 
 
 def _offer_rebuild(detail: str) -> None:

@@ -1,7 +1,9 @@
 """Building the warehouse from the app: first run on the demo data, rebuilds after an upload.
 
 The build itself is `core.warehouse.build` (atomic swap: readers keep the last good file); the
-models of the new warehouse then train in the background (`app.ui.training`).
+models of the new warehouse then train in the background (`app.ui.training`). The first build, on
+the demo data, runs in the background too (`start_first_build`): the app answers at once with
+the build's progress, and every session opened meanwhile follows that one build.
 Beside the warehouse, `last_build.json` records which inputs it came from, so the app can
 say "showing demo data" and rebuild from the same inputs after the file is lost.
 """
@@ -9,6 +11,8 @@ say "showing demo data" and rebuild from the same inputs after the file is lost.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -58,16 +62,97 @@ def is_demo() -> bool:
     return bool(inputs and inputs.demo)
 
 
+def _build(inputs: BuildInputs, progress: Callable[[str, float], None]) -> dict:
+    """`core.warehouse.build` of `inputs` into the app's warehouse; records the inputs beside it."""
+    from core.warehouse import build
+
+    db = warehouse_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    summary = build(
+        crm=Path(inputs.crm) if inputs.crm else None,
+        bo=Path(inputs.bo) if inputs.bo else None,
+        db=db,
+        mapping=Path(inputs.mapping) if inputs.mapping else None,
+        teams=Path(inputs.teams) if inputs.teams else None,
+        accounts=Path(inputs.accounts) if inputs.accounts else None,
+        progress=progress,
+        # The app's own warehouse path: a damaged file there is what "Rebuild" offers to replace.
+        replace_unreadable=True,
+    )
+    _record_path().write_text(json.dumps(asdict(inputs), indent=2), encoding="utf-8")
+    # the forecast's models follow every build, in the background (see the Forecast page)
+    if training.automatic():
+        training.start(db)
+    return summary
+
+
+@dataclass
+class FirstBuild:
+    """The background build of the first warehouse: its progress, and how it ended."""
+
+    step: str = "Starting"
+    fraction: float = 0.0
+    error: str | None = None
+    done: bool = False
+
+
+_FIRST_LOCK = threading.Lock()
+_FIRST: dict[str, FirstBuild] = {}
+
+
+def _first_build_work(run: FirstBuild, inputs: BuildInputs) -> None:
+    def progress(step: str, fraction: float) -> None:
+        run.step, run.fraction = step, min(max(float(fraction), 0.0), 1.0)
+
+    try:
+        _build(inputs, progress)
+    except UserError as err:
+        run.error = str(err)
+    except Exception as err:  # noqa: BLE001 — a thread's failure must reach the page, not vanish
+        run.error = f"The build stopped ({type(err).__name__}: {str(err)[:200]})."
+    finally:
+        run.done = True
+
+
+def start_first_build(inputs: BuildInputs) -> FirstBuild:
+    """Build the first warehouse from `inputs` in a thread of the app's process, unless one is under way
+    or has failed for this warehouse path: the one build every session follows (`follow_first_build`)."""
+    key = str(warehouse_path())
+    with _FIRST_LOCK:
+        run = _FIRST.get(key)
+        if run is not None and (not run.done or run.error):
+            return run
+        run = _FIRST[key] = FirstBuild()
+    threading.Thread(target=_first_build_work, args=(run, inputs), name="crossview-first-build", daemon=True).start()
+    return run
+
+
+@st.fragment(run_every=1)
+def follow_first_build() -> None:
+    """The first build's progress, polled every second; the whole app reruns when the warehouse is there."""
+    run = _FIRST.get(str(warehouse_path()))
+    if run is None:
+        return
+    if run.error:
+        st.error(run.error, icon=":material/error:")
+        if st.button("Try again", key="first_build_retry"):
+            with _FIRST_LOCK:
+                _FIRST.pop(str(warehouse_path()), None)
+            st.rerun(scope="app")
+    elif run.done:
+        st.rerun(scope="app")
+    else:
+        st.progress(run.fraction, text=f"{run.step}…")
+
+
 def run_build(inputs: BuildInputs, label: str = "Building the warehouse") -> str | None:
     """Build the warehouse with visible progress (`st.status`); the build's summary, or None when it failed.
 
     A user error (unreadable file, missing columns, unknown stage labels…) is shown as a
     message naming the file and the fix; the previous warehouse stays in place.
     """
-    from core.warehouse import build, format_summary
+    from core.warehouse import format_summary
 
-    db = warehouse_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0, text="Starting…")
 
@@ -75,26 +160,12 @@ def run_build(inputs: BuildInputs, label: str = "Building the warehouse") -> str
             bar.progress(min(max(float(fraction), 0.0), 1.0), text=step)
 
         try:
-            summary = build(
-                crm=Path(inputs.crm) if inputs.crm else None,
-                bo=Path(inputs.bo) if inputs.bo else None,
-                db=db,
-                mapping=Path(inputs.mapping) if inputs.mapping else None,
-                teams=Path(inputs.teams) if inputs.teams else None,
-                accounts=Path(inputs.accounts) if inputs.accounts else None,
-                progress=progress,
-                # The app's own warehouse path: a damaged file there is what "Rebuild" offers to replace.
-                replace_unreadable=True,
-            )
+            summary = _build(inputs, progress)
         except UserError as err:
             status.update(label="The build stopped: nothing was changed", state="error", expanded=True)
             st.error(str(err), icon=":material/error:")
             return None
-        _record_path().write_text(json.dumps(asdict(inputs), indent=2), encoding="utf-8")
         clear_caches()
-        # the forecast's models follow every build, in the background (see the Forecast page)
-        if training.automatic():
-            training.start(db)
         bar.progress(1.0, text="Done")
         status.update(label="Warehouse built", state="complete", expanded=False)
     return format_summary(summary)

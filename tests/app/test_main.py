@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -242,14 +244,49 @@ def test_openid_configured_without_authlib_says_what_to_install(make_app, tiny_d
 @pytest.mark.demo
 def test_first_run_builds_the_demo_warehouse_and_says_so(make_app, tmp_path: Path) -> None:
     db = tmp_path / "fresh" / "crossview.duckdb"
-    at = make_app(db).run(timeout=300)
+    at = make_app(db).run(timeout=60)
+    # The build runs in the background: the first page answers at once with its progress.
     assert_no_exception(at)
+    assert at.title[0].value == "Welcome to Crossview" and not db.exists()
+    assert at.get("progress")
+    # A second session opened meanwhile follows the same build instead of starting another.
+    other = make_app(db).run(timeout=60)
+    assert other.title[0].value == "Welcome to Crossview"
+    assert [t.name for t in threading.enumerate()].count("crossview-first-build") == 1
+    deadline = time.monotonic() + 300
+    while not (db.parent / "last_build.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert db.exists()
     assert json.loads((db.parent / "last_build.json").read_text())["demo"] is True
     at.run(timeout=120)
     assert_no_exception(at)
     assert any("Showing demo data" in i.value for i in at.sidebar.info)
     assert at.title[0].value == "Overview" and at.metric
+
+
+def test_a_failed_first_build_says_why_and_can_be_tried_again(make_app, tmp_path: Path, monkeypatch) -> None:
+    from app.ui import build
+
+    db = tmp_path / "fresh" / "crossview.duckdb"
+    monkeypatch.setattr(build.BuildInputs, "demo_data",
+                        staticmethod(lambda: build.BuildInputs(bo=str(tmp_path / "no such folder"), demo=True)))
+    at = make_app(db).run(timeout=60)
+    deadline = time.monotonic() + 60
+    while not at.error and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run(timeout=60)
+    assert_no_exception(at)
+    assert "no such folder" in at.error[0].value and not db.exists()
+    monkeypatch.undo()
+    monkeypatch.setenv("CROSSVIEW_DB", str(db))
+    monkeypatch.setenv("CROSSVIEW_TRAIN_IN_BACKGROUND", "0")
+    at.button(key="first_build_retry").click().run(timeout=60)
+    deadline = time.monotonic() + 300
+    while not (db.parent / "last_build.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    at.run(timeout=120)
+    assert_no_exception(at)
+    assert at.title[0].value == "Overview"
 
 
 def test_cached_keys_only_take_values_that_say_everything_about_themselves() -> None:
