@@ -178,6 +178,27 @@ async def fresh_start(browser, url: str, started: float) -> float:
     return seconds
 
 
+async def first_start(browser, work: Path) -> dict[str, float]:
+    """The very first start: no warehouse yet, so the app builds the demo one in the background. Seconds
+    from launching the server to (1) its first page drawn, saying what it waits for (the build's
+    progress), and (2) the Overview drawn once the build is over (the page follows the build itself)."""
+    db = work / "first" / "crossview.duckdb"
+    out: dict[str, float] = {}
+    with server(db, work, None) as (url, _, _, started):
+        context = await browser.new_context(viewport=VIEWPORT)
+        await context.add_init_script(WATCH_RUNS)
+        pg = await context.new_page()
+        await pg.goto(url)
+        await _idle(pg, 1, "Welcome to Crossview")
+        await pg.locator('[data-testid="stProgress"]').first.wait_for(timeout=60_000)
+        out["waiting_page_s"] = round(time.perf_counter() - started, 2)
+        await pg.locator('[data-testid="stMain"] h1', has_text="Overview").first.wait_for(timeout=300_000)
+        await _idle(pg, 0, "Overview")
+        out["overview_s"] = round(time.perf_counter() - started, 2)
+        await context.close()
+    return out
+
+
 # Where a first visit's time goes, from Chromium's own clock (ms since the navigation started):
 # the HTML and script bundle loaded, the app's first script run over, the page idle.
 TIMING = """
@@ -237,7 +258,34 @@ async def warm_visits(browser, url: str, runs: int) -> dict[str, list[float]]:
     return out
 
 
-async def _one_user(browser, url: str, changes: int, times: list[float], errors: list[str]) -> None:
+# The sidebar's period box shows `preset`: the pick reached the app.
+PICKED = """
+([preset]) => {
+  const box = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"]');
+  return !!box && box.innerText.includes(preset);
+}
+"""
+
+
+async def _pick_period(pg, preset: str, retried: list[str]) -> None:
+    """Choose `preset` in the sidebar's period box. Under load a click can land on the list while a
+    rerun redraws it and be lost; the pick is then made once more, and counted."""
+    for attempt in (1, 2):
+        await pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        option = pg.locator('[role="option"]', has_text=preset).first
+        await option.wait_for(state="visible", timeout=60_000)
+        await option.click()
+        try:
+            await pg.wait_for_function(PICKED, arg=[preset], timeout=30_000, polling=50)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            retried.append(preset)
+
+
+async def _one_user(browser, url: str, changes: int, times: list[float], errors: list[str],
+                    retried: list[str]) -> None:
     context = await browser.new_context(viewport=VIEWPORT)
     await context.add_init_script(WATCH_RUNS)
     pg = await context.new_page()
@@ -248,10 +296,7 @@ async def _one_user(browser, url: str, changes: int, times: list[float], errors:
             preset = "All time" if i % 2 == 0 else "Last 12 months"
             before = await _runs(pg)
             start = time.perf_counter()
-            await pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-            option = pg.locator('[role="option"]', has_text=preset).first
-            await option.wait_for(state="visible", timeout=60_000)
-            await option.click()
+            await _pick_period(pg, preset, retried)
             await _idle(pg, before + 1, "Overview", timeout_ms=300_000)
             times.append(time.perf_counter() - start)
             if await pg.locator('[data-testid="stException"]').count():
@@ -283,11 +328,12 @@ async def several_users(browser, url: str, users: int, changes: int, log: Path, 
     since = time.time()
     times: list[float] = []
     errors: list[str] = []
-    await asyncio.gather(*(_one_user(browser, url, changes, times, errors) for _ in range(users)))
+    retried: list[str] = []
+    await asyncio.gather(*(_one_user(browser, url, changes, times, errors, retried) for _ in range(users)))
     runs = _server_runs(log, since)
     server = sorted(float(r["seconds"]) for r in runs)
     return {
-        "users": users, "changes_each": changes, "errors": errors,
+        "users": users, "changes_each": changes, "errors": errors, "picks_retried": len(retried),
         "browser_to_idle_s": _summary(times),
         "server_rerun_s": _summary(server),
         "server_reruns": [{"ended_s": round(float(r["at"]) - since, 2), "seconds": r["seconds"], "page": r["page"]}
@@ -319,7 +365,7 @@ def _chromium(folder: Path, nice: int) -> str:
 
 
 async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | None,
-                browser_nice: int = 0) -> dict[str, object]:
+                browser_nice: int = 0, first_start_too: bool = False) -> dict[str, object]:
     from playwright.async_api import async_playwright
 
     result: dict[str, object] = {"warehouse": str(db), "load_before": load(), "runs": runs,
@@ -329,6 +375,8 @@ async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | N
         with tempfile.TemporaryDirectory() as tmp:
             browser = await p.chromium.launch(executable_path=_chromium(Path(tmp), browser_nice), headless=True,
                                               args=CHROMIUM_ARGS)
+            if first_start_too:
+                result["first_start"] = await first_start(browser, Path(tmp))
             with server(db, Path(tmp), profile) as (url, proc, log, started):
                 result["server_healthy_s"] = round(time.perf_counter() - started, 2)
                 result["fresh_start_s"] = round(await fresh_start(browser, url, started), 2)
@@ -370,6 +418,10 @@ def print_report(result: dict[str, object]) -> None:
     print(f"warehouse {result['warehouse']}; load average before {result['load_before']}, after {result['load_after']}")
     print(f"fresh start to the Overview drawn: {result['fresh_start_s']} s (server healthy after "
           f"{result['server_healthy_s']} s; target <= {TARGETS['fresh_start_s']} s)")
+    if "first_start" in result:
+        first = result["first_start"]
+        print(f"first start without a warehouse: page saying what it waits for after {first['waiting_page_s']} s, "
+              f"Overview after {first['overview_s']} s (the demo built in the background)")
     print(f"{'page':<26}{'first visit':>12}{'warm':>8}{'server 1st':>12}{'server warm':>12}   (median of "
           f"{result['runs']}; targets {TARGETS['first_visit_s']} s / {TARGETS['warm_s']} s)")
     for nav, row in result.get("pages", {}).items():  # type: ignore[union-attr]
@@ -382,14 +434,14 @@ def print_report(result: dict[str, object]) -> None:
 
 
 def run(db: Path | None = None, runs: int = 5, users: int = 10, changes: int = 3,
-        profile: Path | None = None, browser_nice: int = 0) -> dict[str, object]:
+        profile: Path | None = None, browser_nice: int = 0, first_start_too: bool = True) -> dict[str, object]:
     """Every figure above as a dict (for benchmarks/run_all.py); the demo warehouse when `db` is None."""
     with tempfile.TemporaryDirectory() as tmp:
         if db is None:
             from report_bench import demo_db
 
             db = demo_db(Path(tmp))
-        return asyncio.run(bench(db, runs, users, changes, profile, browser_nice))
+        return asyncio.run(bench(db, runs, users, changes, profile, browser_nice, first_start_too))
 
 
 def _ok(value: float | None, target: float) -> str:
@@ -400,7 +452,10 @@ def markdown(f: dict) -> str:
     """The figures as a markdown table per measure, each beside its target (✗ = target missed)."""
     lines = [(f"Load average (1, 5, 15 min) before: {f['load_before']}, after: {f['load_after']}. "
              f"Fresh start to the Overview drawn: **{f['fresh_start_s']} s** (server healthy after "
-             f"{f['server_healthy_s']} s; target ≤ {TARGETS['fresh_start_s']:g} s)."), "",
+             f"{f['server_healthy_s']} s; target ≤ {TARGETS['fresh_start_s']:g} s)."
+             + (f" First start without a warehouse: the page saying what it waits for after "
+                f"**{f['first_start']['waiting_page_s']} s**, the Overview after {f['first_start']['overview_s']} s "
+                "(the demo warehouse built in the background)." if "first_start" in f else "")), "",
              ("| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) "
              "| first visit: HTML and scripts ready (s) |"),
              "|---|---|---|---|---|---|"]
@@ -464,11 +519,14 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=3, help="filter changes per user")
     parser.add_argument("--profile", type=Path, help="folder for a cProfile of every server rerun")
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
+    parser.add_argument("--no-first-start", action="store_true",
+                        help="skip the very first start (no warehouse: the demo one is built in the background)")
     parser.add_argument("--browser-nice", type=int, default=0,
                         help="run Chromium at this niceness (19: the server gets the CPU first, as when the "
                              "browsers are on the managers' own machines)")
     args = parser.parse_args()
-    result = run(args.db, args.runs, args.users, args.changes, args.profile, args.browser_nice)
+    result = run(args.db, args.runs, args.users, args.changes, args.profile, args.browser_nice,
+                 not args.no_first_start)
     print_report(result)
     if args.profile:
         print(profile_summary(args.profile))
