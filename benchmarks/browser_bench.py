@@ -261,8 +261,8 @@ async def warm_visits(browser, url: str, runs: int) -> dict[str, list[float]]:
 # The sidebar's period box shows `preset`: the pick reached the app.
 PICKED = """
 ([preset]) => {
-  const box = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"]');
-  return !!box && box.innerText.includes(preset);
+  const box = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"] input');
+  return !!box && box.value === preset;
 }
 """
 
@@ -313,11 +313,11 @@ async def _state(pg) -> str:
         return await pg.evaluate("""() => {
           const app = document.querySelector('[data-testid="stApp"]');
           const status = document.querySelector('[data-testid="stStatusWidget"]');
-          const period = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"]');
+          const period = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"] input');
           const busy = document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSpinner"]').length;
           const titles = [...document.querySelectorAll('[data-testid="stMain"] h1')].map(h => h.innerText);
           return `runs ${window.__cvRuns}, script ${app && app.getAttribute('data-test-script-state')}, `
-               + `status "${status ? status.innerText.trim() : ''}", period "${period ? period.innerText : ''}", `
+               + `status "${status ? status.innerText.trim() : ''}", period "${period ? period.value : ''}", `
                + `${busy} skeletons or spinners, titles ${JSON.stringify(titles)}`;
         }""")
     except PlaywrightError as err:
