@@ -67,13 +67,19 @@ WATCH_RUNS = """
   const watch = () => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app) { requestAnimationFrame(watch); return; }
-    const note = () => {
-      const running = app.getAttribute('data-test-script-state') === 'running';
-      if (window.__cvRunning && !running) window.__cvRuns += 1;
-      window.__cvRunning = running;
+    // A fast run can flip the state to running and back before the observer is called: every
+    // value the attribute took is read from the records (each one's old value, then the current one).
+    const note = (records) => {
+      const values = records.map(r => r.oldValue).concat([app.getAttribute('data-test-script-state')]);
+      for (const value of values.slice(1)) {
+        const running = value === 'running';
+        if (window.__cvRunning && !running) window.__cvRuns += 1;
+        window.__cvRunning = running;
+      }
     };
-    note();
-    new MutationObserver(note).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    note([{oldValue: null}]);
+    new MutationObserver(note).observe(app, {attributes: true, attributeOldValue: true,
+                                             attributeFilter: ['data-test-script-state']});
   };
   watch();
 })();
