@@ -273,6 +273,24 @@ PICKED = """
 """
 
 
+# The Overview redrawn for a new period: idle, and its caption (the period it shows) no longer `before`.
+# A run that starts and ends between two frames never shows in the script-state attribute, so a change
+# is recognised by what the page says, not only by the runs counted.
+REDRAWN = """
+([runs, before]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+  const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+  return window.__cvRuns >= runs || (!!caption && caption.innerText !== before);
+}
+"""
+CAPTION = """() => {
+  const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+  return caption ? caption.innerText : '';
+}"""
+
+
 async def _pick_period(pg, preset: str, retried: list[str]) -> None:
     """Choose `preset` in the sidebar's period box. Under load a click can land on the list while a
     rerun redraws it and be lost; the pick is then made once more, and counted."""
@@ -300,10 +318,10 @@ async def _one_user(browser, url: str, changes: int, times: list[float], errors:
         await _idle(pg, 1, "Overview", timeout_ms=300_000)
         for i in range(changes):
             preset = "All time" if i % 2 == 0 else "Last 12 months"
-            before = await _runs(pg)
+            before, caption = await _runs(pg), await pg.evaluate(CAPTION)
             start = time.perf_counter()
             await _pick_period(pg, preset, retried)
-            await _idle(pg, before + 1, "Overview", timeout_ms=300_000)
+            await pg.wait_for_function(REDRAWN, arg=[before + 1, caption], timeout=300_000, polling=20)
             times.append(time.perf_counter() - start)
             if await pg.locator('[data-testid="stException"]').count():
                 errors.append("exception shown")
@@ -322,9 +340,11 @@ async def _state(pg) -> str:
           const period = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"] input');
           const busy = document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSpinner"]').length;
           const titles = [...document.querySelectorAll('[data-testid="stMain"] h1')].map(h => h.innerText);
+          const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
           return `runs ${window.__cvRuns}, script ${app && app.getAttribute('data-test-script-state')}, `
                + `status "${status ? status.innerText.trim() : ''}", period "${period ? period.value : ''}", `
-               + `${busy} skeletons or spinners, titles ${JSON.stringify(titles)}`;
+               + `${busy} skeletons or spinners, titles ${JSON.stringify(titles)}, `
+               + `page says "${caption ? caption.innerText.slice(0, 80) : ''}"`;
         }""")
     except PlaywrightError as err:
         return f"page state unreadable ({type(err).__name__})"
