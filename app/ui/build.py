@@ -11,14 +11,13 @@ say "showing demo data" and rebuild from the same inputs after the file is lost.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from app.ui import training
+from app.ui.background import Job, Jobs, Progress
 from app.ui.state import ROOT, clear_caches, warehouse_path
 from core.errors import UserError
 
@@ -62,7 +61,7 @@ def is_demo() -> bool:
     return bool(inputs and inputs.demo)
 
 
-def _build(inputs: BuildInputs, progress: Callable[[str, float], None]) -> dict:
+def _build(inputs: BuildInputs, progress: Progress) -> dict:
     """`core.warehouse.build` of `inputs` into the app's warehouse; records the inputs beside it."""
     from core.warehouse import build
 
@@ -86,58 +85,25 @@ def _build(inputs: BuildInputs, progress: Callable[[str, float], None]) -> dict:
     return summary
 
 
-@dataclass
-class FirstBuild:
-    """The background build of the first warehouse: its progress, and how it ended."""
-
-    step: str = "Starting"
-    fraction: float = 0.0
-    error: str | None = None
-    done: bool = False
+FIRST_BUILDS = Jobs("crossview-first-build", "The build stopped")
 
 
-_FIRST_LOCK = threading.Lock()
-_FIRST: dict[str, FirstBuild] = {}
-
-
-def _first_build_work(run: FirstBuild, inputs: BuildInputs) -> None:
-    def progress(step: str, fraction: float) -> None:
-        run.step, run.fraction = step, min(max(float(fraction), 0.0), 1.0)
-
-    try:
-        _build(inputs, progress)
-    except UserError as err:
-        run.error = str(err)
-    except Exception as err:  # noqa: BLE001 — a thread's failure must reach the page, not vanish
-        run.error = f"The build stopped ({type(err).__name__}: {str(err)[:200]})."
-    finally:
-        run.done = True
-
-
-def start_first_build(inputs: BuildInputs) -> FirstBuild:
+def start_first_build(inputs: BuildInputs) -> Job:
     """Build the first warehouse from `inputs` in a thread of the app's process, unless one is under way
     or has failed for this warehouse path: the one build every session follows (`follow_first_build`)."""
-    key = str(warehouse_path())
-    with _FIRST_LOCK:
-        run = _FIRST.get(key)
-        if run is not None and (not run.done or run.error):
-            return run
-        run = _FIRST[key] = FirstBuild()
-    threading.Thread(target=_first_build_work, args=(run, inputs), name="crossview-first-build", daemon=True).start()
-    return run
+    return FIRST_BUILDS.start(str(warehouse_path()), lambda progress: _build(inputs, progress), keep_failed=True)
 
 
 @st.fragment(run_every=1)
 def follow_first_build() -> None:
     """The first build's progress, polled every second; the whole app reruns when the warehouse is there."""
-    run = _FIRST.get(str(warehouse_path()))
+    run = FIRST_BUILDS.current(str(warehouse_path()))
     if run is None:
         return
     if run.error:
         st.error(run.error, icon=":material/error:")
         if st.button("Try again", key="first_build_retry"):
-            with _FIRST_LOCK:
-                _FIRST.pop(str(warehouse_path()), None)
+            FIRST_BUILDS.forget(str(warehouse_path()))
             st.rerun(scope="app")
     elif run.done:
         st.rerun(scope="app")

@@ -10,32 +10,17 @@ warehouse file, for every session to see.
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from core.errors import UserError
-
-
-@dataclass
-class Run:
-    """One training of one warehouse file: where it is, and how it ended."""
-
-    db: str
-    step: str = "Starting"
-    fraction: float = 0.0
-    error: str | None = None
-    done: bool = False
-
+from app.ui.background import Job, Jobs, Progress
 
 # "0" turns the automatic trainings off (after a build, on a page without a model): the test suite
 # sets it so that opening a page does not start a minute of training behind the test.
 AUTO_ENV = "CROSSVIEW_TRAIN_IN_BACKGROUND"
 
-_LOCK = threading.Lock()
-_RUNS: dict[str, Run] = {}
+TRAININGS = Jobs("crossview-training", "The training stopped", "Retrain to try again.")
 
 
 def _key(db: Path) -> str:
@@ -47,42 +32,26 @@ def automatic() -> bool:
     return os.environ.get(AUTO_ENV, "1") != "0"
 
 
-def current(db: Path) -> Run | None:
+def current(db: Path) -> Job | None:
     """The last training started for warehouse `db` in this process, if any."""
-    with _LOCK:
-        return _RUNS.get(_key(db))
+    return TRAININGS.current(_key(db))
 
 
-def _work(run: Run) -> None:
-    from core.model.train import train_and_save
-
-    def progress(step: str, fraction: float) -> None:
-        run.step, run.fraction = step, min(max(float(fraction), 0.0), 1.0)
-
-    try:
-        train_and_save(Path(run.db), progress=progress)
-    except UserError as err:
-        run.error = str(err)
-    except Exception as err:  # noqa: BLE001 — a thread's failure must reach the page, not vanish
-        run.error = f"The training stopped ({type(err).__name__}: {str(err)[:200]}). Retrain to try again."
-    finally:
-        run.done = True
-
-
-def start(db: Path) -> Run:
+def start(db: Path) -> Job:
     """Train the models of warehouse `db` in the background, unless a training of it is running.
 
     Returns:
         The running training (the new one, or the one already under way).
     """
     key = _key(db)
-    with _LOCK:
-        running = _RUNS.get(key)
-        if running is not None and not running.done:
-            return running
-        run = _RUNS[key] = Run(key)
-    threading.Thread(target=_work, args=(run,), name="crossview-training", daemon=True).start()
-    return run
+
+    def work(progress: Progress) -> None:
+        # imported in the thread: scikit-learn's import would otherwise hold up the page that starts it
+        from core.model.train import train_and_save
+
+        train_and_save(Path(key), progress=progress)
+
+    return TRAININGS.start(key, work)
 
 
 @st.fragment(run_every=2)

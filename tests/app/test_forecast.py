@@ -11,12 +11,15 @@ training for a minute) and shows its progress.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from app.ui import training
+from app.ui.background import Jobs
 from app.ui.widgets import money, plain
 from core.filters import Filters
 from core.metrics import headlines
@@ -120,22 +123,28 @@ def forecast_rows(inputs: forecast.ForecastInputs, scenario: Scenario) -> pd.Dat
 
 
 @pytest.fixture
-def no_model(monkeypatch: pytest.MonkeyPatch) -> list:
+def no_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
     """No trained model; the trainings the page starts are recorded, not run."""
     started: list = []
+    trainings = Jobs("test-training", "The training stopped")
+    release = threading.Event()
 
     def start(db):
         started.append(db)
-        run = training.Run(str(db), step="Training on the past (time-based split)", fraction=0.1)
-        training._RUNS[training._key(db)] = run
-        return run
+
+        def work(progress):
+            progress("Training on the past (time-based split)", 0.1)
+            release.wait()
+
+        return trainings.start(training._key(db), work)
 
     monkeypatch.setattr(store, "load", lambda db: None)
     monkeypatch.setattr(store, "read_card", lambda db: None)
     monkeypatch.setattr(training, "start", start)
-    monkeypatch.setattr(training, "_RUNS", {})
+    monkeypatch.setattr(training, "TRAININGS", trainings)
     monkeypatch.setenv(training.AUTO_ENV, "1")
-    return started
+    yield started
+    release.set()
 
 
 def _shown(at) -> dict[str, str]:

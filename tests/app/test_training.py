@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 
 from app.ui import training
+from app.ui.background import Job
 from core.model import store
 from tests.core.test_model import synthetic_warehouse
 
 
-def _wait(run: training.Run, limit_s: float = 300.0) -> None:
+def _wait(run: Job, limit_s: float = 300.0) -> None:
     # a bound on waiting, not a speed target
     deadline = time.monotonic() + limit_s
     while not run.done and time.monotonic() < deadline:
