@@ -178,19 +178,24 @@ def run() -> None:
         return
     f = state.current_filters()
     widgets.headline(state.cached(headlines.mer_to_placement_trend, f, locale=widgets.current_locale()))
+    # Only the open tab is computed and sent: the browser draws its charts, not the six of the page.
     overall, closing, people = st.tabs(
-        ["Funnel over time", "What makes a job close", "Salespeople and teams"]
+        ["Funnel over time", "What makes a job close", "Salespeople and teams"], key="funnel_tab",
+        on_change="rerun",
     )
-    with overall:
-        if _funnel(f):
-            _mer_trend(f)
-    with closing:
-        _closing(f)
-    with people:
-        # The teams' rates are sums of the salespeople's counts: one query for both.
-        by_sales = state.cached(funnel.pitch_to_mer_by_sales, f)
-        _people(by_sales, funnel.pitch_to_mer_by_sales, "salesperson", "funnel_by_sales")
-        _people(funnel.team_pitch_to_mer(by_sales), funnel.pitch_to_mer_by_team, "team", "funnel_by_team")
+    if overall.open:
+        with overall:
+            if _funnel(f):
+                _mer_trend(f)
+    if closing.open:
+        with closing:
+            _closing(f)
+    if people.open:
+        with people:
+            # The teams' rates are sums of the salespeople's counts: one query for both.
+            by_sales = state.cached(funnel.pitch_to_mer_by_sales, f)
+            _people(by_sales, funnel.pitch_to_mer_by_sales, "salesperson", "funnel_by_sales")
+            _people(funnel.team_pitch_to_mer(by_sales), funnel.pitch_to_mer_by_team, "team", "funnel_by_team")
 
 
 run()

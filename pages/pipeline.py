@@ -160,15 +160,20 @@ def run() -> None:
     for note in numbers["note"].dropna().unique():
         st.caption(note)
     widgets.definition(pipeline.crm_headline, label="Definition: headline numbers")
-    now, rates, won = st.tabs(["Pipeline now", "Win rate and sales cycle", "Won and lost"])
-    with now:
-        _now(f)
-        if not common.has_bo(state.connection()):
-            _win_odds()
-    with rates:
-        _win_rates(f)
-    with won:
-        _won(f)
+    # Only the open tab is computed and sent: the browser draws its charts, not every chart of the page.
+    now, rates, won = st.tabs(["Pipeline now", "Win rate and sales cycle", "Won and lost"], key="pipeline_tab",
+                              on_change="rerun")
+    if now.open:
+        with now:
+            _now(f)
+            if not common.has_bo(state.connection()):
+                _win_odds()
+    if rates.open:
+        with rates:
+            _win_rates(f)
+    if won.open:
+        with won:
+            _won(f)
 
 
 run()

@@ -125,8 +125,8 @@ def find_client_duplicates(con: duckdb.DuckDBPyConnection, clients: pd.DataFrame
 def explain_duplicate_ties(con: duckdb.DuckDBPyConnection) -> None:
     """Say so in the reason when a near-tie is between two BO records of one company."""
     con.execute("""
-        UPDATE client_links SET reason = client_links.reason || '; the two BO records look like one company '
-                                         || '(client_duplicates): merge them in the BO or choose one'
+        UPDATE client_links SET reason = client_links.reason || '; the two BO records look like one company: '
+                                         || 'merge them in the BO or choose one'
         FROM link_candidates c1, link_candidates c2, client_duplicates d
         WHERE client_links.status = 'review' AND client_links.reason LIKE 'near-tie%'
           AND c1.crm_company = client_links.crm_company AND c1.rank = 1

@@ -118,8 +118,8 @@ def events_to_close_sentence(curve: pd.DataFrame, stage: str, locale: Locale,
     if enough_at == len(groups) - 1:
         return f"{lead}."
     beyond = int(enough["high"])
-    tail = (f"au-delà de {beyond} {many}, rien ne s'améliore" if locale == "fr" else
-            f"beyond {beyond} {many} nothing improves")
+    tail = (f"au-delà de {beyond} {many}, plus aucun gain net" if locale == "fr" else
+            f"beyond {beyond} {many}, no clear gain")
     return f"{lead}{_semicolon(locale)} {tail}."
 
 

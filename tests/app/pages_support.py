@@ -36,6 +36,20 @@ def default_filters(con) -> Filters:
     return last_12_months(as_of(con))
 
 
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Select the tab `label` of the tabs `key` (the pages compute only the open tab) and rerun."""
+    at.session_state[key] = label
+    at.run()
+    assert_no_exception(at)
+    assert [t.label for t in at.tabs if t.label == label], f"no tab {label!r}"
+    return at
+
+
+def tables_shown(at: AppTest) -> set[str]:
+    """The keys of the tables on the page (each `show_table` draws a download button `<key>_download`)."""
+    return {button.key.removesuffix("_download") for button in at.download_button if button.key}
+
+
 def table(at: AppTest, key: str) -> pd.DataFrame:
     """The table shown by `show_table(..., key=key)`: each table is drawn just before its download button."""
     keys = [button.key for button in at.download_button]

@@ -29,10 +29,10 @@ def test_pitches_to_close_finds_the_fewest_that_are_as_good_as_the_best() -> Non
                                                                          [5, 6, 50, 21]]
     assert h.events_to_close_sentence(curve, "pitch", "en") == (
         "Jobs with 4 pitches close 5.0× more often than jobs with 1 pitch (50.0% vs 10.0%); "
-        "beyond 4 pitches nothing improves.")
+        "beyond 4 pitches, no clear gain.")
     assert h.events_to_close_sentence(curve, "pitch", "fr") == (
         f"Les postes avec 4 présentations sont pourvus 5,0× plus souvent que ceux avec 1 présentation "
-        f"(50,0{N}% contre 10,0{N}%){N}; au-delà de 4 présentations, rien ne s'améliore.")
+        f"(50,0{N}% contre 10,0{N}%){N}; au-delà de 4 présentations, plus aucun gain net.")
 
 
 def test_pitches_to_close_says_when_more_do_not_help() -> None:

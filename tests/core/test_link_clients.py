@@ -92,7 +92,7 @@ def test_tie_between_duplicate_clients_goes_to_review():
     link_all(con, None, crm_only=False)
     reason = con.execute("SELECT reason FROM client_links").fetchone()[0]
     assert reason == ("near-tie between Brisaro Conseil (C6) 100.0 and BRISARO CONSEIL SAS (C7) 100.0: needs a "
-                      "decision; the two BO records look like one company (client_duplicates): merge them in the "
+                      "decision; the two BO records look like one company: merge them in the "
                       "BO or choose one")
 
 

@@ -90,6 +90,15 @@ def test_page_reads_in_business_words_and_french_formats(page, app_url: str, fil
     screenshot(page, ARTIFACTS / f"words_{Path(file).stem}.png")
     assert page.locator('[data-testid="stException"]').count() == 0
     found = problems(_visible_text(page))
+    # Every other tab of the page too: a tab's content is drawn only once it is opened.
+    tabs = page.locator('[data-testid="stMain"] [role="tab"]')
+    for i in range(1, tabs.count()):
+        name = tabs.nth(i).inner_text().strip()
+        tabs.nth(i).click()
+        wait_for_app(page)
+        screenshot(page, ARTIFACTS / f"words_{Path(file).stem}_tab{i}.png")
+        assert page.locator('[data-testid="stException"]').count() == 0, f"{title}, {name}"
+        found += [f"{name}: {p}" for p in problems(_visible_text(page))]
     assert found == [], f"{title}: {found}"
 
 
