@@ -34,14 +34,15 @@ AT_RISK_MIN_DAYS = 90
 AT_RISK_GAP_FACTOR = 2
 
 
-def _years_in_period(f: Filters) -> tuple[int, int]:
+def years_in_period(f: Filters) -> tuple[int, int]:
+    """The calendar years (first, last) the period overlaps: the churn years it selects."""
     return (f.date_from.year if f.date_from else 0, f.date_to.year if f.date_to else 9999)
 
 
 def _churn_events_sql(f: Filters, now: date, last_year: int) -> tuple[str, list[object]]:
     """SQL of (client_id, churn_year) for churn years in the period, up to the last complete year."""
     jobs_sql, params = where(f.jobs("j"))
-    lo, hi = _years_in_period(f)
+    lo, hi = years_in_period(f)
     sql = f"""
         WITH active AS (SELECT DISTINCT j.client_id, year(j.opened_at) AS y FROM jobs j
                         WHERE j.opened_at IS NOT NULL AND j.opened_at <= ? AND j.client_id IS NOT NULL
@@ -83,7 +84,7 @@ def churn_by_year(con, f: Filters) -> pd.DataFrame:
     if now is None:
         return pd.DataFrame(columns=BY_YEAR_COLUMNS)
     jobs_sql, params = where(f.jobs("j"))
-    lo, hi = _years_in_period(f)
+    lo, hi = years_in_period(f)
     out = con.execute(f"""
         WITH active AS (SELECT DISTINCT j.client_id, year(j.opened_at) AS y FROM jobs j
                         WHERE j.opened_at IS NOT NULL AND j.opened_at <= ? AND j.client_id IS NOT NULL

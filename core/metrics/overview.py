@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import pandas as pd
 
 from core.filters import Filters, where
-from core.metrics.churn import churn_by_year
+from core.metrics.churn import churn_by_year, years_in_period
 from core.metrics.clients import economics_totals_sql
 from core.metrics.common import as_of, events_in_scope, has_bo, invoicing_pending_from
 from core.metrics.pipeline import crm_headline, headline_frame
@@ -29,18 +28,18 @@ HEADLINE_COLUMNS = ["measure", "label", "value", "previous", "change", "unit", "
 _INVOICED = ("turnover", "net_profit")
 
 
-def _churn_years(con, filters: Filters) -> list[int]:
-    """The complete calendar years the period overlaps (the churn years `churn_by_year` reports)."""
-    return [int(y) for y in churn_by_year(con, filters)["year"]]
+def _churn_years(every_year: pd.DataFrame, filters: Filters) -> list[int]:
+    """The complete calendar years the period overlaps (the churn years `churn_by_year` reports for it)."""
+    lo, hi = years_in_period(filters)
+    return [int(y) for y in every_year["year"] if lo <= y <= hi]
 
 
-def _churn(con, filters: Filters, years: list[int]) -> tuple[int | None, int | None]:
+def _churn(every_year: pd.DataFrame, years: list[int]) -> tuple[int | None, int | None]:
     """(clients churned in `years`, clients active in the years before them), as `churn_by_year` counts."""
     if not years:
         return None, None
-    span = replace(filters, date_from=date(min(years), 1, 1), date_to=date(max(years), 12, 31))
-    by_year = churn_by_year(con, span)
-    return int(by_year["churned"].sum()), int(by_year["active_prev_year"].sum())
+    rows = every_year[every_year["year"].isin(years)]
+    return int(rows["churned"].sum()), int(rows["active_prev_year"].sum())
 
 
 def _bo_values(con, filters: Filters) -> dict[str, float | None]:
@@ -108,12 +107,14 @@ def headline(con, filters: Filters) -> pd.DataFrame:
     values = _bo_values(con, filters)
     previous = _bo_values(con, filters.previous_period()) if closed else None
     notes: dict[str, str] = {}
-    years = _churn_years(con, filters)
-    values["churned_clients"], base = _churn(con, filters, years)
+    # Churn of every year, counted once: the period's years and the years before are read from it.
+    every_year = churn_by_year(con, replace(filters, date_from=None, date_to=None))
+    years = _churn_years(every_year, filters)
+    values["churned_clients"], base = _churn(every_year, years)
     if years:
         before = list(range(years[0] - len(years), years[0]))
         if previous is not None:
-            previous["churned_clients"] = _churn(con, filters, before)[0] if before[0] > 0 else None
+            previous["churned_clients"] = _churn(every_year, before)[0] if before[0] > 0 else None
         notes["churned_clients"] = (
             f"Clients active in {years[0] - 1} ({base}) that opened no job in {years[0]}." if len(years) == 1
             else f"Clients active one year that opened no job the next, over {_years_label(years)} "
