@@ -333,3 +333,18 @@ def test_tables_format_cells_on_the_server_up_to_a_size(monkeypatch) -> None:
     assert isinstance(drawn["data"], pd.DataFrame)
     assert drawn["column_config"]["fill_rate"]["label"] == "Fill rate (%)"
     assert drawn["column_config"]["fill_rate"]["type_config"]["format"] == "percent"
+
+
+def test_every_script_run_is_logged_for_the_benchmarks(app, tmp_path: Path, monkeypatch) -> None:
+    """`CROSSVIEW_RERUN_LOG`: one line per run, with the page drawn, its time and its thread's CPU time."""
+    from app.main import RERUN_LOG_ENV
+
+    log = tmp_path / "reruns.jsonl"
+    monkeypatch.setenv(RERUN_LOG_ENV, str(log))
+    at = app.run()
+    assert_no_exception(at)
+    at.run()
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["page"] for r in rows] == ["Overview", "Overview"]
+    # a thread cannot use more CPU than the wall time it ran (a little slack for the clocks' resolution)
+    assert all(0 <= r["cpu_seconds"] <= r["seconds"] + 0.01 and r["seconds"] > 0 for r in rows)
