@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.ui.filters import warm_other_periods
 from app.ui.health import linking_line, quality_line
 from app.ui.state import cached, current_filters, page_path
 from app.ui.widgets import (
@@ -48,6 +49,7 @@ def overview() -> None:
             st.plotly_chart(style_figure(fig, "Revenue by month (fees by invoice date)", "Month of invoice",
                                          "Revenue invoiced (€)"))
             definition(monthly_activity, label="Definition: revenue by month")
+        warm_other_periods(headline, monthly_activity)
     elif cached(has_crm):
         st.info("CRM export only: these are pipeline numbers. Upload the back-office export for revenue.",
                 icon=":material/info:")

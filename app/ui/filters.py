@@ -7,7 +7,10 @@ relative to the data's as-of date, never to the calendar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +26,7 @@ from app.ui.state import (
     TEAMS_KEY,
     cached,
     current_filters,
+    warm,
 )
 from core.filters import Filters
 
@@ -66,6 +70,29 @@ def preset_range(preset: str, as_of: date, first: date | None) -> tuple[date, da
         start = max(start, first)
         end = max(end, start)
     return start, end
+
+
+def preset_filters(f: Filters, preset: str, as_of: date, first: date | None) -> Filters:
+    """`f` over the period of `preset`, as choosing it in the sidebar sets it (All time: no bounds)."""
+    if preset == "All time":
+        return replace(f, date_from=None, date_to=None)
+    start, end = preset_range(preset, as_of, first)
+    return replace(f, date_from=start, date_to=end)
+
+
+def warm_other_periods(*fns: Callable[[Any, Filters], Any]) -> None:
+    """Compute each of `fns` for the current filters over every other preset period, in the background:
+    the period is the filter managers change most, and its answer then comes from the cache."""
+    from core.metrics.common import as_of as data_as_of
+    from core.metrics.common import filter_options
+
+    as_of = cached(data_as_of)
+    if as_of is None:
+        return
+    f, first = current_filters(), cached(filter_options)["first_date"]
+    chosen = st.session_state.get(PRESET_KEY, DEFAULT_PRESET)
+    warm([(fn, (preset_filters(f, preset, as_of, first),))
+          for preset in PRESETS if preset not in (chosen, "Custom") for fn in fns])
 
 
 def _from_url(options: dict, as_of: date) -> None:

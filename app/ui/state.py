@@ -9,8 +9,10 @@ core caches nothing (the facts analyses share are tables of the build).
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -119,10 +121,12 @@ def connection() -> duckdb.DuckDBPyConnection:
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _cached_call(name: str, version: tuple[str, int, int] | None, signature: str,
-                 _fn: Callable[..., Any], _args: tuple, _kwargs: dict) -> Any:
+                 _fn: Callable[..., Any], _args: tuple, _kwargs: dict,
+                 _con: duckdb.DuckDBPyConnection | None = None) -> Any:
     # `name`, `version` and `signature` are the cache key; the underscored arguments are
     # not hashed (a connection cannot be, and `signature` already stands for the values).
-    return _fn(connection(), *_args, **_kwargs)
+    # `_con` is the connection of a thread outside any session (`warm`).
+    return _fn(_con if _con is not None else connection(), *_args, **_kwargs)
 
 
 _KEYABLE = (str, int, float, bool, type(None), date, Filters)
@@ -137,6 +141,11 @@ def _key(value: Any) -> str:
     raise TypeError(f"cached() takes filters, text, numbers and dates as arguments, not {type(value).__name__}")
 
 
+def _call_key(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[str, str]:
+    """The cache key of `fn(*args, **kwargs)`: the function's qualified name, and its arguments' text."""
+    return f"{fn.__module__}.{fn.__qualname__}", _key(args) + _key(sorted(kwargs.items()))
+
+
 def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fn(connection(), *args, **kwargs)`, cached until the arguments or the warehouse change.
 
@@ -145,9 +154,57 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
     Example: `cached(monthly_activity, current_filters())`.
     """
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    signature = _key(args) + _key(sorted(kwargs.items()))
+    name, signature = _call_key(fn, args, kwargs)
     return _cached_call(name, warehouse_version(), signature, fn, args, kwargs)
+
+
+_WARM_LOCK = threading.Lock()
+_WARMED: set[tuple[object, ...]] = set()
+_warming: threading.Thread | None = None
+_log = logging.getLogger(__name__)
+
+
+def warm(calls: Iterable[tuple[Callable[..., Any], tuple]]) -> threading.Thread | None:
+    """Compute `cached(fn, *args)` for each `(fn, args)` in a thread of the app's process, so that a
+    session asking for them later reads them from the cache.
+
+    Each call is computed once per warehouse version; while a warm-up is under way, a new one is not
+    started (nor remembered), so the background work never piles up behind the sessions' own runs.
+
+    Returns:
+        The thread started, or None when there was nothing to do.
+    """
+    global _warming
+    version = warehouse_version()
+    if version is None:
+        return None
+    with _WARM_LOCK:
+        if _warming is not None and _warming.is_alive():
+            return None
+        todo = []
+        for fn, args in calls:
+            name, signature = _call_key(fn, args, {})
+            if (version, name, signature) not in _WARMED:
+                _WARMED.add((version, name, signature))
+                todo.append((name, signature, fn, args))
+        if not todo:
+            return None
+        held = _base_connection(*version)
+        cursor = held.con.cursor()
+        cursor.execute('USE "' + held.catalog.replace('"', '""') + '"')
+
+        def work() -> None:
+            try:
+                for name, signature, fn, args in todo:
+                    _cached_call(name, version, signature, fn, args, {}, cursor)
+            except Exception:  # noqa: BLE001 — a warm-up only saves time: the page computes and reports on its own
+                _log.warning("Warming the cache stopped", exc_info=True)
+            finally:
+                cursor.close()
+
+        _warming = threading.Thread(target=work, name="crossview-warm", daemon=True)
+        _warming.start()
+        return _warming
 
 
 def clear_caches() -> None:

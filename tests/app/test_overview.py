@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import pandas as pd
@@ -135,3 +136,45 @@ def test_data_health_line_counts_the_names_to_review(app, demo_con) -> None:
     assert len(queue) > 0
     assert (f"Linking: {pct(shares['deals'])} of CRM deals and {pct(shares['revenue'])} of BO revenue linked; "
             f"{count(len(queue))} company names to review.") in labels, labels
+
+
+def test_the_other_periods_are_computed_in_the_background(app, demo_con, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the Overview is drawn, its numbers for the other presets are computed behind it, once; choosing
+    one of them then reads the cache and shows the same numbers core gives for that period."""
+    from app.ui import state
+    from app.ui.filters import preset_filters
+    from core.metrics import overview as overview_metrics
+    from core.metrics import seasonality
+
+    calls: dict[str, list[Filters]] = {"headline": [], "monthly_activity": []}
+
+    def counted(module, name):
+        real = getattr(module, name)
+
+        @functools.wraps(real)
+        def wrapper(con, f):
+            calls[name].append(f)
+            return real(con, f)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(overview_metrics, "headline")
+    counted(seasonality, "monthly_activity")
+    monkeypatch.setattr(state, "_WARMED", set())
+    state._cached_call.clear()
+
+    at = app.run()
+    assert_no_exception(at)
+    state._warming.join(timeout=120)
+    shown = last_12_months(as_of(demo_con))
+    now, first = as_of(demo_con), filter_options(demo_con)["first_date"]
+    others = [preset_filters(shown, p, now, first) for p in ("This year", "Last quarter", "All time")]
+    for name, seen in calls.items():
+        assert seen == [shown, *others], name
+    # Another session opening the Overview starts no second warm-up of the same periods.
+    assert state.warm([(overview_metrics.headline, (others[0],))]) is None
+    at.selectbox(key=state.PRESET_KEY).set_value("All time").run()
+    assert_no_exception(at)
+    assert len(calls["headline"]) == 4 and len(calls["monthly_activity"]) == 4
+    turnover = headline(demo_con, others[2]).set_index("measure").loc["turnover"]
+    assert {m.label: m.value for m in at.metric}[turnover["label"]] == money(turnover["value"])
