@@ -1,7 +1,8 @@
 """The floor under any page's first visit: a trivial Streamlit app timed exactly like browser_bench.py.
 
-Two throw-away apps are written to a temporary folder and served by `streamlit run`: one with a title and
-a line of text, one with a title and a three-bar Plotly chart. A new Chromium context (nothing cached)
+Throw-away apps are written to a temporary folder and served by `streamlit run`: a title and a line of
+text; a title and a three-bar Plotly chart; the same bars drawn by Streamlit's own `st.bar_chart`
+(Vega-Lite); a title and a three-row table. A new Chromium context (nothing cached)
 opens each one `--runs` times; the time from the navigation to idle (browser_bench's IDLE) is reported.
 What a page of the app takes beyond these figures is the app's own.
 
@@ -33,6 +34,13 @@ APPS = {
     "title and one Plotly chart": (
         "import plotly.graph_objects as go\nimport streamlit as st\nst.title(\"Floor\")\n"
         "st.plotly_chart(go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2])))\n"),
+    # Streamlit's own charts draw with Vega-Lite, another bundle: what a first visit would cost without Plotly.
+    "title and one Vega-Lite chart": (
+        "import pandas as pd\nimport streamlit as st\nst.title(\"Floor\")\n"
+        "st.bar_chart(pd.DataFrame({\"x\": [1, 2, 3], \"y\": [3, 1, 2]}), x=\"x\", y=\"y\")\n"),
+    "title and one table": (
+        "import pandas as pd\nimport streamlit as st\nst.title(\"Floor\")\n"
+        "st.dataframe(pd.DataFrame({\"x\": [1, 2, 3], \"y\": [3, 1, 2]}))\n"),
 }
 
 
@@ -84,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before {load()}")
     for name, seconds in run(args.runs).items():
-        print(f"{name:28s} first visit median {statistics.median(seconds):.2f} s "
+        print(f"{name:30s} first visit median {statistics.median(seconds):.2f} s "
               f"({', '.join(f'{s:.2f}' for s in seconds)})")
     print(f"load average after {load()}")
 
