@@ -62,3 +62,14 @@ def test_each_typology_keeps_its_colour_across_the_charts(app, demo_con) -> None
     assert bars == scatter
     assert all(c == bars for c in colours[:3])
     assert len(set(bars.values())) == len(bars)
+
+
+def test_a_long_client_list_is_previewed_and_downloaded_whole(app, demo_con, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.ui import widgets
+
+    monkeypatch.setattr(widgets, "PREVIEW_ROWS", 5)
+    at = open_page(app, "typology")
+    every = client_typology(demo_con, default_filters(demo_con))
+    assert len(every) > 5
+    assert_table(at, "typology_clients", every.head(5))
+    assert any(f"first 5 of {len(every)} rows" in c.value for c in at.caption)
