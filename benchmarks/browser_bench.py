@@ -124,7 +124,7 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def server(db: Path, work: Path, profile: Path | None) -> Iterator[tuple[str, subprocess.Popen, Path, float]]:
-    """`streamlit run app/main.py` on `db`; yields (url, process, rerun log, seconds until healthy)."""
+    """`streamlit run app/serve.py` (the app, `app/main.py`) on `db`; yields (url, process, rerun log, seconds until healthy)."""
     port = free_port()
     log = work / "reruns.jsonl"
     env = dict(os.environ, CROSSVIEW_DB=str(db), CROSSVIEW_UPLOADS=str(work / "uploads"),
@@ -134,7 +134,7 @@ def server(db: Path, work: Path, profile: Path | None) -> Iterator[tuple[str, su
     started = time.perf_counter()
     with (work / "streamlit.log").open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "serve.py"), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

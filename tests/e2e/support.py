@@ -80,7 +80,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 @contextmanager
 def running_app(db: Path, uploads: Path, log: Path, options: Sequence[str] = (), port: int | None = None,
                 env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """`streamlit run app/main.py` on the warehouse `db`, with extra command-line `options`; yields its URL.
+    """`streamlit run app/serve.py` (the app, `app/main.py`) on the warehouse `db`, with extra command-line `options`; yields its URL.
 
     Args:
         db: the warehouse file (CROSSVIEW_DB); uploads: the uploads folder (CROSSVIEW_UPLOADS).
@@ -93,7 +93,7 @@ def running_app(db: Path, uploads: Path, log: Path, options: Sequence[str] = (),
     full_env = dict(os.environ, CROSSVIEW_DB=str(db), CROSSVIEW_UPLOADS=str(uploads), **(env or {}))
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "serve.py"),
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options],
             cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
