@@ -99,6 +99,7 @@ LABELS: dict[str, Label] = {
     "had_long_unfilled_job": _L("Poste longtemps non pourvu", "Long-unfilled job", "flag"),
     "had_lost_job": _L("Poste perdu", "Lost job", "flag"),
     "complete": _L("Période complète", "Complete period", "flag"),
+    "exports_start": _L("Début des exports", "Exports start", "flag"),
     # Dates and periods
     "month": _L("Mois", "Month", "month"),
     "period": _L("Période", "Period", "month"),

@@ -177,15 +177,16 @@ def _new_clients(f: Filters) -> None:
     fig = go.Figure(go.Bar(
         x=won["period"].map(lambda p: formats.quarter(p, locale)),
         y=won["new_clients"],
-        marker_color=won["complete"].map({True: "#1B3A6B", False: "#A9B7D0"}),
+        # The exports' first quarter holds every client already there: grey, not a peak of acquisition.
+        marker_color=won["complete"].map({True: "#1B3A6B", False: "#A9B7D0"}).mask(won["exports_start"], "#D3D7DE"),
         hovertemplate="%{x}: %{y:,.0f} new clients<extra></extra>",
     ))
     fig.update_xaxes(type="category")
     widgets.style_figure(fig, "Clients whose first job was opened in the quarter (a quarter still running lighter)",
                          "Quarter", "New clients (count)")
     st.plotly_chart(fig, key="clients_new_chart")
-    st.caption("The first quarters of the history also count the clients already working with the agency "
-               "when the exports start.")
+    st.caption("The first quarter of the exports (in grey) counts every client already working with the agency "
+               "when the exports start, not clients won then; the next quarters may still hold some of them.")
     widgets.show_table(won, key="clients_new")
 
 

@@ -8,7 +8,7 @@ from core.filters import Filters, where
 from core.metrics.common import as_of
 
 GRAINS = ("month", "quarter", "year")
-NEW_CLIENT_COLUMNS = ["period", "new_clients", "complete"]
+NEW_CLIENT_COLUMNS = ["period", "new_clients", "complete", "exports_start"]
 
 
 def new_clients(con, f: Filters, grain: str = "quarter") -> pd.DataFrame:
@@ -18,8 +18,10 @@ def new_clients(con, f: Filters, grain: str = "quarter") -> pd.DataFrame:
     the period filter applies to that date, and the team, salesperson, job type and segment
     filters to that first job (the client was won by that team, on that kind of job). Every
     period between the first and the last one with a new client is listed, with zeros.
-    A period is complete when it ends on or before the as-of date. The first periods of the
-    history count every client already working with the agency when the exports start.
+    A period is complete when it ends on or before the as-of date. The first period of the
+    exports (the one holding the earliest job opened, whatever the filters) counts every client
+    already working with the agency when the exports start, not clients won then: `exports_start`
+    marks it, so that it is not read as a peak of acquisition.
 
     Args:
         con: a DuckDB connection to the warehouse.
@@ -27,7 +29,8 @@ def new_clients(con, f: Filters, grain: str = "quarter") -> pd.DataFrame:
         grain: `month`, `quarter` or `year`.
 
     Returns:
-        period (first day), new_clients, complete. Empty when no client's first job is in scope.
+        period (first day), new_clients, complete, exports_start. Empty when no client's first job
+        is in scope.
     """
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
@@ -45,7 +48,8 @@ def new_clients(con, f: Filters, grain: str = "quarter") -> pd.DataFrame:
         grid AS (
             SELECT unnest(generate_series(MIN(p), MAX(p), INTERVAL 1 {grain})) AS p
             FROM won HAVING COUNT(*) > 0)
-        SELECT CAST(g.p AS DATE) AS period, COALESCE(w.n, 0)::BIGINT AS new_clients
+        SELECT CAST(g.p AS DATE) AS period, COALESCE(w.n, 0)::BIGINT AS new_clients,
+               g.p = (SELECT date_trunc('{grain}', MIN(opened_at)) FROM jobs) AS exports_start
         FROM grid g LEFT JOIN won w ON w.p = g.p ORDER BY 1""", params).df()
     if frame.empty:
         return pd.DataFrame(columns=NEW_CLIENT_COLUMNS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.ui.widgets import count, money, pct
@@ -50,6 +52,11 @@ def test_default_filters(app, demo_con) -> None:
     won = new_clients(demo_con, f.without_period(), grain="quarter")
     assert len(won) >= 16 and not won["complete"].iloc[-1]
     assert_table(at, "clients_new", won)
+    # The exports' first quarter, which counts every client already there, is the one grey bar.
+    assert won["exports_start"].tolist() == [True] + [False] * (len(won) - 1)
+    (bars,) = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                   if "first job was opened" in json.dumps(json.loads(c.proto.spec)["layout"]["title"]))["data"]
+    assert [colour == "#D3D7DE" for colour in bars["marker"]["color"]] == won["exports_start"].tolist()
 
 
 def test_client_detail(app, demo_con) -> None:

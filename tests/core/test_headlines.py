@@ -180,11 +180,16 @@ def test_new_clients_count_first_jobs_ever() -> None:
     f = Filters(date_from=date(2026, 1, 1), date_to=date(2026, 6, 30))
     # A's first job is in 2025: not new in 2026. As of 2026-05-03, Q2 is not over.
     out = new_clients(con, f)
-    assert out.values.tolist() == [[pd.Timestamp("2026-01-01"), 1, True], [pd.Timestamp("2026-04-01"), 1, False]]
+    assert out.values.tolist() == [[pd.Timestamp("2026-01-01"), 1, True, False],
+                                   [pd.Timestamp("2026-04-01"), 1, False, False]]
     # B was won on a Dev job: with Sales jobs only, only C is new.
     sales = new_clients(con, Filters(date_from=date(2026, 1, 1), date_to=date(2026, 6, 30), job_types=("Sales",)))
-    assert sales.values.tolist() == [[pd.Timestamp("2026-04-01"), 1, False]]
+    assert sales.values.tolist() == [[pd.Timestamp("2026-04-01"), 1, False, False]]
     assert new_clients(con, Filters(date_from=date(2027, 1, 1))).empty
+    # Without a period, the exports' first quarter (Q4 2025, A's first job) is marked, and only it.
+    every = new_clients(con, Filters())
+    assert every[["period", "exports_start"]].values.tolist() == [
+        [pd.Timestamp("2025-10-01"), True], [pd.Timestamp("2026-01-01"), False], [pd.Timestamp("2026-04-01"), False]]
 
 
 def test_win_rate_and_its_change_in_points() -> None:
