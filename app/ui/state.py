@@ -88,6 +88,15 @@ def _base_connection(path: str, mtime_ns: int, size: int) -> _Held:
     return _Held(manager, con, con.execute("SELECT current_database()").fetchone()[0])
 
 
+def _cursor(version: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
+    """A new cursor on the shared connection to warehouse `version`, for one thread."""
+    held = _base_connection(*version)
+    cursor = held.con.cursor()
+    # The warehouse is attached under a catalog name; each cursor starts in the default one.
+    cursor.execute('USE "' + held.catalog.replace('"', '""') + '"')
+    return cursor
+
+
 def connection() -> duckdb.DuckDBPyConnection:
     """A read-only connection to the current warehouse, for this session.
 
@@ -104,10 +113,7 @@ def connection() -> duckdb.DuckDBPyConnection:
     if mine is not None and mine[0] == version:
         return mine[1]
     try:
-        held = _base_connection(*version)
-        cursor = held.con.cursor()
-        # The warehouse is attached under a catalog name; each cursor starts in the default one.
-        cursor.execute('USE "' + held.catalog.replace('"', '""') + '"')
+        cursor = _cursor(version)
     except WarehouseMissing:
         raise
     except (duckdb.Error, OSError) as err:
@@ -189,9 +195,7 @@ def warm(calls: Iterable[tuple[Callable[..., Any], tuple]]) -> threading.Thread 
                 todo.append((name, signature, fn, args))
         if not todo:
             return None
-        held = _base_connection(*version)
-        cursor = held.con.cursor()
-        cursor.execute('USE "' + held.catalog.replace('"', '""') + '"')
+        cursor = _cursor(version)
 
         def work() -> None:
             try:
