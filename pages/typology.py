@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import qualitative
 
 from app.ui import state, widgets
 from core import formats, labels
@@ -20,19 +20,18 @@ PERFORMANCE = (
 )
 
 
-def _colours(profiles: pd.DataFrame) -> dict[str, object]:
+def _colours(profiles: pd.DataFrame) -> dict[str, str]:
     """One colour per typology, in cluster order, for every chart of the page."""
     names = profiles.sort_values("cluster")["cluster_name"].tolist()
-    palette = px.colors.qualitative.Plotly
-    return {"color_discrete_map": {n: palette[i % len(palette)] for i, n in enumerate(names)},
-            "category_orders": {"cluster_name": names}}
+    palette = qualitative.Plotly
+    return {n: palette[i % len(palette)] for i, n in enumerate(names)}
 
 
 def _performance(profiles: pd.DataFrame) -> None:
     for column, (measure, title, axis, tick, hover) in zip(st.columns(len(PERFORMANCE)), PERFORMANCE):
         fig = widgets.bars(profiles.sort_values("cluster"), "cluster_name", measure,
                            "%{x}: " + hover + " (%{customdata[0]} clients)", colour_by="cluster_name",
-                           colours=_colours(profiles)["color_discrete_map"], custom=("clients",))
+                           colours=_colours(profiles), custom=("clients",))
         fig.update_yaxes(tickformat=tick)
         fig.update_layout(showlegend=False)
         widgets.style_figure(fig, title, "Typology", axis)
@@ -64,7 +63,7 @@ def _map(f: Filters, profiles: pd.DataFrame) -> pd.DataFrame:
         locale = widgets.current_locale()
         st.caption(f"{formats.integer(len(shown), locale)} of {formats.integer(len(clients), locale)} clients drawn, "
                    "each typology in its share; the download of the table below lists them all.")
-    fig = _scatter(shown, _colours(profiles)["color_discrete_map"], widgets.current_locale())
+    fig = _scatter(shown, _colours(profiles), widgets.current_locale())
     widgets.style_figure(
         fig,
         "Clients on the two main axes of their features (similar clients are close)",
