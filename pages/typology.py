@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -28,10 +30,14 @@ def _colours(profiles: pd.DataFrame) -> dict[str, str]:
 
 
 def _performance(profiles: pd.DataFrame) -> None:
+    colours = _colours(profiles)
     for column, (measure, title, axis, tick, hover) in zip(st.columns(len(PERFORMANCE)), PERFORMANCE):
         fig = widgets.bars(profiles.sort_values("cluster"), "cluster_name", measure,
                            "%{x}: " + hover + " (%{customdata[0]} clients)", colour_by="cluster_name",
-                           colours=_colours(profiles), custom=("clients",))
+                           colours=colours, custom=("clients",))
+        # Names wrapped on short lines, upright: three charts side by side leave each bar a narrow label.
+        fig.update_xaxes(tickvals=list(colours), ticktext=["<br>".join(textwrap.wrap(n, 12)) for n in colours],
+                         tickangle=0)
         fig.update_yaxes(tickformat=tick)
         fig.update_layout(showlegend=False)
         widgets.style_figure(fig, title, "Typology", axis)
@@ -56,14 +62,14 @@ def _scatter(shown: pd.DataFrame, colours: dict[str, str], locale: formats.Local
 
 
 def _map(f: Filters, profiles: pd.DataFrame) -> pd.DataFrame:
-    clients = state.cached(typology.client_typology, f)
+    locale = widgets.current_locale()
+    clients = typology.in_words(state.cached(typology.client_typology, f), locale)
     widgets.definition(typology.client_typology)
     shown = typology.map_sample(clients)
     if len(shown) < len(clients):
-        locale = widgets.current_locale()
         st.caption(f"{formats.integer(len(shown), locale)} of {formats.integer(len(clients), locale)} clients drawn, "
                    "each typology in its share; the download of the table below lists them all.")
-    fig = _scatter(shown, _colours(profiles), widgets.current_locale())
+    fig = _scatter(shown, _colours(profiles), locale)
     widgets.style_figure(
         fig,
         "Clients on the two main axes of their features (similar clients are close)",
@@ -90,8 +96,11 @@ def run() -> None:
             "No client opened a job in this period for these filters, so there is nothing to group."
         )
         return
-    widgets.headline(typology.typology_verdict(profiles, widgets.current_locale()))
+    locale = widgets.current_locale()
+    widgets.headline(typology.typology_verdict(profiles, locale))
     widgets.definition(typology.typology_profiles)
+    # Typologies are named in the reader's words on every chart and table (and in their downloads).
+    profiles = typology.in_words(profiles, locale)
     _performance(profiles)
     st.subheader("Profiles")
     widgets.show_table(

@@ -27,6 +27,18 @@ FEATURES: dict[str, tuple[str, str]] = {
     "pitches_per_job": ("many pitches per job", "few pitches per job"),
     "effort_hours_per_job": ("effort-heavy", "light-touch"),
 }
+# The words of a typology's name in French, phrase by phrase (`_names` joins these phrases).
+FRENCH_WORDS: dict[str, str] = {
+    "large companies": "grandes entreprises", "small companies": "petites entreprises",
+    "many jobs": "beaucoup de postes", "few jobs": "peu de postes",
+    "high salaries": "salaires élevés", "low salaries": "salaires bas",
+    "high fee rates": "taux d'honoraires élevés", "low fee rates": "taux d'honoraires bas",
+    "senior roles": "postes seniors", "junior roles": "postes juniors",
+    "many pitches per job": "beaucoup de présentations par poste",
+    "few pitches per job": "peu de présentations par poste",
+    "effort-heavy": "beaucoup d'effort par poste", "light-touch": "peu d'effort par poste",
+    "typical clients": "clients dans la moyenne",
+}
 # Head counts and job counts are skewed: their logarithm is clustered, so that one giant does not
 # make a cluster of its own.
 LOG_FEATURES = ("employees", "jobs_opened")
@@ -156,6 +168,25 @@ def _names(centres: np.ndarray) -> list[str]:
             name = f"{name} ({names.count(name) + 1})"
         names.append(name)
     return names
+
+
+def typology_name(name: str, locale: Locale) -> str:
+    """A typology's name (made by `_names` in English: "Junior roles, low salaries (2)") in the
+    reader's words: "Postes juniors, salaires bas (2)" in French."""
+    if check_locale(locale) == "en":
+        return name
+    phrases, paren, rank = name.partition(" (")
+    words = ", ".join(FRENCH_WORDS.get(p.lower(), p) for p in phrases.split(", "))
+    return words[:1].upper() + words[1:] + paren + rank
+
+
+def in_words(frame: pd.DataFrame, locale: Locale) -> pd.DataFrame:
+    """`frame` (profiles or clients) with its `cluster_name` in the reader's words (`typology_name`)."""
+    if check_locale(locale) == "en":
+        return frame
+    # A few typologies for up to tens of thousands of clients: each name is translated once.
+    names = {name: typology_name(name, locale) for name in frame["cluster_name"].unique()}
+    return frame.assign(cluster_name=frame["cluster_name"].map(names))
 
 
 def _fit(con, f: Filters) -> pd.DataFrame:
@@ -299,6 +330,7 @@ def typology_verdict(profiles: pd.DataFrame, locale: Locale = "en") -> str:
     fr = check_locale(locale) == "fr"
     if profiles.empty:
         return ""
+    profiles = in_words(profiles, locale)
     if len(profiles) == 1:
         return ("Tous ces clients forment un seul groupe : aucune autre typologie à laquelle le comparer."
                 if fr else "All these clients form one group: there is no other typology to compare it with.")

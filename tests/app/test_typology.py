@@ -73,3 +73,17 @@ def test_a_long_client_list_is_previewed_and_downloaded_whole(app, demo_con, mon
     assert len(every) > 5
     assert_table(at, "typology_clients", every.head(5))
     assert any(f"first 5 of {len(every)} rows" in c.value for c in at.caption)
+
+
+def test_typologies_are_named_in_the_readers_words(app, demo_con) -> None:
+    from app.ui.widgets import LOCALE_KEY
+    from core.metrics.typology import in_words
+
+    at = open_page(app, "typology")
+    at.segmented_control(key=LOCALE_KEY).set_value("fr").run()
+    f = default_filters(demo_con)
+    profiles = in_words(typology_profiles(demo_con, f), "fr")
+    assert "Postes juniors, salaires bas" in set(profiles["cluster_name"])
+    assert_table(at, "typology_profiles", profiles)
+    assert_table(at, "typology_clients", in_words(client_typology(demo_con, f), "fr"))
+    assert "Postes juniors, salaires bas" in next(m.value for m in at.markdown if m.value.startswith("#### "))

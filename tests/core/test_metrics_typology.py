@@ -144,3 +144,25 @@ def test_the_map_samples_each_typology_in_its_share():
     assert shown[shown["cluster"] == 2]["client_id"].tolist() == ["C080", "C099"]
     assert shown["client_id"].tolist() == map_sample(clients.sample(frac=1, random_state=3), 10)["client_id"].tolist()
     assert len(map_sample(clients, max_points=100)) == 100
+
+
+def test_typology_names_in_french():
+    from core.metrics.typology import FEATURES, FRENCH_WORDS, in_words, typology_name
+
+    # Every phrase a name can be made of has its French words.
+    assert {w for pair in FEATURES.values() for w in pair} | {"typical clients"} == set(FRENCH_WORDS)
+    assert typology_name("Junior roles, low salaries", "fr") == "Postes juniors, salaires bas"
+    assert typology_name("Many jobs, effort-heavy (2)", "fr") == "Beaucoup de postes, beaucoup d'effort par poste (2)"
+    assert typology_name("Typical clients", "fr") == "Clients dans la moyenne"
+    assert typology_name("Junior roles, low salaries", "en") == "Junior roles, low salaries"
+    frame = pd.DataFrame({"cluster_name": ["Junior roles, low salaries", "Typical clients", "Junior roles, low salaries"]})
+    assert in_words(frame, "fr")["cluster_name"].tolist() == [
+        "Postes juniors, salaires bas", "Clients dans la moyenne", "Postes juniors, salaires bas"]
+    assert frame["cluster_name"].iloc[0] == "Junior roles, low salaries"  # the input is left as it was
+    # The verdict names the typologies in the sentence's language.
+    tie = rank_typologies(_profiles([90, 50, 10], [100, 100, 100], [0.1, 0.5, 0.3], [40.0, 50.0, 20.0]))
+    tie["cluster_name"] = ["Junior roles, low salaries", "Senior roles, high salaries", "Typical clients"]
+    assert typology_verdict(tie, "fr") == (
+        "Pas de meilleure typologie\u202f: «\u202fPostes juniors, salaires bas\u202f», «\u202fPostes seniors, "
+        "salaires élevés\u202f» et «\u202fClients dans la moyenne\u202f» sont à égalité (rang moyen 2,0 en taux de "
+        "pourvoi, marge et rapidité).")
