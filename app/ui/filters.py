@@ -82,15 +82,10 @@ def preset_filters(f: Filters, preset: str, as_of: date, first: date | None) -> 
 
 def warm_other_periods(*fns: Callable[[Any, Filters], Any]) -> None:
     """Compute each of `fns` for the current filters over every other preset period, in the background:
-    the period is the filter managers change most, and its answer then comes from the cache."""
-    from core.metrics.common import as_of as data_as_of
-    from core.metrics.common import filter_options
-
-    as_of = cached(data_as_of)
-    if as_of is None:
-        return
-    f, first = current_filters(), cached(filter_options)["first_date"]
-    chosen = st.session_state.get(PRESET_KEY, DEFAULT_PRESET)
+    the period is the filter managers change most, and its answer then comes from the cache.
+    Called after `sidebar_filters`, which notes the data's dates this run."""
+    first, as_of = st.session_state[_BOUNDS_KEY]
+    f, chosen = current_filters(), st.session_state.get(PRESET_KEY, DEFAULT_PRESET)
     warm([(fn, (preset_filters(f, preset, as_of, first),))
           for preset in PRESETS if preset not in (chosen, "Custom") for fn in fns])
 
