@@ -80,6 +80,12 @@ def preset_filters(f: Filters, preset: str, as_of: date, first: date | None) -> 
     return replace(f, date_from=start, date_to=end)
 
 
+def default_filters(first: date | None, as_of: date | None) -> Filters:
+    """The filters of a new session opened without any in its link: the default preset's period,
+    everyone, the salesperson's view (as `sidebar_filters` sets them on a session's first run)."""
+    return preset_filters(Filters(), DEFAULT_PRESET, as_of or date.today(), first)
+
+
 def warm_other_periods(*fns: Callable[[Any, Filters], Any]) -> None:
     """Compute each of `fns` for the current filters over every other preset period, in the background:
     the period is the filter managers change most, and its answer then comes from the cache.

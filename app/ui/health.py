@@ -40,4 +40,4 @@ def linking_line() -> str:
     parts = [f"{pct(shares[m])} of {what}" for m, what in (("deals", "CRM deals"), ("revenue", "BO revenue"))
              if m in shares]
     linked = f"{' and '.join(parts)} linked; " if parts else ""
-    return f"Linking: {linked}{count(cached(link_count, 'review', kind='client'))} company names to review."
+    return f"Linking: {linked}{count(cached(link_count, 'review', 'client'))} company names to review."

@@ -88,7 +88,7 @@ def _base_connection(path: str, mtime_ns: int, size: int) -> _Held:
     return _Held(manager, con, con.execute("SELECT current_database()").fetchone()[0])
 
 
-def _cursor(version: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
+def thread_cursor(version: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
     """A new cursor on the shared connection to warehouse `version`, for one thread."""
     held = _base_connection(*version)
     cursor = held.con.cursor()
@@ -113,7 +113,7 @@ def connection() -> duckdb.DuckDBPyConnection:
     if mine is not None and mine[0] == version:
         return mine[1]
     try:
-        cursor = _cursor(version)
+        cursor = thread_cursor(version)
     except WarehouseMissing:
         raise
     except (duckdb.Error, OSError) as err:
@@ -195,7 +195,7 @@ def warm(calls: Iterable[tuple[Callable[..., Any], tuple]]) -> threading.Thread 
                 todo.append((name, signature, fn, args))
         if not todo:
             return None
-        cursor = _cursor(version)
+        cursor = thread_cursor(version)
 
         def work() -> None:
             try:
