@@ -13,6 +13,7 @@ Every function is pure: the caller says which locale.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -97,6 +98,41 @@ def money(value: float | None, locale: Locale, decimals: int = 0) -> str:
     if locale == "fr":
         return f"{text}{NNBSP}€"
     return f"-€{text[1:]}" if text.startswith("-") else f"€{text}"
+
+
+_AMOUNT_UNITS = {"k": 1_000, "K": 1_000, "m": 1_000_000, "M": 1_000_000}
+_AMOUNT_GROUPS = re.compile(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*")
+
+
+def read_amount(text: str) -> float | None:
+    """An amount of euros as a person types it, in either locale; None when it cannot be read.
+
+    Reads `100000`, `100 000`, `100 000 €`, `€100,000`, `100.000`, `1 234,50`, `1,234.50`, `150k`,
+    `1,5 M€`, and what `money` writes. Spaces and apostrophes group thousands. With both a comma and
+    a dot, the last one is the decimal mark; a lone comma or dot followed by exactly three digits
+    groups thousands (`100,000` is a hundred thousand: an objective of 100 euros and a fraction is
+    not what anyone types), any other lone one is the decimal mark (`1,5`, `99.90`).
+    """
+    cleaned = re.sub(r"(?i)eur(os?)?|€|[\s'\u00a0\u202f]", "", text.strip())
+    scale = 1
+    if cleaned[-1:] in _AMOUNT_UNITS:
+        cleaned, scale = cleaned[:-1], _AMOUNT_UNITS[cleaned[-1]]
+    sign = -1 if cleaned.startswith("-") else 1
+    cleaned = cleaned.lstrip("+-")
+    if not re.fullmatch(r"\d[\d.,]*", cleaned) or cleaned[-1] in ".,":
+        return None
+    marks = [c for c in cleaned if c in ".,"]
+    if len(set(marks)) == 2:
+        decimal_mark = cleaned[max(cleaned.rfind("."), cleaned.rfind(","))]
+        whole, _, cents = cleaned.rpartition(decimal_mark)
+    elif len(marks) > 1 or (marks and re.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}", cleaned)):
+        whole, cents = cleaned, ""
+    else:
+        whole, _, cents = cleaned.replace(",", ".").partition(".")
+    if any(c in ".," for c in whole) and not _AMOUNT_GROUPS.fullmatch(whole):
+        return None
+    digits = re.sub(r"[.,]", "", whole)
+    return sign * float(f"{digits}.{cents or 0}") * scale
 
 
 def percent(fraction: float | None, locale: Locale, decimals: int = 1) -> str:

@@ -157,8 +157,7 @@ def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
 def _plan(f: Filters, inputs: forecast.ForecastInputs | None) -> None:
     answer_slot = st.container()
     st.subheader("Jobs to open per month for an objective")
-    objective = st.number_input("Monthly revenue objective (€)", min_value=0.0, value=DEFAULT_OBJECTIVE,
-                                step=10_000.0, format="%.0f", key="forecast_objective")
+    objective = widgets.amount_input("Monthly revenue objective (€)", "forecast_objective", DEFAULT_OBJECTIVE)
     needed = state.cached(objectives.jobs_needed, f, objective_eur=objective)
     scenario = (_scenario(inputs, objective) if inputs is not None
                 else scenarios.Scenario(monthly_objective=objective))

@@ -229,6 +229,35 @@ def answers(found: Iterable[Any], label: str = "Statistical detail") -> None:
                     st.caption(plain(f"{item.sentence} {item.detail}."))
 
 
+def _tidy_amount(key: str) -> None:
+    amount = formats.read_amount(st.session_state[key])
+    if amount is not None and amount >= 0:
+        st.session_state[key] = money(amount)
+
+
+def amount_input(label: str, key: str, default: float, help: str | None = None) -> float:
+    """A box for an amount of euros, typed as the reader writes it (`150 000`, `€150,000`, `150k`:
+    `formats.read_amount`) and written back in their format once read, thousands grouped.
+
+    Returns:
+        The amount read, or, while what is typed is not an amount of euros, the last one read (with a
+        warning saying so).
+    """
+    last_key = f"_{key}_read"
+    if key not in st.session_state:
+        st.session_state[key] = money(default)
+    typed = st.text_input(label, key=key, on_change=_tidy_amount, args=(key,),
+                          help=help or "For example 150 000, 150 000 €, €150,000 or 150k.")
+    amount = formats.read_amount(typed)
+    if amount is None or amount < 0:
+        kept = st.session_state.get(last_key, default)
+        st.warning(f"“{plain(typed)}” is not an amount of euros: type it as 150 000 or 150k. "
+                   f"Showing {money(kept)} meanwhile.", icon=":material/edit:")
+        return kept
+    st.session_state[last_key] = amount
+    return amount
+
+
 def empty_state(message: str) -> None:
     """Say why a view is empty (instead of an empty chart), e.g. 'No placements in this period.'"""
     st.info(message, icon=":material/filter_alt_off:")

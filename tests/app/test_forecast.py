@@ -166,9 +166,21 @@ def test_without_a_model_the_calculator_and_training_in_the_background(app, demo
     # a fresh warehouse without a model: the training starts by itself and shows its progress
     assert len(no_model) == 1
     assert any("Training the models in the background" in str(p.proto.text) for p in at.get("progress"))
-    # A new objective recomputes the calculator.
-    at.number_input(key="forecast_objective").set_value(250_000.0).run()
+    # The objective reads as an amount, thousands grouped.
+    assert at.text_input(key="forecast_objective").value == "€100,000"
+    # A new objective, typed as a French reader writes it, recomputes the calculator and is written back.
+    at.text_input(key="forecast_objective").input("250 000 €").run()
     assert_table(at, "forecast_jobs_needed", jobs_needed(demo_con, f, 250_000.0))
+    assert at.text_input(key="forecast_objective").value == "€250,000"
+    assert not at.warning
+    # What is not an amount is said so, and the last amount read stays in use.
+    at.text_input(key="forecast_objective").input("deux cent mille").run()
+    assert [w.value for w in at.warning] == [
+        "“deux cent mille” is not an amount of euros: type it as 150 000 or 150k. Showing €250,000 meanwhile."]
+    assert_table(at, "forecast_jobs_needed", jobs_needed(demo_con, f, 250_000.0))
+    at.text_input(key="forecast_objective").input("150k").run()
+    assert_table(at, "forecast_jobs_needed", jobs_needed(demo_con, f, 150_000.0))
+    assert not at.warning
     assert len(no_model) == 1  # the same training, not a second one
 
 

@@ -118,3 +118,26 @@ def test_dates_read_back(d: date) -> None:
     day, month, year = fm.day(d, "fr").split("/")
     assert date(int(year), int(month), int(day)) == d
     assert date.fromisoformat(fm.day(d, "en")) == d
+
+
+@pytest.mark.parametrize(("typed", "amount"), [
+    ("100000", 100_000), ("100 000", 100_000), (f"100{N}000{N}€", 100_000), ("€100,000", 100_000),
+    ("100.000", 100_000), ("1 234,50", 1234.5), ("1,234.50", 1234.5), ("1.234.567,5", 1_234_567.5),
+    ("150k", 150_000), ("1,5 M€", 1_500_000), ("1,5", 1.5), ("99.90", 99.9), ("0,500", 0.5),
+    ("1 234 EUR", 1234), ("250 000 euros", 250_000), ("-5 125 €", -5125), ("1'000'000", 1_000_000),
+])
+def test_read_amount_as_typed(typed, amount) -> None:
+    assert fm.read_amount(typed) == amount
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "€", "1,2,3", "12,34,567", "1.000,000.5", ".5", "5.", "1 000 k €x",
+                                   "1,000.5,0"])
+def test_read_amount_refuses_what_is_not_an_amount(typed) -> None:
+    assert fm.read_amount(typed) is None
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12), st.sampled_from(fm.LOCALES), st.sampled_from((0, 2)))
+def test_read_amount_reads_back_what_money_and_number_write(cents: int, locale, decimals: int) -> None:
+    value = cents / 100 if decimals else float(cents)
+    assert fm.read_amount(fm.money(value, locale, decimals)) == pytest.approx(value, abs=1e-9)
+    assert fm.read_amount(fm.number(value, locale, decimals)) == pytest.approx(value, abs=1e-9)
