@@ -81,7 +81,7 @@ def prepare() -> None:
             return
         with closing(thread_cursor(version)) as con:
             calls = overview_calls(con)
-        thread = warm(calls)
+        thread = warm(calls, wait=True)
         if thread is not None:
             thread.join()
     except Exception:  # noqa: BLE001 — see the docstring

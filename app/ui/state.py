@@ -170,45 +170,56 @@ _warming: threading.Thread | None = None
 _log = logging.getLogger(__name__)
 
 
-def warm(calls: Iterable[tuple[Callable[..., Any], tuple]]) -> threading.Thread | None:
+def warm(calls: Iterable[tuple[Callable[..., Any], tuple]], wait: bool = False) -> threading.Thread | None:
     """Compute `cached(fn, *args)` for each `(fn, args)` in a thread of the app's process, so that a
     session asking for them later reads them from the cache.
 
     Each call is computed once per warehouse version; while a warm-up is under way, a new one is not
-    started (nor remembered), so the background work never piles up behind the sessions' own runs.
+    started (nor remembered), so the background work never piles up behind the sessions' own runs;
+    with `wait`, the new one starts once that one is over instead (the server's start, `startup`).
 
     Returns:
         The thread started, or None when there was nothing to do.
     """
-    global _warming
     version = warehouse_version()
     if version is None:
         return None
-    with _WARM_LOCK:
-        if _warming is not None and _warming.is_alive():
+    while True:
+        with _WARM_LOCK:
+            busy = _warming if _warming is not None and _warming.is_alive() else None
+            if busy is None:
+                return _start_warming(version, calls)
+        if not wait:
             return None
-        todo = []
-        for fn, args in calls:
-            name, signature = _call_key(fn, args, {})
-            if (version, name, signature) not in _WARMED:
-                _WARMED.add((version, name, signature))
-                todo.append((name, signature, fn, args))
-        if not todo:
-            return None
-        cursor = thread_cursor(version)
+        busy.join()
 
-        def work() -> None:
-            try:
-                for name, signature, fn, args in todo:
-                    _cached_call(name, version, signature, fn, args, {}, cursor)
-            except Exception:  # noqa: BLE001 — a warm-up only saves time: the page computes and reports on its own
-                _log.warning("Warming the cache stopped", exc_info=True)
-            finally:
-                cursor.close()
 
-        _warming = threading.Thread(target=work, name="crossview-warm", daemon=True)
-        _warming.start()
-        return _warming
+def _start_warming(version: tuple[str, int, int],
+                   calls: Iterable[tuple[Callable[..., Any], tuple]]) -> threading.Thread | None:
+    """`warm`'s thread for the calls not yet warmed on `version`; called holding `_WARM_LOCK`."""
+    global _warming
+    todo = []
+    for fn, args in calls:
+        name, signature = _call_key(fn, args, {})
+        if (version, name, signature) not in _WARMED:
+            _WARMED.add((version, name, signature))
+            todo.append((name, signature, fn, args))
+    if not todo:
+        return None
+    cursor = thread_cursor(version)
+
+    def work() -> None:
+        try:
+            for name, signature, fn, args in todo:
+                _cached_call(name, version, signature, fn, args, {}, cursor)
+        except Exception:  # noqa: BLE001 — a warm-up only saves time: the page computes and reports on its own
+            _log.warning("Warming the cache stopped", exc_info=True)
+        finally:
+            cursor.close()
+
+    _warming = threading.Thread(target=work, name="crossview-warm", daemon=True)
+    _warming.start()
+    return _warming
 
 
 def clear_caches() -> None:

@@ -80,3 +80,36 @@ def test_prepare_without_a_warehouse_only_loads_the_libraries(tmp_path: Path, mo
     monkeypatch.setenv("CROSSVIEW_DB", str(missing))
     startup.prepare()
     assert not missing.parent.exists()
+
+
+@pytest.mark.demo
+def test_the_servers_warm_up_waits_for_one_under_way(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session's warm-up under way makes another one skip, but the server's start (`wait=True`) only waits."""
+    from core.metrics import common
+
+    monkeypatch.setenv("CROSSVIEW_DB", str(demo_db))
+    monkeypatch.setattr(state, "_WARMED", set())
+    state._cached_call.clear()
+    if state._warming is not None:  # an earlier test's
+        state._warming.join(timeout=120)
+    release, computed = threading.Event(), []
+
+    def slow(con) -> int:
+        release.wait(30)
+        return 1
+
+    def counted(con) -> bool:
+        computed.append("has_bo")
+        return common.has_bo(con)
+
+    slow.__qualname__ = "slow_for_this_test"
+    counted.__qualname__ = "counted_for_this_test"
+    assert state.warm([(slow, ())]) is not None
+    assert state.warm([(counted, ())]) is None
+    waiting = threading.Thread(target=lambda: state.warm([(counted, ())], wait=True).join())
+    waiting.start()
+    waiting.join(timeout=0.5)
+    assert waiting.is_alive() and computed == []
+    release.set()
+    waiting.join(timeout=60)
+    assert computed == ["has_bo"]
