@@ -49,7 +49,7 @@ def _churn_rate(f: Filters) -> None:
         fig, "Share of the previous year's active clients who opened no job (the period's years darker)", "Year",
         "Churn rate (%)",
     )
-    st.plotly_chart(fig, key="churn_rate_chart")
+    widgets.chart(fig, "churn_rate_chart")
     widgets.show_table(by_year, pct_cols=("churn_rate",), key="churn_by_year")
 
 
@@ -72,7 +72,7 @@ def _timing(f: Filters) -> None:
     widgets.style_figure(
         fig, "Last incident before a client left", "Last incident", "Churned clients (count)"
     )
-    st.plotly_chart(fig, key="churn_reasons_chart")
+    widgets.chart(fig, "churn_reasons_chart")
     widgets.show_table(
         reasons,
         pct_cols=("share",),
@@ -112,7 +112,7 @@ def _lifetime_value(f: Filters) -> None:
         "Lifetime value (€)",
     )
     fig.update_yaxes(tickprefix="€")
-    st.plotly_chart(fig, key="churn_clv_chart")
+    widgets.chart(fig, "churn_clv_chart")
     widgets.show_table(clv, money_cols=("mean_clv", "median_clv", "mean_turnover"), key="churn_clv")
 
 

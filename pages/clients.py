@@ -92,7 +92,7 @@ def _segments(f: Filters) -> None:
     widgets.style_figure(
         fig, "Pareto: clients ranked by turnover (bars coloured by segment)", "Client rank", "Turnover (€)"
     )
-    st.plotly_chart(fig, key="clients_pareto_chart")
+    widgets.chart(fig, "clients_pareto_chart")
     widgets.definition(clients.client_segments, label="Definition: segments")
     widgets.show_table(
         state.cached(clients.client_segments, f),
@@ -161,7 +161,7 @@ def _detail(f: Filters, economics: pd.DataFrame) -> None:
     widgets.style_figure(
         fig, f"Funnel of {names.get(client_id, client_id)}'s jobs", "Events (count)", "Stage"
     )
-    st.plotly_chart(fig, key="clients_detail_funnel")
+    widgets.chart(fig, "clients_detail_funnel")
     widgets.show_table(history, money_cols=("fee",), key="clients_history")
 
 
@@ -184,7 +184,7 @@ def _new_clients(f: Filters) -> None:
     fig.update_xaxes(type="category")
     widgets.style_figure(fig, "Clients whose first job was opened in the quarter (a quarter still running lighter)",
                          "Quarter", "New clients (count)")
-    st.plotly_chart(fig, key="clients_new_chart")
+    widgets.chart(fig, "clients_new_chart")
     st.caption("The first quarter of the exports (in grey) counts every client already working with the agency "
                "when the exports start, not clients won then; the next quarters may still hold some of them.")
     widgets.show_table(won, key="clients_new")

@@ -149,7 +149,7 @@ def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
         fig, "Revenue per month: so far, then booked and forecast", "Month", "Revenue (€)"
     )
     fig.update_yaxes(tickprefix="€")
-    st.plotly_chart(fig, key="forecast_chart")
+    widgets.chart(fig, "forecast_chart")
 
 
 # A fragment: the objective and the scenario sliders redraw only this part, from cached model outputs.

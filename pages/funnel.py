@@ -34,7 +34,7 @@ def _funnel(f: Filters) -> bool:
     widgets.style_figure(
         fig, "Pipeline events by stage, by event date (and % of the previous stage)", "Events (count)", "Stage"
     )
-    st.plotly_chart(fig, key="funnel_chart")
+    widgets.chart(fig, "funnel_chart")
     widgets.show_table(stages, pct_cols=("conversion_from_previous",), key="funnel_overall")
     return True
 
@@ -65,7 +65,7 @@ def _mer_trend(f: Filters) -> None:
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     widgets.style_figure(fig, f"MER → placement ratio per {grain} (placement and MER events by their date)",
                          GRAINS[grain], "Placements / MERs (%)")
-    st.plotly_chart(fig, key="funnel_mer_trend_chart")
+    widgets.chart(fig, "funnel_mer_trend_chart")
     with st.expander("Numbers behind the chart"):
         widgets.show_table(trend, pct_cols=("mer_to_placement_rate",), key="funnel_trend")
     st.markdown("**Where the ratio moved: early vs late half of the period, by factor**")
@@ -111,7 +111,7 @@ def _closing(f: Filters) -> None:
         f"{STAGE_PLURALS[stage].capitalize()} on the job",
         "Jobs filled (%)",
     )
-    st.plotly_chart(fig, key="funnel_fill_chart")
+    widgets.chart(fig, "funnel_fill_chart")
     widgets.definition(funnel.count_groups, label="How the groups are made")
     with st.expander("Every count, for pitches, MERs and offers"):
         widgets.definition(funnel.fill_probability_by_count)
@@ -149,7 +149,7 @@ def _closing_duration(f: Filters) -> None:
     widgets.style_figure(
         fig, "Days from opening to placement by job type (median, bars to the quartiles)", "Job type", "Days"
     )
-    st.plotly_chart(fig, key="funnel_closing_chart")
+    widgets.chart(fig, "funnel_closing_chart")
     widgets.show_table(closing, days_cols=("median_days", "p25", "p75"), key="funnel_closing")
 
 
@@ -167,7 +167,7 @@ def _people(rates: pd.DataFrame, fn, label: str, key: str) -> None:
     widgets.style_figure(
         fig, f"Pitch → MER rate per {label}, with its 95% interval", label.capitalize(), "MERs / pitches (%)"
     )
-    st.plotly_chart(fig, key=f"{key}_chart")
+    widgets.chart(fig, f"{key}_chart")
     widgets.show_table(rates, pct_cols=("pitch_to_mer_rate", "ci_low", "ci_high"), key=key)
 
 

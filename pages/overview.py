@@ -9,6 +9,7 @@ from app.ui.health import linking_line, quality_line
 from app.ui.state import cached, current_filters, page_path
 from app.ui.widgets import (
     bars,
+    chart,
     current_locale,
     definition,
     definition_text,
@@ -46,8 +47,8 @@ def overview() -> None:
             fig = bars(monthly, "month", "revenue", "%{x|%b %Y}<br>€%{y:,.0f} invoiced", colour_by="status",
                        colours=dict(zip(MONTH_STATUSES, ("#1B3A6B", "#A9B8D0", "#D9DEE8"))))
             fig.update_yaxes(tickprefix="€")
-            st.plotly_chart(style_figure(fig, "Revenue by month (fees by invoice date)", "Month of invoice",
-                                         "Revenue invoiced (€)"))
+            chart(style_figure(fig, "Revenue by month (fees by invoice date)", "Month of invoice",
+                               "Revenue invoiced (€)"), "overview_revenue_chart")
             definition(monthly_activity, label="Definition: revenue by month")
         warm_other_periods(headline, monthly_activity)
     elif cached(has_crm):

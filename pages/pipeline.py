@@ -33,7 +33,7 @@ def _now(f: Filters) -> None:
         )
         widgets.style_figure(fig, "Open deals by stage", "Stage", "Amount (€)")
         fig.update_yaxes(tickprefix="€")
-        st.plotly_chart(fig, key="pipeline_now_chart")
+        widgets.chart(fig, "pipeline_now_chart")
         widgets.show_table(now, money_cols=("amount", "weighted_amount"), key="pipeline_now")
     st.subheader("Stale deals")
     stale = state.cached(pipeline.stale_deals, f)
@@ -92,7 +92,7 @@ def _win_rates(f: Filters) -> None:
         BREAKDOWNS[by],
         "Won / (won + lost) (%)",
     )
-    st.plotly_chart(fig, key="pipeline_win_rate_chart")
+    widgets.chart(fig, "pipeline_win_rate_chart")
     widgets.show_table(rates, pct_cols=("win_rate", "ci_low", "ci_high"), key="pipeline_win_rate")
     widgets.definition(pipeline.sales_cycle, label="Definition: sales cycle")
     widgets.show_table(
@@ -114,7 +114,7 @@ def _won(f: Filters) -> None:
                        colour="#54A24B", custom=("won_deals", "avg_deal_size"))
     widgets.style_figure(fig, "Won amount per month of close", "Month", "Won amount (€)")
     fig.update_yaxes(tickprefix="€")
-    st.plotly_chart(fig, key="pipeline_won_chart")
+    widgets.chart(fig, "pipeline_won_chart")
     season = state.cached(pipeline.won_seasonality, f)
     widgets.definition(pipeline.won_seasonality)
     fig = widgets.bars(season, "month_name", "index", "%{x}: index %{y:.2f} (average €%{customdata[0]:,.0f})",
@@ -124,7 +124,7 @@ def _won(f: Filters) -> None:
         fig, "Seasonality of CRM deals won, by month of close (1 = average month)", "Calendar month of close",
         "Index (× average)"
     )
-    st.plotly_chart(fig, key="pipeline_season_chart")
+    widgets.chart(fig, "pipeline_season_chart")
     st.subheader("Top accounts")
     accounts = state.cached(pipeline.top_accounts, f)
     widgets.definition(pipeline.top_accounts)
@@ -134,7 +134,7 @@ def _won(f: Filters) -> None:
     widgets.style_figure(
         fig, "The 20 accounts with the largest won amount, by segment", "Account", "Won amount (€)"
     )
-    st.plotly_chart(fig, key="pipeline_accounts_chart")
+    widgets.chart(fig, "pipeline_accounts_chart")
     widgets.show_table(
         accounts, money_cols=("won_amount",), pct_cols=("cumulative_share",), key="pipeline_top_accounts"
     )

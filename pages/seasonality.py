@@ -53,7 +53,7 @@ def _monthly_series(f: Filters) -> None:
         },
     )
     widgets.style_figure(fig, "Per month (hatched: not all invoiced yet)", "Month", "Revenue invoiced (€)")
-    st.plotly_chart(fig, key="seasonality_monthly_chart")
+    widgets.chart(fig, "seasonality_monthly_chart")
     widgets.show_table(monthly, money_cols=("revenue", "booked"), key="seasonality_monthly")
 
 
@@ -107,7 +107,7 @@ def _month_of_year(f: Filters) -> None:
         "Calendar month",
         "Index (× average month)",
     )
-    st.plotly_chart(fig, key="seasonality_index_chart")
+    widgets.chart(fig, "seasonality_index_chart")
     heat = state.cached(seasonality.seasonality_heatmap, f, measure=measure)
     heat_fig = go.Figure(
         go.Heatmap(
@@ -124,7 +124,7 @@ def _month_of_year(f: Filters) -> None:
     widgets.style_figure(
         heat_fig, f"{MEASURES[measure]} by year and calendar month", "Calendar month", "Year"
     )
-    st.plotly_chart(heat_fig, key="seasonality_heatmap_chart")
+    widgets.chart(heat_fig, "seasonality_heatmap_chart")
     widgets.show_table(index, money_cols=("mean_value",) if unit else (), key="seasonality_index")
 
 

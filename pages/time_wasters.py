@@ -78,7 +78,7 @@ def _scatter(ranked: pd.DataFrame) -> None:
         "Effort score (0–1, percentile of hours, pitches, jobs)",
         "Return score (0–1, percentile of turnover, net profit)",
     )
-    st.plotly_chart(fig, key="time_wasters_scatter")
+    widgets.chart(fig, "time_wasters_scatter")
 
 
 def run() -> None:

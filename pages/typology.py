@@ -41,7 +41,7 @@ def _performance(profiles: pd.DataFrame) -> None:
         fig.update_yaxes(tickformat=tick)
         fig.update_layout(showlegend=False)
         widgets.style_figure(fig, title, "Typology", axis)
-        column.plotly_chart(fig, key=f"typology_{measure}_chart")
+        widgets.chart(fig, f"typology_{measure}_chart", column)
 
 
 # What a client's point says when hovered, after its name: (column, d3 number format).
@@ -76,7 +76,7 @@ def _map(f: Filters, profiles: pd.DataFrame) -> pd.DataFrame:
         "First principal component (no unit)",
         "Second principal component (no unit)",
     )
-    st.plotly_chart(fig, key="typology_map_chart")
+    widgets.chart(fig, "typology_map_chart")
     return clients
 
 

@@ -78,7 +78,7 @@ def _reliability(section: dict[str, Any], title: str, key: str) -> None:
     widgets.style_figure(fig, title, "Predicted fill probability (%)", "Share filled (%)")
     fig.update_xaxes(tickformat=".0%")
     fig.update_yaxes(tickformat=".0%")
-    st.plotly_chart(fig, key=key)
+    widgets.chart(fig, key)
 
 
 def show(card: dict[str, Any]) -> None:

@@ -501,6 +501,37 @@ def style_figure(fig: Any, title: str, x_title: str, y_title: str) -> Any:
     return fig
 
 
+# Pages write a hover's amount and a money axis the English way, `€%{y:,.0f}` and a `€` tick prefix
+# (plotly's number formats have no currency placement); French puts the euro sign after the number.
+_EURO_FIRST = re.compile(r"€(%\{[^}]*\})")
+
+
+def money_in_locale(fig: Any, locale: Locale) -> Any:
+    """`fig` with its amounts written as `locale` writes them: in French `1 234 €` (hover and text
+    templates, money axes), in English unchanged (`€1,234`). Returns the same figure."""
+    if locale != "fr":
+        return fig
+    for trace in fig.data:
+        for attribute in ("hovertemplate", "texttemplate"):
+            template = getattr(trace, attribute, None)
+            if isinstance(template, str):
+                setattr(trace, attribute, _EURO_FIRST.sub("\\1" + formats.NNBSP + "€", template))
+
+    def axis(ax: Any) -> None:
+        if ax.tickprefix == "€":
+            ax.update(tickprefix=None, ticksuffix=formats.NNBSP + "€")
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    return fig
+
+
+def chart(fig: Any, key: str, where: Any = None) -> None:
+    """Draw a plotly figure (styled by `style_figure`) in the reader's locale, in `where` (a column,
+    a container; the page by default). Every chart of the app is drawn here."""
+    (where or st).plotly_chart(money_in_locale(fig, current_locale()), key=key)
+
+
 def requires_bo(con: Any) -> bool:
     """True when the warehouse holds the back-office export; otherwise say the page needs it."""
     from core.metrics.common import has_bo

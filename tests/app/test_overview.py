@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from datetime import date, timedelta
 
 import pandas as pd
@@ -178,3 +179,20 @@ def test_the_other_periods_are_computed_in_the_background(app, demo_con, monkeyp
     assert len(calls["headline"]) == 4 and len(calls["monthly_activity"]) == 4
     turnover = headline(demo_con, others[2]).set_index("measure").loc["turnover"]
     assert {m.label: m.value for m in at.metric}[turnover["label"]] == money(turnover["value"])
+
+
+@pytest.mark.demo
+@pytest.mark.parametrize(("locale", "hover", "prefix", "suffix"), [
+    ("fr", "%{x|%b %Y}<br>%{y:,.0f}\u202f€ invoiced", None, "\u202f€"),
+    ("en", "%{x|%b %Y}<br>€%{y:,.0f} invoiced", "€", None),
+])
+def test_the_chart_writes_amounts_as_the_reader_does(app, monkeypatch: pytest.MonkeyPatch, locale, hover, prefix,
+                                                     suffix) -> None:
+    """The euro sign goes after the amount in French (`1 234 €`), before it in English (`€1,234`), in the
+    revenue chart's hover and on its axis."""
+    monkeypatch.setenv("CROSSVIEW_LOCALE", locale)
+    at = app.run()
+    assert_no_exception(at)
+    (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert {trace["hovertemplate"] for trace in spec["data"]} == {hover + "<extra></extra>"}
+    assert (spec["layout"]["yaxis"].get("tickprefix"), spec["layout"]["yaxis"].get("ticksuffix")) == (prefix, suffix)
