@@ -355,6 +355,8 @@ LABELS |= {
 
 # Values that are names of things (funnel stages, job kinds, factors) in the same business words.
 VALUES: dict[str, Label] = {
+    "qualification": _L("Qualification", "Qualification"),
+    "(unknown)": _L("Étape inconnue", "Unknown stage"),
     "pitch": _L("Présentation", "Pitch"),
     "mer": _L("MER", "MER"),
     "offer": _L("Offre", "Offer"),

@@ -27,8 +27,8 @@ from core.formats import (
 from core.labels import VALUES, describe, header, value_label
 
 # Text columns holding coded values (`pitch`, `repeat`, `none`…) shown in business words.
-CODED = ("stage", "job_kind", "segment", "quadrant", "factor", "value", "relationship", "last_event", "status",
-         "last_job_status")
+CODED = ("stage", "stage_detail", "job_kind", "segment", "quadrant", "factor", "value", "relationship", "last_event",
+         "status", "last_job_status")
 # A frame of measures (`measure`, `value`, `unit`): the unit of each row decides its format.
 _UNIT_KINDS = {"eur": "money", "€": "money", "pct": "percent", "rate": "percent", "%": "percent",
                "days": "days", "count": "count"}

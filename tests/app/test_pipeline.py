@@ -58,6 +58,11 @@ def test_default_filters(app, demo_con) -> None:
     assert tables_shown(at) == {"pipeline_now", "pipeline_stale"}
     assert_table(at, "pipeline_now", pipeline.pipeline_now(demo_con, f))
     assert_table(at, "pipeline_stale", pipeline.stale_deals(demo_con, f))
+    # The stages on the chart's axis are named as in the table, not by their codes.
+    (now,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    stage_words = {"qualification": "Qualification", "pitch": "Pitch", "mer": "MER", "offer": "Offer",
+                   "other": "Other", "(unknown)": "Unknown stage"}
+    assert list(now["data"][0]["x"]) == [stage_words[s] for s in pipeline.pipeline_now(demo_con, f)["stage_detail"]]
     assert_period_tables(at, demo_con, f)
     assert_table(at, "pipeline_lost", pipeline.lost_reasons(demo_con, f))
     # The top accounts' legend names the segments in the words chosen in the sidebar, not by code.
