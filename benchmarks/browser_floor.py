@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from browser_bench import CHROMIUM, CHROMIUM_ARGS, IDLE, VIEWPORT, WATCH_RUNS, load  # noqa: E402
+from browser_bench import CHROMIUM, CHROMIUM_ARGS, IDLE, VIEWPORT, WATCH_RUNS, load
 
-from tests.e2e.support import free_port, wait_healthy  # noqa: E402
+from tests.e2e.support import free_port, wait_healthy
 
 APPS = {
     "title and text": 'import streamlit as st\nst.title("Floor")\nst.write("Nothing but a title and a line.")\n',

@@ -28,6 +28,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -99,7 +101,7 @@ def scale_dbs() -> list[Path]:
             with connect(db) as con:
                 if con.execute("SELECT COUNT(*) FROM deals").fetchone()[0] >= SCALE_DEALS:
                     found.append(db)
-        except Exception:  # a half-written or foreign file is not a benchmark warehouse
+        except (duckdb.Error, OSError):  # a half-written or foreign file is not a benchmark warehouse
             continue
     return found
 

@@ -263,8 +263,8 @@ def format_report(report: dict[str, Any]) -> str:
     revenue = sum(r["revenue"] or 0 for r in report["revenue_by_month"])
     lines = ["Crossview report", "================", "",
              "Seasonality (jobs opened)",
-             f"  peak: {_month_name(season['peak_month'])}, trough: {_month_name(season['trough_month'])}, "
-             f"revenue peak: {_month_name(season['revenue_peak_month'])}", "",
+             (f"  peak: {_month_name(season['peak_month'])}, trough: {_month_name(season['trough_month'])}, "
+             f"revenue peak: {_month_name(season['revenue_peak_month'])}"), "",
              f"Revenue in the period: {_fmt(revenue, 'eur')} over {len(report['revenue_by_month'])} months",
              "",
              "Top clients by turnover"]
@@ -272,33 +272,33 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {c['client_id']:<10} {str(c['name'])[:30]:<30} {_fmt(c['turnover'], 'eur'):>14} "
                      f"net {_fmt(c['net_profit'], 'eur'):>14}  {c['segment']}")
     wasters = ", ".join(report["time_wasters"][:10]) or "none"
-    lines += [f"  segments: top {len(seg['top'])}, large {len(seg['large'])}, "
-              f"medium {len(seg['medium'])} clients",
+    lines += [(f"  segments: top {len(seg['top'])}, large {len(seg['large'])}, "
+              f"medium {len(seg['medium'])} clients"),
               "", f"Time wasters (most wasteful first): {wasters}", "",
               f"Churn rate by year: {_pairs(report['churn_rate_by_year'], 'rate')}",
-              f"Lifetime value: loyal {_fmt(report['clv']['loyal'], 'eur')}, "
-              f"broken {_fmt(report['clv']['broken'], 'eur')}", "",
+              (f"Lifetime value: loyal {_fmt(report['clv']['loyal'], 'eur')}, "
+              f"broken {_fmt(report['clv']['broken'], 'eur')}"), "",
               "Funnel",
-              f"  pitch→MER {_fmt(fun['pitch_to_mer'], 'rate')}, "
+              (f"  pitch→MER {_fmt(fun['pitch_to_mer'], 'rate')}, "
               f"MER→offer {_fmt(fun['mer_to_offer'], 'rate')}, "
-              f"offer→placement {_fmt(fun['offer_to_placement'], 'rate')}",
+              f"offer→placement {_fmt(fun['offer_to_placement'], 'rate')}"),
               f"  MER→placement by year: {_pairs(fun['mer_to_placement_by_year'], 'rate')}",
               f"  pitch→MER by salesperson: {_pairs(report['pitch_to_mer_by_sales'], 'rate')}",
               f"  pitch→MER by team: {_pairs(report['pitch_to_mer_by_team'], 'rate')}",
               f"  median closing duration: {_fmt(report['closing_days_median'], 'days')}",
-              f"  fill rate: new jobs {_fmt(report['fill_rate']['new'], 'rate')}, "
-              f"repeat jobs {_fmt(report['fill_rate']['repeat'], 'rate')}", "",
-              f"Jobs to open per month for {_fmt(need['objective_eur'], 'eur')} a month: "
-              f"{_fmt(need['jobs'])}", "",
+              (f"  fill rate: new jobs {_fmt(report['fill_rate']['new'], 'rate')}, "
+              f"repeat jobs {_fmt(report['fill_rate']['repeat'], 'rate')}"), "",
+              (f"Jobs to open per month for {_fmt(need['objective_eur'], 'eur')} a month: "
+              f"{_fmt(need['jobs'])}"), "",
               "Data quality (rows in / clean / quarantined / duplicates)"]
     for file, q in report["data_quality"].items():
         lines.append(f"  {file:<28} {q['rows_in']} / {q['clean']} / {q['quarantined']} / {q['duplicates']}")
-    lines += [f"Links: {links['auto']} auto, {links['review']} to review, {links['none']} none; "
-              f"deal coverage {_fmt(links['deal_coverage'], 'rate')}", "",
+    lines += [(f"Links: {links['auto']} auto, {links['review']} to review, {links['none']} none; "
+              f"deal coverage {_fmt(links['deal_coverage'], 'rate')}"), "",
               "CRM pipeline",
-              f"  deals {crm['deals']}: won {crm['won']}, lost {crm['lost']}, open {crm['open']}; "
+              (f"  deals {crm['deals']}: won {crm['won']}, lost {crm['lost']}, open {crm['open']}; "
               f"win rate {_fmt(crm['win_rate'], 'rate')}; won {_fmt(crm['won_amount'], 'eur')}; "
-              f"median cycle {_fmt(crm['cycle_days_median'], 'days')}",
+              f"median cycle {_fmt(crm['cycle_days_median'], 'days')}"),
               "  top accounts: " + (", ".join(crm["top_accounts"][:10]) or "none"), ""]
     if report["forecast"]:
         lines.append("Revenue forecast (low / mid / high; of which booked: placements made, not invoiced)")

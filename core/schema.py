@@ -144,9 +144,9 @@ CLEAN_TABLES: tuple[Table, ...] = (
        ("deal_id", "VARCHAR", "CRM deal id (primary key)."),
        ("deal_name", "VARCHAR", "Deal name as typed."),
        ("company", "VARCHAR", "Company name as exported (trimmed); links to BO via client_links."),
-       ("amount", "DOUBLE", "Deal amount in the reporting currency (€ unless the export's amounts are all in "
+       ("amount", "DOUBLE", ("Deal amount in the reporting currency (€ unless the export's amounts are all in "
         "another one; k€ typos converted); NULL when missing, or in another currency without a rate "
-        "(see `currency`, `amount_original` and docs/data-quality.md)."),
+        "(see `currency`, `amount_original` and docs/data-quality.md).")),
        ("stage_raw", "VARCHAR", "Stage label as exported."),
        ("stage", "VARCHAR", "Canonical stage: `open`, `won` or `lost`."),
        ("stage_detail", "VARCHAR", "Open sub-stage when known: `qualification`, `pitch`, `mer`, `offer`, `other`."),
@@ -160,10 +160,10 @@ CLEAN_TABLES: tuple[Table, ...] = (
        ("lost_reason", "VARCHAR", "Reason for a lost deal when known."),
        ("pipeline", "VARCHAR", "CRM pipeline name."),
        ("probability", "DOUBLE", "Win probability given by the CRM (fraction), when known."),
-       ("currency", "VARCHAR", "Currency code of the amount as exported (its currency column, or the symbol or "
-        "code in the amount cell); NULL when the export names none."),
-       ("amount_original", "DOUBLE", "The amount in `currency` as exported, when `amount` was converted from "
-        "it or left NULL for want of a rate; else equal to `amount`.")),
+       ("currency", "VARCHAR", ("Currency code of the amount as exported (its currency column, or the symbol or "
+        "code in the amount cell); NULL when the export names none.")),
+       ("amount_original", "DOUBLE", ("The amount in `currency` as exported, when `amount` was converted from "
+        "it or left NULL for want of a rate; else equal to `amount`."))),
 )
 
 # --- Link tables (public interface, see docs/schema.md) ---------------------------
@@ -211,8 +211,8 @@ AUDIT_TABLES: tuple[Table, ...] = (
        ("row_number", "BIGINT", "Record number in the file (1 = first data record)."),
        ("record_id", "VARCHAR", "Id of the record when it has one."),
        ("column", "VARCHAR", "Column concerned (canonical name)."),
-       ("rule", "VARCHAR", "Rule id, `<kind>.<name>`; kind is missing, outlier, time_order, inconsistent, "
-        "invalid or duplicate."),
+       ("rule", "VARCHAR", ("Rule id, `<kind>.<name>`; kind is missing, outlier, time_order, inconsistent, "
+        "invalid or duplicate.")),
        ("original_value", "VARCHAR", "Value before the rule."),
        ("new_value", "VARCHAR", "Value after the rule (NULL when flagged or quarantined)."),
        ("action", "VARCHAR", "`fixed`, `flagged`, `quarantined` or `merged`.")),
@@ -315,10 +315,10 @@ DERIVED_TABLES: tuple[Table, ...] = (
        ("sales_id", "VARCHAR", "The job's salesperson."),
        ("coach_id", "VARCHAR", "The job's coach."),
        ("job_type", "VARCHAR", "The job's family."),
-       ("placed_at", "DATE", "Placement date: the placement event of this candidate on this job, else the job's "
-        "first placement event, else the start date, else the invoice date (see `placed_at_basis`)."),
-       ("placed_at_basis", "VARCHAR", "Which date `placed_at` is: `placement event`, `job placement event`, "
-        "`start date` or `invoice date`; NULL when the placement has none."),
+       ("placed_at", "DATE", ("Placement date: the placement event of this candidate on this job, else the job's "
+        "first placement event, else the start date, else the invoice date (see `placed_at_basis`).")),
+       ("placed_at_basis", "VARCHAR", ("Which date `placed_at` is: `placement event`, `job placement event`, "
+        "`start date` or `invoice date`; NULL when the placement has none.")),
        ("start_date", "DATE", "Candidate's first day, as in `placements`."),
        ("invoiced_at", "DATE", "Invoice date; NULL while not invoiced."),
        ("is_invoiced", "BOOLEAN", "The placement has an invoice date."),
@@ -363,9 +363,9 @@ def schema_markdown() -> str:
     """The schema as markdown, for docs/schema.md."""
     lines = ["# Warehouse schema", "",
              "Generated from `core/schema.py` by `python -m core schema-doc`; a test keeps them in sync.", "",
-             "Besides these tables, every input file is loaded untouched into a `raw_<table>` table "
+             ("Besides these tables, every input file is loaded untouched into a `raw_<table>` table "
              "(all columns VARCHAR as read, plus `_row_number`, the record number, and `_extra`, the cells "
-             "beyond the header of a record with too many fields).", ""]
+             "beyond the header of a record with too many fields)."), ""]
     for group, tables in (("Clean tables", CLEAN_TABLES), ("Link tables", LINK_TABLES),
                           ("Build bookkeeping", AUDIT_TABLES), ("Fact tables", DERIVED_TABLES)):
         lines += [f"## {group}", ""]

@@ -119,8 +119,8 @@ def proposal_text(file: str, missing: list[str], fields: dict[str, list[str]], h
     taken = {s for src in fields.values() for s in src}
     wanted = [f for f in PROPOSED if f not in fields]
     guess = propose(wanted, headers, samples, taken)
-    lines = [f"this CRM export lacks required column(s) {', '.join(missing)}: its layout is not recognised. "
-             "Best guess, field by field (header, then two sample values):"]
+    lines = [(f"this CRM export lacks required column(s) {', '.join(missing)}: its layout is not recognised. "
+             "Best guess, field by field (header, then two sample values):")]
     for f in PROPOSED:
         found = fields.get(f)
         h = found[0] if found else guess.get(f)

@@ -37,8 +37,8 @@ def activity_effort_sql(f: Filters) -> tuple[str, list[object]]:
     people and job type.
     """
     sql, params = where(f.period("x.activity_date"), f.jobs("x"))
-    return (f"SELECT x.client_id, COALESCE(x.minutes, 0) / 60.0 AS hours, x.cost FROM activity_effort x "
-            f"WHERE {sql}", params)
+    return ((f"SELECT x.client_id, COALESCE(x.minutes, 0) / 60.0 AS hours, x.cost FROM activity_effort x "
+            f"WHERE {sql}"), params)
 
 
 def economics_sql(f: Filters) -> tuple[str, list[object]]:

@@ -115,10 +115,10 @@ def _params(fn: Callable[..., Any]) -> str:
 def glossary_markdown() -> str:
     """docs/metrics.md: per section, each function's definition, details and what it returns."""
     lines = ["# Metrics glossary", "",
-             "Generated from the docstrings of the metric functions by `python -m core metrics-doc`; "
+             ("Generated from the docstrings of the metric functions by `python -m core metrics-doc`; "
              "a test keeps them in sync. Every metric is `f(con, filters) -> DataFrame`; money is in "
              "euros, rates are fractions, \"now\" is the data's as-of date. The first paragraph of each "
-             "entry is the definition the app shows beside the number.", ""]
+             "entry is the definition the app shows beside the number."), ""]
     current = None
     for section, fn in functions():
         if section != current:

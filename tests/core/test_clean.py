@@ -178,8 +178,8 @@ def test_future_dates_and_month_first_column(tmp_path):
 
 def test_pipedrive_close_date_from_won_or_lost_time(tmp_path):
     """Two exported columns feed closed_at: the won time of a won deal, the lost time of a lost one."""
-    lines = ["Deal - ID,Deal - Title,Deal - Organization,Deal - Value,Deal - Status,Deal - Owner,"
-             "Deal - Deal created,Deal - Won time,Deal - Lost time",
+    lines = [("Deal - ID,Deal - Title,Deal - Organization,Deal - Value,Deal - Status,Deal - Owner,"
+              "Deal - Deal created,Deal - Won time,Deal - Lost time"),
              "1,Dev,Acme,12 000,won,Ann,2024-01-05,2024-02-01 10:00,",
              "2,Ops,Beta,9000,lost,Ann,2024-01-06,,2024-03-04 09:30",
              "3,Data,Gamma,8000,lost,Ann,2024-01-07, ,N/A"]

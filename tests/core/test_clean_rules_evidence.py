@@ -7,6 +7,7 @@ expected values are read off the file itself.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -191,7 +192,7 @@ def test_rule_effects_chain_ends_at_the_clean_totals(tmp_path):
     effects = summary["rule_effects"]
     assert [e["rule"] for e in effects] == ["invalid.unknown_stage", "invalid.negative_amount",
                                             "outlier.amount_in_k"]
-    for a, b in zip(effects, effects[1:]):
+    for a, b in itertools.pairwise(effects):
         assert (a["deals_after"], a["won_amount_after"]) == (b["deals_before"], b["won_amount_before"])
     # By hand: 6 rows, the `Weird` one quarantined; -14 000 -> 14 000; 25 flagged, kept.
     assert (effects[0]["deals_before"], effects[0]["deals_after"]) == (6, 5)

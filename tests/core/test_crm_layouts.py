@@ -153,7 +153,7 @@ def test_layout_gives_the_numbers_pandas_gives(built, lay):
 
 
 def test_salesforce_footer_lines_are_dropped_and_counted(built):
-    summary, crm = built(LAYOUTS[6])
+    summary, _ = built(LAYOUTS[6])
     [f] = summary["files"]
     # "Grand Totals (240 records)", the confidentiality and the copyright lines: 3 records, none a deal.
     assert (f["rows_in"], f["rows_footer"], f["rows_quarantined"]) == (240, 3, 0)
@@ -211,7 +211,7 @@ def test_mixed_currencies_without_rates_are_never_added_together(built):
 
 
 def test_mixed_currencies_with_rates_are_converted(built):
-    summary, crm = built(LAYOUTS[10])
+    summary, _ = built(LAYOUTS[10])
     frame = pd.read_csv(HERE / LAYOUTS[10].file, dtype=str)
     rates = json.loads((HERE / "mixed_currency_mapping.json").read_text())["currency_rates"]
     assert {i["rule"]: i["rows"] for i in summary["issues"]}["currency.converted"] == \
