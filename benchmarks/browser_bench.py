@@ -7,6 +7,10 @@ What is timed, on a warehouse (the demo one built into a temporary folder unless
   opens the page's URL; time until the page is idle;
 - warm, per page: in one session that has already seen every page, a click on the page in the
   sidebar; time until idle;
+- returning browser (--returning): a manager's browser that has opened Crossview before keeps
+  Streamlit's scripts in its cache (the server marks them immutable for a year). With such a browser,
+  the server is started again on the same port: fresh start, then per page a first visit in a new
+  tab (a new session); time until idle;
 - several users (--users N): N browser contexts, each on the Overview, change the period at the
   same time (--changes times each, alternating "All time" and "Last 12 months"); the browser's
   time to idle per change, the server's time per rerun (measured inside the app, which appends
@@ -123,9 +127,11 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def server(db: Path, work: Path, profile: Path | None) -> Iterator[tuple[str, subprocess.Popen, Path, float]]:
-    """`streamlit run app/serve.py` (the app, `app/main.py`) on `db`; yields (url, process, rerun log, seconds until healthy)."""
-    port = free_port()
+def server(db: Path, work: Path, profile: Path | None,
+           port: int | None = None) -> Iterator[tuple[str, subprocess.Popen, Path, float]]:
+    """`streamlit run app/serve.py` (the app, `app/main.py`) on `db` and `port` (a free one when None);
+    yields (url, process, rerun log, seconds until healthy)."""
+    port = port or free_port()
     log = work / "reruns.jsonl"
     env = dict(os.environ, CROSSVIEW_DB=str(db), CROSSVIEW_UPLOADS=str(work / "uploads"),
                CROSSVIEW_RERUN_LOG=str(log))
@@ -173,15 +179,38 @@ def _server_runs(log: Path, since: float) -> list[dict[str, object]]:
     return [r for r in rows if float(r["at"]) >= since]
 
 
-async def fresh_start(browser, url: str, started: float) -> float:
+async def _tab(browser, returning):
+    """A new tab: in the returning browser's context when given (its cache kept), else in a new context."""
+    if returning is not None:
+        return await returning.new_page()
     context = await browser.new_context(viewport=VIEWPORT)
     await context.add_init_script(WATCH_RUNS)
-    pg = await context.new_page()
+    return await context.new_page()
+
+
+async def _close(pg, returning) -> None:
+    await (pg.close() if returning is not None else pg.context.close())
+
+
+async def fresh_start(browser, url: str, started: float, returning=None) -> float:
+    pg = await _tab(browser, returning)
     await pg.goto(url)
     await _idle(pg, 1, "Overview")
     seconds = time.perf_counter() - started
-    await context.close()
+    await _close(pg, returning)
     return seconds
+
+
+async def returning_browser(browser, url: str):
+    """A browser context that has opened every page of the app at `url` once (its cache filled)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(WATCH_RUNS)
+    for _, path, title in pages():
+        pg = await context.new_page()
+        await pg.goto(f"{url}/{path}")
+        await _idle(pg, 1, title)
+        await pg.close()
+    return context
 
 
 async def first_start(browser, work: Path) -> dict[str, float]:
@@ -219,14 +248,13 @@ TIMING = """
 """
 
 
-async def first_visits(browser, url: str, runs: int) -> tuple[dict[str, list[float]], dict[str, list[dict]]]:
+async def first_visits(browser, url: str, runs: int,
+                       returning=None) -> tuple[dict[str, list[float]], dict[str, list[dict]]]:
     out: dict[str, list[float]] = {}
     timings: dict[str, list[dict]] = {}
     for nav, path, title in pages():
         for _ in range(runs):
-            context = await browser.new_context(viewport=VIEWPORT)
-            await context.add_init_script(WATCH_RUNS)
-            pg = await context.new_page()
+            pg = await _tab(browser, returning)
             start = time.perf_counter()
             try:
                 await pg.goto(f"{url}/{path}")
@@ -236,7 +264,7 @@ async def first_visits(browser, url: str, runs: int) -> tuple[dict[str, list[flo
             except PlaywrightTimeout:
                 out.setdefault(nav, []).append(math.inf)  # counted as slower than any target
             finally:
-                await context.close()
+                await _close(pg, returning)
     return out, timings
 
 
@@ -276,17 +304,19 @@ PICKED = """
 # The Overview redrawn for a new period: idle, and its caption (the period it shows) no longer `before`.
 # A run that starts and ends between two frames never shows in the script-state attribute, so a change
 # is recognised by what the page says, not only by the runs counted.
+# The page's first caption: on the Overview, the period it shows.
+CAPTION_OF_PAGE = """document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]')"""
 REDRAWN = """
 ([runs, before]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
   if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
-  const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+  const caption = """ + CAPTION_OF_PAGE + """;
   return window.__cvRuns >= runs || (!!caption && caption.innerText !== before);
 }
 """
 CAPTION = """() => {
-  const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+  const caption = """ + CAPTION_OF_PAGE + """;
   return caption ? caption.innerText : '';
 }"""
 
@@ -340,7 +370,7 @@ async def _state(pg) -> str:
           const period = document.querySelector('[data-testid="stSidebar"] [data-testid="stSelectbox"] input');
           const busy = document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSpinner"]').length;
           const titles = [...document.querySelectorAll('[data-testid="stMain"] h1')].map(h => h.innerText);
-          const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+          const caption = """ + CAPTION_OF_PAGE + """;
           return `runs ${window.__cvRuns}, script ${app && app.getAttribute('data-test-script-state')}, `
                + `status "${status ? status.innerText.trim() : ''}", period "${period ? period.value : ''}", `
                + `${busy} skeletons or spinners, titles ${JSON.stringify(titles)}, `
@@ -393,7 +423,8 @@ def _chromium(folder: Path, nice: int) -> str:
 
 
 async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | None,
-                browser_nice: int = 0, first_start_too: bool = False) -> dict[str, object]:
+                browser_nice: int = 0, first_start_too: bool = False,
+                returning_too: bool = False) -> dict[str, object]:
     from playwright.async_api import async_playwright
 
     result: dict[str, object] = {"warehouse": str(db), "load_before": load(), "runs": runs,
@@ -405,7 +436,8 @@ async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | N
                                               args=CHROMIUM_ARGS)
             if first_start_too:
                 result["first_start"] = await first_start(browser, Path(tmp))
-            with server(db, Path(tmp), profile) as (url, proc, log, started):
+            port = free_port()
+            with server(db, Path(tmp), profile, port) as (url, proc, log, started):
                 result["server_healthy_s"] = round(time.perf_counter() - started, 2)
                 result["fresh_start_s"] = round(await fresh_start(browser, url, started), 2)
                 first_run = _server_runs(log, 0)[:1]
@@ -417,9 +449,30 @@ async def bench(db: Path, runs: int, users: int, changes: int, profile: Path | N
                 result["server_rss_mb_after_pages"] = round(rss_mb(proc.pid), 1)
                 if users:
                     result["several_users"] = await several_users(browser, url, users, changes, log, proc)
+                returning = await returning_browser(browser, url) if returning_too else None
+            if returning is not None:
+                result["returning_browser"] = await returning_visits(browser, returning, db, Path(tmp), port, runs)
             await browser.close()
     result["load_after"] = load()
     return result
+
+
+async def returning_visits(browser, returning, db: Path, work: Path, port: int, runs: int) -> dict[str, object]:
+    """The server started again on the same port, for a browser that has opened the app before: its fresh
+    start, and each page's first visit in a new tab (median of `runs`)."""
+    again = work / "again"
+    again.mkdir()
+    with server(db, again, None, port) as (url, _, log, started):
+        out: dict[str, object] = {"fresh_start_s": round(await fresh_start(browser, url, started, returning), 2)}
+        since = time.time()
+        first, _ = await first_visits(browser, url, runs, returning)
+        server_runs = _server_runs(log, since)
+        out["pages"] = {nav: {"first_visit_s": round(statistics.median(first[nav]), 3),
+                              "server_first_s": _median_server(server_runs, nav),
+                              "timeouts": sum(math.isinf(v) for v in first[nav])}
+                        for nav, _, _ in pages() if nav in first}
+    await returning.close()
+    return out
 
 
 async def page_visits(browser, url: str, runs: int, log: Path) -> dict[str, dict[str, object]]:
@@ -464,17 +517,23 @@ def print_report(result: dict[str, object]) -> None:
     users = result.get("several_users")
     if users:
         print(f"several users: {users}")
+    returning = result.get("returning_browser")
+    if returning:
+        print(f"returning browser, server started again: fresh start {returning['fresh_start_s']} s; first visit "
+              "in a new tab: " + ", ".join(f"{nav} {row['first_visit_s']:.2f}"
+                                           for nav, row in returning["pages"].items()))
 
 
 def run(db: Path | None = None, runs: int = 5, users: int = 10, changes: int = 3,
-        profile: Path | None = None, browser_nice: int = 0, first_start_too: bool = True) -> dict[str, object]:
+        profile: Path | None = None, browser_nice: int = 0, first_start_too: bool = True,
+        returning_too: bool = True) -> dict[str, object]:
     """Every figure above as a dict (for benchmarks/run_all.py); the demo warehouse when `db` is None."""
     with tempfile.TemporaryDirectory() as tmp:
         if db is None:
             from report_bench import demo_db
 
             db = demo_db(Path(tmp))
-        return asyncio.run(bench(db, runs, users, changes, profile, browser_nice, first_start_too))
+        return asyncio.run(bench(db, runs, users, changes, profile, browser_nice, first_start_too, returning_too))
 
 
 def _ok(value: float | None, target: float) -> str:
@@ -489,12 +548,18 @@ def markdown(f: dict) -> str:
              + (f" First start without a warehouse: the page saying what it waits for after "
                 f"**{f['first_start']['waiting_page_s']} s**, the Overview after {f['first_start']['overview_s']} s "
                 "(the demo warehouse built in the background)." if "first_start" in f else "")), "",
-             ("| page | first visit (s) | warm (s) | server run, first (s) | server run, warm (s) "
-             "| first visit: HTML and scripts ready (s) |"),
-             "|---|---|---|---|---|---|"]
+             ("| page | first visit (s) | first visit, returning browser (s) | warm (s) | server run, first (s) "
+              "| server run, warm (s) | first visit: HTML and scripts ready (s) |"),
+             "|---|---|---|---|---|---|---|"]
+    returning = f.get("returning_browser") or {"pages": {}}
+    if "fresh_start_s" in returning:
+        lines[0] += (f" With a returning browser (its cache kept from an earlier visit), the server started again: "
+                     f"Overview drawn after **{returning['fresh_start_s']} s**.")
     for nav, row in f.get("pages", {}).items():
         ready = row.get("browser_first", {}).get("dom_ready_ms")
+        again = returning["pages"].get(nav, {}).get("first_visit_s")
         lines.append(f"| {nav} | {_ok(row['first_visit_s'], TARGETS['first_visit_s'])} | "
+                     f"{_ok(again, TARGETS['first_visit_s'])} | "
                      f"{_ok(row['warm_s'], TARGETS['warm_s'])} | {_ok(row['server_first_s'], 99)} | "
                      f"{_ok(row['server_warm_s'], 99)} | {_ok(None if ready is None else ready / 1000, 99)} |")
     lines += ["", (f"Medians of {f['runs']} runs; targets: first visit ≤ {TARGETS['first_visit_s']:g} s, "
@@ -555,12 +620,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
     parser.add_argument("--no-first-start", action="store_true",
                         help="skip the very first start (no warehouse: the demo one is built in the background)")
+    parser.add_argument("--no-returning", action="store_true",
+                        help="skip the returning browser (the server started again for a browser that has "
+                             "opened the app before)")
     parser.add_argument("--browser-nice", type=int, default=0,
                         help="run Chromium at this niceness (19: the server gets the CPU first, as when the "
                              "browsers are on the managers' own machines)")
     args = parser.parse_args()
     result = run(args.db, args.runs, args.users, args.changes, args.profile, args.browser_nice,
-                 not args.no_first_start)
+                 not args.no_first_start, not args.no_returning)
     print_report(result)
     if args.profile:
         print(profile_summary(args.profile))
