@@ -95,7 +95,7 @@ def _lifetime_value(f: Filters) -> None:
         widgets.empty_state("No loyal or broken relationship for these filters.")
         return
     fig = go.Figure()
-    relationship = clv["relationship"].map(lambda r: labels.value_label(r, widgets.current_locale()))
+    relationship = clv["relationship"].map(widgets.value_words)
     for measure, name, pattern in (("mean_clv", "Mean", ""), ("median_clv", "Median", "/")):
         fig.add_bar(
             x=relationship,

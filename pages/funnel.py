@@ -11,7 +11,6 @@ from core.filters import Filters
 from core.metrics import funnel, headlines
 
 GRAINS = {"year": "Year", "quarter": "Quarter", "month": "Month"}
-STAGE_LABELS = {"pitch": "Pitch", "mer": "MER", "offer": "Offer", "placement": "Placement"}
 STAGE_PLURALS = {"pitch": "pitches", "mer": "MERs", "offer": "offers"}
 
 
@@ -23,7 +22,7 @@ def _funnel(f: Filters) -> bool:
         return False
     fig = go.Figure(
         go.Funnel(
-            y=stages["stage"].map(STAGE_LABELS),
+            y=stages["stage"].map(widgets.value_words),
             x=stages["events"],
             # d3 formats: the layout's separators put them in the reader's locale.
             texttemplate="%{value:,.0f} (%{percentPrevious:.1%})",
@@ -83,7 +82,7 @@ def _closing(f: Filters) -> None:
         widgets.empty_state("No job opened in this period has a known outcome yet for these filters.")
         return
     stage = st.segmented_control(
-        "Events counted", ["pitch", "mer", "offer"], format_func=STAGE_LABELS.get, default="pitch",
+        "Events counted", ["pitch", "mer", "offer"], format_func=widgets.value_words, default="pitch",
         key="funnel_close_stage", required=True,
     )
     widgets.headline(headlines.events_to_close_sentence(curve, stage, widgets.current_locale()))

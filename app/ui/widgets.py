@@ -92,6 +92,11 @@ def _is_missing(x: object) -> bool:
     return formats.is_missing(x)
 
 
+def value_words(value: object) -> str:
+    """A coded value (stage, segment…) in the reader's words: `pitch` → `Présentation` / `Pitch`."""
+    return labels.value_label(value, current_locale())
+
+
 def money(x: float | None, locale: Locale | None = None) -> str:
     """Euros, no cents, thousands grouped: `1 234 567 €` / `€1,234,567`; `–` when unknown."""
     return formats.money(x, locale or current_locale())

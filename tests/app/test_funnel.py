@@ -54,6 +54,17 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="quarter"))
 
 
+@pytest.mark.parametrize(("locale", "words"), [("fr", ["Présentation", "MER", "Offre", "Placement"]),
+                                               ("en", ["Pitch", "MER", "Offer", "Placement"])])
+def test_the_funnels_stages_read_in_the_readers_words(app, monkeypatch: pytest.MonkeyPatch, locale, words) -> None:
+    """The funnel's stages are named as in its table, in the sidebar's language."""
+    monkeypatch.setenv("CROSSVIEW_LOCALE", locale)
+    at = open_page(app, "funnel")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (stages,) = [s["data"][0]["y"] for s in specs if s["data"][0]["type"] == "funnel"]
+    assert list(stages) == words
+
+
 def test_what_makes_a_job_close(app, demo_con) -> None:
     at = open_tab(open_page(app, "funnel"), "funnel_tab", "What makes a job close")
     f = default_filters(demo_con)
