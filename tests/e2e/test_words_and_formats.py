@@ -30,6 +30,8 @@ MISSING_WORDS = re.compile(r"\b(?:None|nan|NaN|NaT)\b")
 BARE_THOUSANDS = re.compile(r"(?<![\w.,/\-:])(?!(?:19|20)\d\d\b)\d{4,}(?![\w/\-:])")
 # A number with 3+ digits after a decimal mark (French: a comma; a dot there is English or raw).
 LONG_DECIMALS = re.compile(r"\d[.,]\d{3,}")
+# An amount written the English way, the euro sign first (French: `1 234 €`, also on a chart's axis).
+EURO_FIRST = re.compile(r"€[ \u00a0\u202f]?-?\d")
 
 def _visible_text(pg) -> str:
     """The main area's visible text, one line per text node, then its charts' SVG text, one line per
@@ -58,7 +60,8 @@ def problems(text: str) -> list[str]:
     """What in `text` is not in business words or French formats."""
     found = []
     for pattern, what in ((SNAKE, "snake_case"), (MISSING_WORDS, "missing value"),
-                          (BARE_THOUSANDS, "no thousands separator"), (LONG_DECIMALS, "more than 2 decimals")):
+                          (BARE_THOUSANDS, "no thousands separator"), (LONG_DECIMALS, "more than 2 decimals"),
+                          (EURO_FIRST, "euro sign before the amount")):
         found += [f"{what}: {m.group(0)!r} in {text[max(0, m.start() - 25):m.end() + 15]!r}"
                   for m in pattern.finditer(text)]
     return sorted(set(found))
@@ -67,11 +70,13 @@ def problems(text: str) -> list[str]:
 def test_the_checks_catch_what_they_name() -> None:
     found = [p.split(" in ")[0] for p in problems("fill_rate 4381 None 21.453k 7.773 €10300")]
     assert sorted(found) == [
-        "missing value: 'None'", "more than 2 decimals: '1.453'", "more than 2 decimals: '7.773'",
-        "no thousands separator: '10300'", "no thousands separator: '4381'", "snake_case: 'fill_rate'"]
+        "euro sign before the amount: '€1'", "missing value: 'None'", "more than 2 decimals: '1.453'",
+        "more than 2 decimals: '7.773'", "no thousands separator: '10300'", "no thousands separator: '4381'",
+        "snake_case: 'fill_rate'"]
+    assert [p.split(" in ")[0] for p in problems("€500k")] == ["euro sign before the amount: '€5'"]
     assert problems("/tmp/e2e_uploads0/x and pipeline_events.csv") == []
     assert problems("e2e_uploads0/") == []
-    assert problems("Chiffre d'affaires : 1\u202f234\u202f€, 12,3\u202f%, 02/12/2026, nov. 2026, 2026") == []
+    assert problems("Chiffre d'affaires : 1\u202f234\u202f€, 12,3\u202f%, 02/12/2026, nov. 2026, 2026, 500k\u202f€") == []
 
 
 def _pages() -> list[tuple[str, str]]:
