@@ -51,6 +51,19 @@ MONTH_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+def plotly_config(locale: Locale) -> dict[str, object]:
+    """Plotly's `config` for charts read in `locale`: in French, month and day names and the date order
+    of `month` and `day` on date axes and in hovers (`nov. 2025`); English is Plotly's own."""
+    if locale != "fr":
+        return {}
+    return {"locale": "fr", "locales": {"fr": {"format": {
+        "months": list(MONTH_NAMES["fr"]), "shortMonths": list(_MONTHS_FR),
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "decimal": ",", "thousands": NNBSP, "date": "%d/%m/%Y", "year": "%Y", "month": "%b %Y",
+        "dayMonth": "%-d %b", "dayMonthYear": "%-d %b %Y"}}}}
+
+
 def is_missing(value: object) -> bool:
     """None, pandas' NA/NaT, or a float NaN."""
     if value is None or value is pd.NA or value is pd.NaT:

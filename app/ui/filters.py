@@ -28,7 +28,9 @@ from app.ui.state import (
     current_filters,
     warm,
 )
+from app.ui.widgets import current_locale
 from core.filters import Filters
+from core.formats import day
 
 # URL parameter of each filter (short, readable in a shared link).
 URL = {PRESET_KEY: "period", TEAMS_KEY: "team", SALES_KEY: "person", ROLE_KEY: "role", JOB_TYPES_KEY: "job_type"}
@@ -217,7 +219,7 @@ def sidebar_filters() -> Filters:
     if notice:
         sidebar.info(notice, icon=":material/info:")
     sidebar.selectbox("Period", PRESETS, key=PRESET_KEY, on_change=_on_preset, args=(as_of, first),
-                      help=f"Presets end on the data's last date, {as_of:%d %b %Y}.")
+                      help=f"Presets end on the data's last date, {day(as_of, current_locale())}.")
     sidebar.date_input("From – to", key=PERIOD_KEY, min_value=first, max_value=as_of, format="DD/MM/YYYY",
                        on_change=_on_period, disabled=st.session_state[PRESET_KEY] == "All time")
     sidebar.segmented_control(

@@ -130,11 +130,13 @@ def plain(text: object) -> str:
 
 
 def period_label(f: Filters) -> str:
-    """The filtered period in words: `01 Nov 2025 – 31 Oct 2026`, or `All time`."""
+    """The filtered period, its dates in the reader's format: `01/11/2025 – 31/10/2026` (French),
+    `2025-11-01 – 2026-10-31` (English), or `All time`."""
     if f.date_from is None and f.date_to is None:
         return "All time"
-    start = f"{f.date_from:%d %b %Y}" if f.date_from else "the start"
-    return f"{start} – {f.date_to:%d %b %Y}" if f.date_to else f"From {start}"
+    locale = current_locale()
+    start = formats.day(f.date_from, locale) if f.date_from else "the start"
+    return f"{start} – {formats.day(f.date_to, locale)}" if f.date_to else f"From {start}"
 
 
 def _slug(name: str) -> str:
@@ -532,9 +534,10 @@ def money_in_locale(fig: Any, locale: Locale) -> Any:
 
 
 def chart(fig: Any, key: str, where: Any = None) -> None:
-    """Draw a plotly figure (styled by `style_figure`) in the reader's locale, in `where` (a column,
-    a container; the page by default). Every chart of the app is drawn here."""
-    (where or st).plotly_chart(money_in_locale(fig, current_locale()), key=key)
+    """Draw a plotly figure (styled by `style_figure`) in the reader's locale (amounts, month names), in
+    `where` (a column, a container; the page by default). Every chart of the app is drawn here."""
+    locale = current_locale()
+    (where or st).plotly_chart(money_in_locale(fig, locale), key=key, config=formats.plotly_config(locale))
 
 
 def requires_bo(con: Any) -> bool:

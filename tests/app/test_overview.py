@@ -193,6 +193,23 @@ def test_the_chart_writes_amounts_as_the_reader_does(app, monkeypatch: pytest.Mo
     monkeypatch.setenv("CROSSVIEW_LOCALE", locale)
     at = app.run()
     assert_no_exception(at)
-    (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
     assert {trace["hovertemplate"] for trace in spec["data"]} == {hover + "<extra></extra>"}
     assert (spec["layout"]["yaxis"].get("tickprefix"), spec["layout"]["yaxis"].get("ticksuffix")) == (prefix, suffix)
+    # Month names on the axis and in the hover: French ones in French, Plotly's own in English.
+    config = json.loads(chart.proto.config)
+    assert config.get("locale") == ("fr" if locale == "fr" else None)
+    if locale == "fr":
+        assert config["locales"]["fr"]["format"]["shortMonths"][10] == "nov."
+
+
+@pytest.mark.demo
+@pytest.mark.parametrize(("locale", "shown"), [("fr", "{:%d/%m/%Y}"), ("en", "{:%Y-%m-%d}")])
+def test_the_period_reads_in_the_readers_date_format(app, demo_con, monkeypatch: pytest.MonkeyPatch, locale,
+                                                     shown) -> None:
+    monkeypatch.setenv("CROSSVIEW_LOCALE", locale)
+    at = app.run()
+    assert_no_exception(at)
+    f = last_12_months(as_of(demo_con))
+    assert at.caption[0].value.startswith(f"{shown.format(f.date_from)} – {shown.format(f.date_to)}")
