@@ -53,14 +53,15 @@ MONTH_NAMES: dict[str, tuple[str, ...]] = {
 
 def plotly_config(locale: Locale) -> dict[str, object]:
     """Plotly's `config` for charts read in `locale`: in French, month and day names and the date order
-    of `month` and `day` on date axes and in hovers (`nov. 2025`); English is Plotly's own."""
+    of `month` and `day` on date axes and in hovers (`nov. 2025`); English is Plotly's own. The decimal
+    mark and thousands separator are the layout's `separators` (`style_figure`), which Plotly reads first."""
     if locale != "fr":
         return {}
     return {"locale": "fr", "locales": {"fr": {"format": {
         "months": list(MONTH_NAMES["fr"]), "shortMonths": list(_MONTHS_FR),
         "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
         "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
-        "decimal": ",", "thousands": NNBSP, "date": "%d/%m/%Y", "year": "%Y", "month": "%b %Y",
+        "date": "%d/%m/%Y", "year": "%Y", "month": "%b %Y",
         "dayMonth": "%-d %b", "dayMonthYear": "%-d %b %Y"}}}}
 
 

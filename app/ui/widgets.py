@@ -566,11 +566,10 @@ def bars(frame: pd.DataFrame, x: str, y: str, hover: str, *, colour: Any = "#4C7
     with graph objects: plotly express took 40–80 ms per chart on every rerun, these take under 10.
     """
     custom = list(custom)
-    locale = current_locale()
 
     def words(values: pd.Series) -> pd.Series:
         # Coded categories (stages…) read in business words, as in the tables.
-        return values.map(lambda v: labels.value_label(v, locale)) if x in CODED else values
+        return values.map(value_words) if x in CODED else values
 
     def trace(rows: pd.DataFrame, name: str | None, marker: Any) -> go.Bar:
         return go.Bar(x=words(rows[x]), y=rows[y], name=name, marker_color=marker, hovertemplate=hover + "<extra></extra>",
@@ -580,8 +579,8 @@ def bars(frame: pd.DataFrame, x: str, y: str, hover: str, *, colour: Any = "#4C7
         return go.Figure(trace(frame, None, colour))
     present = list(pd.unique(frame[colour_by]))
     order = [v for v in (colours or {}) if v in present] + [v for v in present if v not in (colours or {})]
-    fig = go.Figure([trace(frame[frame[colour_by] == value], labels.value_label(value, locale),
-                           (colours or {}).get(value)) for value in order])
+    fig = go.Figure([trace(frame[frame[colour_by] == value], value_words(value), (colours or {}).get(value))
+                     for value in order])
     fig.update_layout(barmode="relative")
     if not pd.api.types.is_numeric_dtype(frame[x]) and not pd.api.types.is_datetime64_any_dtype(frame[x]):
         # Categories keep the frame's order (a ranking), not the order the traces happen to list them in.
