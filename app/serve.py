@@ -4,8 +4,9 @@ On a fresh start the first page run used to do, once the first browser had loade
 and connected, the work a new process does once: imports, Streamlit's and Plotly's first-use caches,
 opening the warehouse, the Overview's numbers (`app/ui/startup.py`). Here that work starts with the
 server, while that browser is still loading the page, so the first page is drawn sooner
-(`docs/benchmarks.md`). `st.App` is Streamlit's entry for work at server start (its `lifespan`); it
-serves the same sessions, settings and secrets as `streamlit run app/main.py`, which still works.
+(`docs/benchmarks.md`). `st.App` is Streamlit's entry for work at server start (its `lifespan`) and for
+routes of its own: here the Plotly the charts are drawn with (`app/ui/charts.py`). It serves the same
+sessions, settings and secrets as `streamlit run app/main.py`, which shows the pages but not their charts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.ui import startup
+from app.ui import charts, startup
 
 
 @asynccontextmanager
@@ -31,4 +32,4 @@ async def _lifespan(_: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(str(ROOT / "app" / "main.py"), lifespan=_lifespan)
+app = st.App(str(ROOT / "app" / "main.py"), lifespan=_lifespan, routes=[charts.bundle_route()])

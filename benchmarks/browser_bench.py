@@ -95,6 +95,8 @@ IDLE = """
   if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   if (status && status.innerText.trim() !== '') return false;
+  // Charts are drawn once the page's Plotly has loaded (app/ui/charts.py), or say they could not be.
+  if ([...document.querySelectorAll('.crossview-chart')].some(c => !c.matches('.js-plotly-plot, .crossview-chart-failed'))) return false;
   if (!title) return true;
   return [...document.querySelectorAll('[data-testid="stMain"] h1')].some(h => h.innerText.includes(title));
 }
@@ -166,6 +168,8 @@ def pages() -> list[tuple[str, str, str]]:
 
 async def _idle(pg, runs: int, title: str | None, timeout_ms: int = 180_000) -> None:
     await pg.wait_for_function(IDLE, arg=[runs, title], timeout=timeout_ms, polling=20)
+    if await pg.locator(".crossview-chart-failed").count():
+        raise RuntimeError(f"{pg.url}: a chart could not be drawn, so its time would not count")
 
 
 async def _runs(pg) -> int:

@@ -31,6 +31,8 @@ def _scatter(ranked: pd.DataFrame) -> None:
         color_discrete_map={named[q]: colour for q, colour in QUADRANT_COLOURS.items()},
         category_orders={"quadrant": list(named.values())},
         hover_name="name",
+        # SVG even beyond 1,000 points (plotly express would switch to WebGL, which the app's Plotly lacks).
+        render_mode="svg",
         hover_data={
             "rank": True,
             "activity_hours": ":,.1f",

@@ -34,15 +34,18 @@ def _streamlit() -> None:
 
 
 def _libraries() -> None:
-    """Import the first page's modules, and draw Plotly's first figure (its validators load on first use)."""
+    """Import the first page's modules, draw Plotly's first figure (its validators load on first use) and
+    compress the charts' script for its first download (`app/ui/charts.py`)."""
     for name in PRELOADED:
         importlib.import_module(name)
     import plotly.graph_objects as go
-    import plotly.io
+
+    from app.ui import charts
 
     figure = go.Figure(go.Bar(x=["a"], y=[1], marker_color="#1B3A6B", hovertemplate="%{y}"))
     figure.update_layout(title={"text": "a", "x": 0}, legend={"orientation": "h"}, hoverlabel={"namelength": -1})
-    plotly.io.to_json(figure, validate=False)
+    charts.figure_json(figure, {})
+    charts.bundle_bytes("gzip")
 
 
 def overview_calls(con: Any) -> list[tuple[Callable[..., Any], tuple]]:

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.ui import charts
 from app.ui.state import page_path
 from core import formats, labels
 from core.csvsafe import to_csv_bytes
@@ -493,7 +494,7 @@ def style_figure(fig: Any, title: str, x_title: str, y_title: str) -> Any:
         x_title, y_title: axis titles with the unit ("Revenue (€)", "Rate (%)", "Days").
 
     Returns:
-        The same figure, for chaining into `st.plotly_chart`.
+        The same figure, for chaining into `chart`.
     """
     fig.update_layout(
         title={"text": _plotly_text(title), "x": 0, "xanchor": "left"},
@@ -537,7 +538,7 @@ def chart(fig: Any, key: str, where: Any = None) -> None:
     """Draw a plotly figure (styled by `style_figure`) in the reader's locale (amounts, month names), in
     `where` (a column, a container; the page by default). Every chart of the app is drawn here."""
     locale = current_locale()
-    (where or st).plotly_chart(money_in_locale(fig, locale), key=key, config=formats.plotly_config(locale))
+    charts.draw(money_in_locale(fig, locale), key, formats.plotly_config(locale), where)
 
 
 def requires_bo(con: Any) -> bool:

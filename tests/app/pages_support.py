@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pandas as pd
@@ -10,6 +11,12 @@ from streamlit.testing.v1 import AppTest
 from core.filters import Filters
 from core.metrics.common import as_of
 from tests.app.conftest import assert_no_exception, last_12_months
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The charts a run drew (`app/ui/charts.py`), each as its browser receives it: `{"figure": {"data":
+    …, "layout": …}, "config": …}`."""
+    return [json.loads(e.proto.bytes) for e in at.get("bidi_component") if e.proto.component_name == "crossview_chart"]
 
 
 def open_page(app: AppTest, page: str, query: dict[str, str] | None = None) -> AppTest:

@@ -1,11 +1,24 @@
-"""Every chart is drawn in the reader's locale (`widgets.chart`): amounts read `1 234 €` in French."""
+"""Every chart is drawn in the reader's locale (`widgets.chart`): amounts read `1 234 €` in French; and by the
+app's own Plotly (`app/ui/charts.py`), which the server serves."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import hashlib
+import json
+import re
+from pathlib import Path
 
+import plotly.graph_objects as go
+import pytest
+from plotly.offline import get_plotlyjs_version
+from plotly.subplots import make_subplots
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from app.ui import charts
 from app.ui.widgets import money_in_locale
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NNBSP = "\u202f"
 
@@ -34,3 +47,53 @@ def test_french_puts_the_euro_sign_after_every_amount() -> None:
 
 def test_english_keeps_the_euro_sign_first() -> None:
     assert money_in_locale(figure(), "en").to_dict() == figure().to_dict()
+
+
+# --- The charts' own Plotly (app/ui/charts.py) ---
+
+
+def test_a_chart_reaches_the_browser_in_the_house_look_with_its_config() -> None:
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+    sent = json.loads(charts.figure_json(fig, {"locale": "fr"}))
+    assert [trace["type"] for trace in sent["figure"]["data"]] == ["bar"]
+    assert sent["figure"]["data"][0]["y"] == [1, 2]
+    layout = sent["figure"]["layout"]
+    assert layout["template"]["layout"]["font"]["family"] == '"Source Sans", sans-serif'
+    assert layout["height"] == charts.DEFAULT_HEIGHT  # a box without a height would collapse
+    assert sent["config"] == {"displaylogo": False, "responsive": True, "locale": "fr"}
+    tall = json.loads(charts.figure_json(go.Figure(go.Bar(x=[1], y=[1]), layout={"height": 700}), {}))
+    assert tall["figure"]["layout"]["height"] == 700
+
+
+def test_a_trace_type_the_bundle_lacks_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"\['pie'\].*plotly_entry\.js"):
+        charts.figure_json(go.Figure([go.Bar(x=[1], y=[1]), go.Pie(values=[1, 2])]), {})
+
+
+def test_the_bundle_holds_the_trace_types_python_allows_and_no_other() -> None:
+    registered = set(re.findall(r"require\('plotly\.js/lib/(\w+)'\)", (ROOT / "scripts" / "plotly_entry.js").read_text()))
+    assert registered == {"core", "bar", "heatmap", "funnel"}
+    bundle = charts.BUNDLE.read_text()
+    assert set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle)) == charts.TRACE_TYPES
+    assert charts.TRACE_TYPES == {"scatter"} | registered - {"core"}  # the core brings scatter
+
+
+def test_the_bundle_is_the_plotly_js_that_python_plotly_writes_figures_for() -> None:
+    banner = charts.BUNDLE.read_text()[:200]
+    assert banner.startswith(f"/*! plotly.js {get_plotlyjs_version()}, partial bundle"), banner
+    assert f"PLOTLY_JS={get_plotlyjs_version()}\n" in (ROOT / "scripts" / "build_plotly.sh").read_text()
+
+
+def test_the_server_serves_the_bundle_compressed_and_cached_for_good() -> None:
+    client = TestClient(Starlette(routes=[charts.bundle_route()]))
+    raw = charts.BUNDLE.read_bytes()
+    assert charts.BUNDLE_URL == f"/crossview/plotly-{hashlib.sha256(raw).hexdigest()[:12]}.js"
+    zipped = client.get(charts.BUNDLE_URL, headers={"Accept-Encoding": "gzip"})
+    assert zipped.status_code == 200 and zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == raw and int(zipped.headers["content-length"]) < len(raw) / 2
+    plain = client.get(charts.BUNDLE_URL, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == raw
+    for response in (zipped, plain):
+        assert response.headers["content-type"].startswith("text/javascript")
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert client.get("/crossview/plotly-000000000000.js").status_code == 404

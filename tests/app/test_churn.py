@@ -9,6 +9,7 @@ from core.metrics.churn import at_risk_clients, churn_by_year, churn_reasons, ch
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -33,7 +34,7 @@ def test_all_time(app, demo_con) -> None:
     f = Filters()
     assert len(churn_by_year(demo_con, f)) >= 3
     assert_all_tables(at, demo_con, f)
-    assert len(at.get("plotly_chart")) == 3  # churn rate, reasons, CLV
+    assert len(charts(at)) == 3  # churn rate, reasons, CLV
 
 
 def test_default_filters(app, demo_con) -> None:

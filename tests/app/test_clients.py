@@ -20,6 +20,7 @@ from core.metrics.clients import (
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -46,7 +47,7 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "clients_economics", client_economics(demo_con, f))
     assert_table(at, "clients_segments", client_segments(demo_con, f))
     assert_table(at, "clients_drivers", segment_drivers(demo_con, f))
-    assert len(at.get("plotly_chart")) == 2  # the Pareto chart, new clients per quarter
+    assert len(charts(at)) == 2  # the Pareto chart, new clients per quarter
     assert not pareto(demo_con, f).empty
     # New clients: every quarter of the history, whatever the period (a trend needs its quarters).
     won = new_clients(demo_con, f.without_period(), grain="quarter")
@@ -54,8 +55,8 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "clients_new", won)
     # The exports' first quarter, which counts every client already there, is the one grey bar.
     assert won["exports_start"].tolist() == [True] + [False] * (len(won) - 1)
-    (bars,) = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                   if "first job was opened" in json.dumps(json.loads(c.proto.spec)["layout"]["title"]))["data"]
+    (bars,) = next(c["figure"] for c in charts(at)
+                   if "first job was opened" in json.dumps(c["figure"]["layout"]["title"]))["data"]
     assert [colour == "#D3D7DE" for colour in bars["marker"]["color"]] == won["exports_start"].tolist()
 
 
@@ -69,7 +70,7 @@ def test_client_detail(app, demo_con) -> None:
     assert shown["Net profit"] == money(top["net_profit"])
     assert shown["Segment"] == top["segment"]
     assert_table(at, "clients_history", client_history(demo_con, f, top["client_id"]))
-    assert len(at.get("plotly_chart")) == 3  # Pareto, new clients, and the client's funnel
+    assert len(charts(at)) == 3  # Pareto, new clients, and the client's funnel
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:
@@ -86,7 +87,7 @@ def test_idle_salesperson_month_says_why(app, demo_con) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "clients", custom_period(start, end, sales_id))
     assert any("No client opened a job" in text for text in infos(at))
-    assert not at.get("plotly_chart")
+    assert not charts(at)
 
 
 def test_client_search_narrows_the_picker(app, demo_con) -> None:

@@ -29,6 +29,7 @@ from core.model.scenarios import Scenario, apply_scenario
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -196,7 +197,7 @@ def test_with_a_model_one_answer_that_the_scenario_moves(app, demo_con, stand_in
     # one answer: at the learned values, the objectives' jobs to open per month
     mix = jobs_needed(demo_con, default_filters(demo_con), OBJECTIVE).set_index("job_type").loc["All"]
     assert _shown(at)["Jobs to open per month"] == f"{mix['jobs_needed']:,.1f}"
-    assert len(at.get("plotly_chart")) >= 1
+    assert len(charts(at)) >= 1
     assert_table(at, "forecast_open_jobs", forecast.open_jobs_predictions(demo_con, Filters(), {}))
     # Sliders: 20 % more jobs and a MER→placement rate at 9 %: the same number moves
     at.slider(key="forecast_jobs_pct").set_value(20).run()

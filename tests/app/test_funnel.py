@@ -11,6 +11,7 @@ from core.metrics import funnel
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -42,7 +43,7 @@ def test_default_filters(app, demo_con) -> None:
     assert tables_shown(at) == {"funnel_overall", "funnel_trend", "funnel_factors"}
     for key, fn in TABS["Funnel over time"].items():
         assert_table(at, key, fn(demo_con, f))
-    assert len(at.get("plotly_chart")) == 2
+    assert len(charts(at)) == 2
     # The default 12 months are read per month: a quarter grain would start and end part-way.
     assert at.segmented_control(key="funnel_grain").value == "month"
     assert_table(at, "funnel_trend", funnel.mer_to_placement_over_time(demo_con, f, grain="month"))
@@ -60,7 +61,7 @@ def test_the_funnels_stages_read_in_the_readers_words(app, monkeypatch: pytest.M
     """The funnel's stages are named as in its table, in the sidebar's language."""
     monkeypatch.setenv("CROSSVIEW_LOCALE", locale)
     at = open_page(app, "funnel")
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = [c["figure"] for c in charts(at)]
     (stages,) = [s["data"][0]["y"] for s in specs if s["data"][0]["type"] == "funnel"]
     assert list(stages) == words
 
@@ -73,10 +74,10 @@ def test_what_makes_a_job_close(app, demo_con) -> None:
         assert_table(at, key, fn(demo_con, f))
     assert_table(at, "funnel_fill", funnel.fill_probability_by_count(demo_con, f))
     # fill rate per group of counts, closing duration
-    assert len(at.get("plotly_chart")) == 2
+    assert len(charts(at)) == 2
     # One bar per group of pitch counts, every group on a category axis (a numeric axis drops "11–40").
     groups = funnel.count_groups(funnel.fill_probability_by_count(demo_con, f), stage="pitch")
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = [c["figure"] for c in charts(at)]
     closing = next(s for s in specs if "Share of jobs filled" in json.dumps(s["layout"]["title"]))
     assert closing["layout"]["xaxis"]["type"] == "category"
     assert closing["data"][0]["x"] == [str(lo) if lo == hi else f"{lo}–{hi}"
@@ -90,7 +91,7 @@ def test_salespeople_and_teams(app, demo_con) -> None:
     assert tables_shown(at) == set(TABS["Salespeople and teams"])
     for key, fn in TABS["Salespeople and teams"].items():
         assert_table(at, key, fn(demo_con, f))
-    assert len(at.get("plotly_chart")) == 2
+    assert len(charts(at)) == 2
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:
@@ -109,7 +110,7 @@ def test_idle_salesperson_month_says_why(app, demo_con) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "funnel", custom_period(start, end, sales_id))
     assert any("No pitch, MER, offer or placement" in text for text in infos(at))
-    assert not at.get("plotly_chart")
+    assert not charts(at)
     open_tab(at, "funnel_tab", "Salespeople and teams")
     assert any("No pitch on a salesperson's jobs" in text for text in infos(at))
-    assert not at.get("plotly_chart")
+    assert not charts(at)

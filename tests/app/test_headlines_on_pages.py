@@ -42,7 +42,7 @@ def _drawn_before_the_headline(at) -> list[str]:
         kind = getattr(node, "type", None)
         if kind == "markdown" and str(node.value).startswith("#### "):
             return before
-        if kind in ("expander", "plotly_chart", "arrow_data_frame", "metric", "tabs", "markdown"):
+        if kind in ("expander", "bidi_component", "arrow_data_frame", "metric", "tabs", "markdown"):
             before.append(kind)
     return before
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from datetime import date, timedelta
 
 import pandas as pd
@@ -15,6 +14,7 @@ from core.metrics.common import as_of, filter_options
 from core.metrics.overview import headline
 from core.metrics.seasonality import monthly_activity
 from tests.app.conftest import assert_no_exception, last_12_months
+from tests.app.pages_support import charts
 
 FORMAT = {"eur": money, "rate": pct, "days": days, "count": count}
 
@@ -56,7 +56,7 @@ def test_default_filters_show_the_headline_of_the_last_12_months(app, demo_con) 
     assert numbers.loc["turnover", "note"] in [c.value for c in at.caption]
     assert at.metric[2].label == "Fees booked"
     assert at.metric[2].delta == f"{numbers.loc['booked', 'change'] * 100:+.1f}%"
-    assert len(at.get("plotly_chart")) == 1
+    assert len(charts(at)) == 1
     assert not monthly_activity(demo_con, f).empty
 
 
@@ -98,7 +98,7 @@ def test_empty_period_says_why(app, demo_con) -> None:
     f = Filters(date_from=first, date_to=first)
     assert monthly_activity(demo_con, f)["revenue"].fillna(0).sum() == 0
     assert any("No revenue invoiced" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not charts(at)
 
 
 @pytest.mark.demo
@@ -193,12 +193,12 @@ def test_the_chart_writes_amounts_as_the_reader_does(app, monkeypatch: pytest.Mo
     monkeypatch.setenv("CROSSVIEW_LOCALE", locale)
     at = app.run()
     assert_no_exception(at)
-    (chart,) = at.get("plotly_chart")
-    spec = json.loads(chart.proto.spec)
+    (chart,) = charts(at)
+    spec = chart["figure"]
     assert {trace["hovertemplate"] for trace in spec["data"]} == {hover + "<extra></extra>"}
     assert (spec["layout"]["yaxis"].get("tickprefix"), spec["layout"]["yaxis"].get("ticksuffix")) == (prefix, suffix)
     # Month names on the axis and in the hover: French ones in French, Plotly's own in English.
-    config = json.loads(chart.proto.config)
+    config = chart["config"]
     assert config.get("locale") == ("fr" if locale == "fr" else None)
     if locale == "fr":
         assert config["locales"]["fr"]["format"]["shortMonths"][10] == "nov."

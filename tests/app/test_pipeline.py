@@ -13,6 +13,7 @@ from core.filters import Filters
 from core.metrics import pipeline
 from tests.app.pages_support import (
     assert_table,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -59,7 +60,7 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "pipeline_now", pipeline.pipeline_now(demo_con, f))
     assert_table(at, "pipeline_stale", pipeline.stale_deals(demo_con, f))
     # The stages on the chart's axis are named as in the table, not by their codes.
-    (now,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (now,) = [c["figure"] for c in charts(at)]
     stage_words = {"qualification": "Qualification", "pitch": "Pitch", "mer": "MER", "offer": "Offer",
                    "other": "Other", "(unknown)": "Unknown stage"}
     assert list(now["data"][0]["x"]) == [stage_words[s] for s in pipeline.pipeline_now(demo_con, f)["stage_detail"]]
@@ -69,7 +70,7 @@ def test_default_filters(app, demo_con) -> None:
     segments = set(pipeline.top_accounts(demo_con, f).head(20)["segment"])
     for locale, words in (("en", ("Top", "Large", "Medium", "Other")), ("fr", ("Top", "Grand", "Moyen", "Autre"))):
         at.segmented_control(key=LOCALE_KEY).set_value(locale).run()
-        specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        specs = [c["figure"] for c in charts(at)]
         accounts = next(s for s in specs if "largest won amount" in json.dumps(s["layout"]["title"]))
         named = dict(zip(("top", "large", "medium", "other"), words))
         assert [t["name"] for t in accounts["data"]] == [named[s] for s in named if s in segments]

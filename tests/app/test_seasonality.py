@@ -11,6 +11,7 @@ from core.metrics.seasonality import monthly_activity, seasonal_index
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -38,7 +39,7 @@ def test_default_filters(app, demo_con) -> None:
     assert_table(at, "seasonality_monthly", monthly_activity(demo_con, f))
     assert_table(at, "seasonality_index", seasonal_index(demo_con, f))
     assert [(m.label, m.value) for m in at.metric] == peak_and_trough(demo_con, f)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(charts(at)) == 3
     # The measure selector redraws the month-of-year views with that measure.
     at.segmented_control(key="seasonality_measure").set_value("revenue").run()
     assert_table(at, "seasonality_index", seasonal_index(demo_con, f, "revenue"))
@@ -66,5 +67,5 @@ def test_idle_salesperson_month_says_why(app, demo_con) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "seasonality", custom_period(start, end, sales_id))
     assert any("No job opened and no placement invoiced" in text for text in infos(at))
-    assert not at.get("plotly_chart")
+    assert not charts(at)
     assert not at.dataframe

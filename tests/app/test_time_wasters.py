@@ -9,6 +9,7 @@ from core.metrics.time_wasters import time_wasters
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -23,7 +24,7 @@ def test_default_filters(app, demo_con) -> None:
     at = open_page(app, "time_wasters")
     f = default_filters(demo_con)
     assert_table(at, "time_wasters_ranked", time_wasters(demo_con, f))
-    assert len(at.get("plotly_chart")) == 1
+    assert len(charts(at)) == 1
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:
@@ -38,4 +39,4 @@ def test_idle_salesperson_month_says_why(app, demo_con) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "time_wasters", custom_period(start, end, sales_id))
     assert any("No client had a job" in text for text in infos(at))
-    assert not at.get("plotly_chart")
+    assert not charts(at)

@@ -9,6 +9,7 @@ from core.metrics.typology import client_typology, typology_profiles, typology_v
 from tests.app.pages_support import (
     assert_table,
     busiest_salesperson_month,
+    charts,
     custom_period,
     default_filters,
     idle_salesperson_month,
@@ -28,7 +29,7 @@ def test_default_filters(app, demo_con) -> None:
     # Last 12 months: a three-way tie, said as such (it used to be broken by size and called the best).
     assert not profiles["is_best"].any()
     assert typology_verdict(profiles).startswith("No single best typology")
-    assert len(at.get("plotly_chart")) == 4  # fill rate, margin, days to fill, the client map
+    assert len(charts(at)) == 4  # fill rate, margin, days to fill, the client map
 
 
 def test_one_salesperson_one_month(app, demo_con) -> None:
@@ -45,17 +46,16 @@ def test_idle_salesperson_month_says_why(app, demo_con) -> None:
     sales_id, start, end = idle_salesperson_month(demo_con)
     at = open_page(app, "typology", custom_period(start, end, sales_id))
     assert any("nothing to group" in text for text in infos(at))
-    assert not at.get("plotly_chart")
+    assert not charts(at)
 
 
 def test_each_typology_keeps_its_colour_across_the_charts(app, demo_con) -> None:
     """The bars and the client map colour the groups alike (two groups' colours used to swap)."""
-    import json
 
     at = open_page(app, "typology")
     colours = []
-    for chart in at.get("plotly_chart"):
-        traces = json.loads(chart.proto.spec)["data"]
+    for chart in charts(at):
+        traces = chart["figure"]["data"]
         colours.append({t["name"]: t["marker"]["color"] for t in traces})
     bars, scatter = colours[0], colours[-1]
     assert set(bars) == set(scatter) == set(typology_profiles(demo_con, default_filters(demo_con))["cluster_name"])

@@ -51,7 +51,7 @@ def e2e_db(tmp_path_factory: pytest.TempPathFactory, e2e_inputs: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(e2e_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start `streamlit run app/main.py` against the e2e warehouse; stop it at the end."""
+    """Start the app (`app/serve.py`) against the e2e warehouse; stop it at the end."""
     with running_app(e2e_db, tmp_path_factory.mktemp("e2e_uploads"),
                      tmp_path_factory.mktemp("e2e_log") / "streamlit.log") as url:
         yield url

@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HTML_NAME = 'Zoé <img src=x onerror="document.title=\'pwned\'"> Martin'
+# A chart's box (`app/ui/charts.py`), and what it is once drawn or failed.
+CHART = "crossview-chart"
+CHART_DONE = ".js-plotly-plot, .crossview-chart-failed"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,6 +41,8 @@ def wait_for_app(pg) -> None:
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached",
                          timeout=120_000)
     pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0")
+    # Charts are drawn once the page's Plotly has loaded (`app/ui/charts.py`), or say they could not be.
+    pg.wait_for_function(f"() => [...document.querySelectorAll('.{CHART}')].every(c => c.matches('{CHART_DONE}'))")
     pg.wait_for_timeout(300)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import ARTIFACTS, CHROMIUM, HTML_NAME, screenshot, wait_for_app
+from tests.e2e.support import ARTIFACTS, CHART, CHROMIUM, HTML_NAME, screenshot, wait_for_app
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,14 +38,18 @@ def test_every_page_renders_without_exception(page, app_url: str) -> None:
     labels = [label for label, _ in links]
     assert "Overview" in labels and "Data & linking" in labels, labels
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    failures = []
+    failures, charts = [], {}
     for label, href in links:
         page.goto(href)
         wait_for_app(page)
         screenshot(page, ARTIFACTS / f"{_slug(label)}.png")
         if page.locator('[data-testid="stException"]').count():
             failures.append(label)
+        # Every chart box holds a drawn Plotly chart (the bundle the server serves loaded and ran).
+        charts[label] = (page.locator(f".{CHART}").count(), page.locator(f".{CHART}.js-plotly-plot:has(.main-svg)").count())
     assert failures == [], f"pages showing an exception: {failures}"
+    assert all(boxes == drawn for boxes, drawn in charts.values()), charts
+    assert charts["Overview"][0] == 1 and sum(boxes for boxes, _ in charts.values()) >= 10, charts
 
 
 def test_changing_the_period_changes_the_numbers(page, app_url: str) -> None:
