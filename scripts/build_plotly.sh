@@ -14,4 +14,6 @@ cp scripts/plotly_entry.js "$work/entry.js"
 "$work/node_modules/.bin/esbuild" "$work/entry.js" --bundle --minify --format=iife --global-name=Plotly \
   --define:global=window --legal-comments=eof --log-level=warning --outfile="$OUT" \
   --banner:js="/*! plotly.js $PLOTLY_JS, partial bundle (bar, scatter, heatmap, funnel) built by scripts/build_plotly.sh. MIT License, Copyright (c) 2016-2024 Plotly Technologies Inc.: https://github.com/plotly/plotly.js/blob/master/LICENSE */"
+# esbuild also writes the map styles that plotly.js imports; no chart of the app is a map.
+rm -f "${OUT%.js}.css"
 ls -l "$OUT"
