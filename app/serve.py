@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 # `streamlit run app/serve.py` puts only app/ on sys.path; the product lives at the repo root.
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,4 +33,5 @@ async def _lifespan(_: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(str(ROOT / "app" / "main.py"), lifespan=_lifespan, routes=[charts.bundle_route()])
+app = st.App(str(ROOT / "app" / "main.py"), lifespan=_lifespan, routes=[charts.bundle_route()],
+             middleware=[Middleware(charts.PreloadCharts)])

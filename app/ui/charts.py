@@ -59,27 +59,32 @@ DEFAULT_HEIGHT = 450
 # Plotly's toolbar without its logo; the chart follows its column's width.
 CONFIG = {"displaylogo": False, "responsive": True}
 
-# The page loads the bundle once (one promise for all its charts), then draws each figure in place:
-# `Plotly.react` updates a chart already drawn instead of drawing it again.
-_JS = f"const SOURCE = {json.dumps(BUNDLE_URL)};" + """
-function plotly() {
-  if (!window.crossviewPlotly) {
-    window.crossviewPlotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = SOURCE;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => { window.crossviewPlotly = undefined; reject(new Error("no Plotly")); };
-      document.head.appendChild(script);
-    });
-  }
-  return window.crossviewPlotly;
+# Loading the bundle: one promise per page for all its charts, started by the page's HTML itself
+# (`PreloadCharts`) so that Plotly loads while Streamlit's own scripts start, else by the first chart.
+# A page whose HTML names another bundle (cached before an upgrade) loads this one.
+_LOAD = f"const SOURCE = {json.dumps(BUNDLE_URL)};" + """
+if (window.crossviewPlotlySource !== SOURCE || !window.crossviewPlotly) {
+  window.crossviewPlotlySource = SOURCE;
+  window.crossviewPlotly = new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = SOURCE;
+    script.async = true;
+    script.onload = () => resolve(window.Plotly);
+    script.onerror = () => { window.crossviewPlotly = undefined; reject(new Error("no Plotly")); };
+    document.head.appendChild(script);
+  });
 }
+"""
+
+# Each chart is drawn in place: `Plotly.react` updates a chart already drawn instead of drawing it again.
+_JS = """
 export default function ({ data, parentElement }) {
   const node = parentElement.querySelector(".crossview-chart");
   const spec = JSON.parse(new TextDecoder().decode(data));
   // The box keeps the chart's height while the page's Plotly loads: nothing below it moves.
   node.style.minHeight = spec.figure.layout.height + "px";
-  plotly()
+""" + _LOAD + """
+  window.crossviewPlotly
     .then((Plotly) => Plotly.react(node, spec.figure.data, spec.figure.layout, spec.config))
     .catch(() => {
       node.classList.add("crossview-chart-failed");
@@ -133,3 +138,44 @@ def bundle_route() -> Any:
         return Response(bundle_bytes("identity"), media_type="text/javascript", headers=headers)
 
     return Route(BUNDLE_URL, bundle, methods=["GET"])
+
+
+class PreloadCharts:
+    """ASGI middleware: the app's HTML page starts loading the charts' Plotly (`_LOAD`) as it opens,
+    instead of when its first chart arrives, some 1–2.5 s later: the download and the script's run then
+    overlap Streamlit's own start. The page loses its validators (`ETag`, `Last-Modified`: Streamlit's
+    are those of its own file), so a browser never keeps a copy naming a bundle no longer served."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        start: dict | None = None
+        body: list[bytes] = []
+
+        async def rewrite(message: dict) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = {k.lower(): v for k, v in message["headers"]}
+                if (message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html")
+                        and b"content-encoding" not in headers):
+                    start = message
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                body.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                html = b"".join(body).replace(b"</head>", _PRELOAD_TAG + b"</head>", 1)
+                kept = [(k, v) for k, v in start["headers"]
+                        if k.lower() not in (b"content-length", b"etag", b"last-modified")]
+                await send({**start, "headers": [*kept, (b"content-length", str(len(html)).encode())]})
+                message = {"type": "http.response.body", "body": html}
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+
+_PRELOAD_TAG = f"<script>{{{_LOAD}}}</script>".encode()  # a block: its `const` stays out of the page's globals

@@ -13,6 +13,9 @@ import pytest
 from plotly.offline import get_plotlyjs_version
 from plotly.subplots import make_subplots
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from app.ui import charts
@@ -97,3 +100,34 @@ def test_the_server_serves_the_bundle_compressed_and_cached_for_good() -> None:
         assert response.headers["content-type"].startswith("text/javascript")
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert client.get("/crossview/plotly-000000000000.js").status_code == 404
+
+
+def _site() -> TestClient:
+    async def page(_):
+        return HTMLResponse("<html><head><title>x</title></head><body></body></html>", headers={"ETag": '"file"'})
+
+    async def script(_):
+        return Response("let head = '</head>';", media_type="text/javascript")
+
+    async def unchanged(_):
+        return Response(status_code=304, headers={"ETag": '"file"'})
+
+    app = Starlette(routes=[Route("/", page), Route("/clients", page), Route("/app.js", script),
+                            Route("/cached", unchanged)], middleware=[Middleware(charts.PreloadCharts)])
+    return TestClient(app)
+
+
+def test_the_app_page_starts_loading_the_charts_plotly_as_it_opens() -> None:
+    client = _site()
+    for path in ("/", "/clients"):
+        response = client.get(path)
+        html = response.text
+        # the loader sits at the end of the head, once, naming the bundle the server serves
+        assert html.count("<script>") == 1 and html.index("<script>") < html.index("</head>") < html.index("<body>")
+        assert f'const SOURCE = "{charts.BUNDLE_URL}"' in html and "window.crossviewPlotly" in html
+        assert int(response.headers["content-length"]) == len(response.content)
+        # no validator of the unchanged file: a browser never keeps a page naming an old bundle
+        assert "etag" not in response.headers
+    assert client.get("/app.js").text == "let head = '</head>';"
+    assert client.get("/cached").status_code == 304
+    assert client.post("/").status_code == 405
