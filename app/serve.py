@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.ui import charts, startup
+from app.ui import chart_bundle, startup
 
 
 @asynccontextmanager
@@ -33,5 +33,5 @@ async def _lifespan(_: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(str(ROOT / "app" / "main.py"), lifespan=_lifespan, routes=[charts.bundle_route()],
-             middleware=[Middleware(charts.PreloadCharts)])
+app = st.App(str(ROOT / "app" / "main.py"), lifespan=_lifespan, routes=[chart_bundle.bundle_route()],
+             middleware=[Middleware(chart_bundle.PreloadCharts)])

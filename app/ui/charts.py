@@ -4,32 +4,27 @@ app uses (bar, scatter, heatmap, funnel).
 `st.plotly_chart` loads the whole of plotly.js, a 4.7 MB script: on a first visit, loading and running
 it took 1.2–2.4 s of the page's time in Chromium, even from the browser's cache (`docs/benchmarks.md`).
 The bundle here (`assets/plotly-crossview.min.js`, rebuilt by `scripts/build_plotly.sh`) is 1.2 MB.
-The server serves it at `BUNDLE_URL` (`app/serve.py`), cached by the browser for good since its name
-changes with its content; a component (`st.components.v2`, drawn in the page itself, not in a frame)
-loads it once per page and draws each figure with `Plotly.react`.
+The server serves it (`app/ui/chart_bundle.py`), cached by the browser for good since its name changes
+with its content, and the app's page starts loading it as it opens; a component (`st.components.v2`,
+drawn in the page itself, not in a frame) draws each figure with it, by `Plotly.react`.
 
 The look is Streamlit's own chart theme, written as a plotly template (`TEMPLATE`).
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 from contextlib import nullcontext
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io
 import streamlit as st
 
-BUNDLE = Path(__file__).resolve().parent / "assets" / "plotly-crossview.min.js"
+from app.ui.chart_bundle import LOAD
+
 # What `scripts/plotly_entry.js` puts in the bundle; a figure with another trace type would draw nothing.
 TRACE_TYPES = frozenset({"bar", "scatter", "heatmap", "funnel"})
-BUNDLE_URL = f"/crossview/plotly-{hashlib.sha256(BUNDLE.read_bytes()).hexdigest()[:12]}.js"
-
 _TEXT = "#1F2430"  # .streamlit/config.toml's textColor
 _FADED = "rgba(31, 36, 48, 0.6)"
 _GRID = "#E6E9EF"
@@ -59,23 +54,6 @@ DEFAULT_HEIGHT = 450
 # Plotly's toolbar without its logo; the chart follows its column's width.
 CONFIG = {"displaylogo": False, "responsive": True}
 
-# Loading the bundle: one promise per page for all its charts, started by the page's HTML itself
-# (`PreloadCharts`) so that Plotly loads while Streamlit's own scripts start, else by the first chart.
-# A page whose HTML names another bundle (cached before an upgrade) loads this one.
-_LOAD = f"const SOURCE = {json.dumps(BUNDLE_URL)};" + """
-if (window.crossviewPlotlySource !== SOURCE || !window.crossviewPlotly) {
-  window.crossviewPlotlySource = SOURCE;
-  window.crossviewPlotly = new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = SOURCE;
-    script.async = true;
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => { window.crossviewPlotly = undefined; reject(new Error("no Plotly")); };
-    document.head.appendChild(script);
-  });
-}
-"""
-
 # Each chart is drawn in place: `Plotly.react` updates a chart already drawn instead of drawing it again.
 _JS = """
 export default function ({ data, parentElement }) {
@@ -83,7 +61,7 @@ export default function ({ data, parentElement }) {
   const spec = JSON.parse(new TextDecoder().decode(data));
   // The box keeps the chart's height while the page's Plotly loads: nothing below it moves.
   node.style.minHeight = spec.figure.layout.height + "px";
-""" + _LOAD + """
+""" + LOAD + """
   window.crossviewPlotly
     .then((Plotly) => Plotly.react(node, spec.figure.data, spec.figure.layout, spec.config))
     .catch(() => {
@@ -116,66 +94,3 @@ def draw(fig: Any, key: str, config: dict[str, Any], where: Any = None) -> None:
     """Draw `fig` (see `figure_json`) in `where` (a column, a container; the page by default)."""
     with where if where is not None else nullcontext():
         _component(key=key, data=figure_json(fig, config))
-
-
-@cache
-def bundle_bytes(encoding: str) -> bytes:
-    """The bundle as sent with `encoding` (`gzip`, or `identity`: as it is); read once per process."""
-    raw = BUNDLE.read_bytes()
-    return gzip.compress(raw, compresslevel=9) if encoding == "gzip" else raw
-
-
-def bundle_route() -> Any:
-    """The server's route for the bundle: compressed when the browser accepts it, cached for a year
-    (its name changes with its content)."""
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    async def bundle(request: Any) -> Response:
-        headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(bundle_bytes("gzip"), media_type="text/javascript", headers=headers | {"Content-Encoding": "gzip"})
-        return Response(bundle_bytes("identity"), media_type="text/javascript", headers=headers)
-
-    return Route(BUNDLE_URL, bundle, methods=["GET"])
-
-
-class PreloadCharts:
-    """ASGI middleware: the app's HTML page starts loading the charts' Plotly (`_LOAD`) as it opens,
-    instead of when its first chart arrives, some 1–2.5 s later: the download and the script's run then
-    overlap Streamlit's own start. The page loses its validators (`ETag`, `Last-Modified`: Streamlit's
-    are those of its own file), so a browser never keeps a copy naming a bundle no longer served."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        start: dict | None = None
-        body: list[bytes] = []
-
-        async def rewrite(message: dict) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = {k.lower(): v for k, v in message["headers"]}
-                if (message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html")
-                        and b"content-encoding" not in headers):
-                    start = message
-                    return
-            elif message["type"] == "http.response.body" and start is not None:
-                body.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                html = b"".join(body).replace(b"</head>", _PRELOAD_TAG + b"</head>", 1)
-                kept = [(k, v) for k, v in start["headers"]
-                        if k.lower() not in (b"content-length", b"etag", b"last-modified")]
-                await send({**start, "headers": [*kept, (b"content-length", str(len(html)).encode())]})
-                message = {"type": "http.response.body", "body": html}
-            await send(message)
-
-        await self.app(scope, receive, rewrite)
-
-
-_PRELOAD_TAG = f"<script>{{{_LOAD}}}</script>".encode()  # a block: its `const` stays out of the page's globals

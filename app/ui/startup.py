@@ -40,12 +40,12 @@ def _libraries() -> None:
         importlib.import_module(name)
     import plotly.graph_objects as go
 
-    from app.ui import charts
+    from app.ui import chart_bundle, charts
 
     figure = go.Figure(go.Bar(x=["a"], y=[1], marker_color="#1B3A6B", hovertemplate="%{y}"))
     figure.update_layout(title={"text": "a", "x": 0}, legend={"orientation": "h"}, hoverlabel={"namelength": -1})
     charts.figure_json(figure, {})
-    charts.bundle_bytes("gzip")
+    chart_bundle.bundle_bytes("gzip")
 
 
 def overview_calls(con: Any) -> list[tuple[Callable[..., Any], tuple]]:

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.ui import charts
+from app.ui import chart_bundle, charts
 from app.ui.widgets import money_in_locale
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,25 +76,25 @@ def test_a_trace_type_the_bundle_lacks_is_refused_by_name() -> None:
 def test_the_bundle_holds_the_trace_types_python_allows_and_no_other() -> None:
     registered = set(re.findall(r"require\('plotly\.js/lib/(\w+)'\)", (ROOT / "scripts" / "plotly_entry.js").read_text()))
     assert registered == {"core", "bar", "heatmap", "funnel"}
-    bundle = charts.BUNDLE.read_text()
+    bundle = chart_bundle.BUNDLE.read_text()
     assert set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle)) == charts.TRACE_TYPES
     assert charts.TRACE_TYPES == {"scatter"} | registered - {"core"}  # the core brings scatter
 
 
 def test_the_bundle_is_the_plotly_js_that_python_plotly_writes_figures_for() -> None:
-    banner = charts.BUNDLE.read_text()[:200]
+    banner = chart_bundle.BUNDLE.read_text()[:200]
     assert banner.startswith(f"/*! plotly.js {get_plotlyjs_version()}, partial bundle"), banner
     assert f"PLOTLY_JS={get_plotlyjs_version()}\n" in (ROOT / "scripts" / "build_plotly.sh").read_text()
 
 
 def test_the_server_serves_the_bundle_compressed_and_cached_for_good() -> None:
-    client = TestClient(Starlette(routes=[charts.bundle_route()]))
-    raw = charts.BUNDLE.read_bytes()
-    assert charts.BUNDLE_URL == f"/crossview/plotly-{hashlib.sha256(raw).hexdigest()[:12]}.js"
-    zipped = client.get(charts.BUNDLE_URL, headers={"Accept-Encoding": "gzip"})
+    client = TestClient(Starlette(routes=[chart_bundle.bundle_route()]))
+    raw = chart_bundle.BUNDLE.read_bytes()
+    assert chart_bundle.BUNDLE_URL == f"/crossview/plotly-{hashlib.sha256(raw).hexdigest()[:12]}.js"
+    zipped = client.get(chart_bundle.BUNDLE_URL, headers={"Accept-Encoding": "gzip"})
     assert zipped.status_code == 200 and zipped.headers["content-encoding"] == "gzip"
     assert zipped.content == raw and int(zipped.headers["content-length"]) < len(raw) / 2
-    plain = client.get(charts.BUNDLE_URL, headers={"Accept-Encoding": "identity"})
+    plain = client.get(chart_bundle.BUNDLE_URL, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == raw
     for response in (zipped, plain):
         assert response.headers["content-type"].startswith("text/javascript")
@@ -113,7 +113,7 @@ def _site() -> TestClient:
         return Response(status_code=304, headers={"ETag": '"file"'})
 
     app = Starlette(routes=[Route("/", page), Route("/clients", page), Route("/app.js", script),
-                            Route("/cached", unchanged)], middleware=[Middleware(charts.PreloadCharts)])
+                            Route("/cached", unchanged)], middleware=[Middleware(chart_bundle.PreloadCharts)])
     return TestClient(app)
 
 
@@ -124,7 +124,7 @@ def test_the_app_page_starts_loading_the_charts_plotly_as_it_opens() -> None:
         html = response.text
         # the loader sits at the end of the head, once, naming the bundle the server serves
         assert html.count("<script>") == 1 and html.index("<script>") < html.index("</head>") < html.index("<body>")
-        assert f'const SOURCE = "{charts.BUNDLE_URL}"' in html and "window.crossviewPlotly" in html
+        assert f'const SOURCE = "{chart_bundle.BUNDLE_URL}"' in html and "window.crossviewPlotly" in html
         assert int(response.headers["content-length"]) == len(response.content)
         # no validator of the unchanged file: a browser never keeps a page naming an old bundle
         assert "etag" not in response.headers
