@@ -35,7 +35,7 @@ def _streamlit() -> None:
 
 def _libraries() -> None:
     """Import the first page's modules, draw Plotly's first figure (its validators load on first use) and
-    compress the charts' script for its first download (`app/ui/charts.py`)."""
+    compress the charts' script for its first download (`app/ui/chart_bundle.py`)."""
     for name in PRELOADED:
         importlib.import_module(name)
     import plotly.graph_objects as go
