@@ -55,7 +55,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from app.main import PAGES
-from tests.e2e.support import free_port, wait_healthy
+from tests.e2e.support import CHART, CHART_DONE, CHART_FAILED, free_port, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -96,7 +96,7 @@ IDLE = """
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   if (status && status.innerText.trim() !== '') return false;
   // Charts are drawn once the page's Plotly has loaded (app/ui/charts.py), or say they could not be.
-  if ([...document.querySelectorAll('.crossview-chart')].some(c => !c.matches('.js-plotly-plot, .crossview-chart-failed'))) return false;
+  if ([...document.querySelectorAll('.""" + CHART + """')].some(c => !c.matches('""" + CHART_DONE + """'))) return false;
   if (!title) return true;
   return [...document.querySelectorAll('[data-testid="stMain"] h1')].some(h => h.innerText.includes(title));
 }
@@ -168,7 +168,7 @@ def pages() -> list[tuple[str, str, str]]:
 
 async def _idle(pg, runs: int, title: str | None, timeout_ms: int = 180_000) -> None:
     await pg.wait_for_function(IDLE, arg=[runs, title], timeout=timeout_ms, polling=20)
-    if await pg.locator(".crossview-chart-failed").count():
+    if await pg.locator(f".{CHART_FAILED}").count():
         raise RuntimeError(f"{pg.url}: a chart could not be drawn, so its time would not count")
 
 

@@ -20,7 +20,8 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HTML_NAME = 'Zoé <img src=x onerror="document.title=\'pwned\'"> Martin'
 # A chart's box (`app/ui/charts.py`), and what it is once drawn or failed.
 CHART = "crossview-chart"
-CHART_DONE = ".js-plotly-plot, .crossview-chart-failed"
+CHART_FAILED = "crossview-chart-failed"
+CHART_DONE = f".js-plotly-plot, .{CHART_FAILED}"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
