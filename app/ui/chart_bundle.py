@@ -13,7 +13,18 @@ from pathlib import Path
 from typing import Any
 
 BUNDLE = Path(__file__).resolve().parent / "assets" / "plotly-crossview.min.js"
-BUNDLE_URL = f"/crossview/plotly-{hashlib.sha256(BUNDLE.read_bytes()).hexdigest()[:12]}.js"
+
+
+@cache
+def bundle_bytes(encoding: str) -> bytes:
+    """The bundle as sent with `encoding` (`gzip`, or `identity`: as it is); read once per process."""
+    if encoding == "gzip":
+        return gzip.compress(bundle_bytes("identity"), compresslevel=9)
+    return BUNDLE.read_bytes()
+
+
+# The name changes with the content, so browsers may keep the script for good.
+BUNDLE_URL = f"/crossview/plotly-{hashlib.sha256(bundle_bytes('identity')).hexdigest()[:12]}.js"
 
 
 # Loading the bundle: one promise per page for all its charts, started by the page's HTML itself
@@ -32,13 +43,6 @@ if (window.crossviewPlotlySource !== SOURCE || !window.crossviewPlotly) {
   });
 }
 """
-
-
-@cache
-def bundle_bytes(encoding: str) -> bytes:
-    """The bundle as sent with `encoding` (`gzip`, or `identity`: as it is); read once per process."""
-    raw = BUNDLE.read_bytes()
-    return gzip.compress(raw, compresslevel=9) if encoding == "gzip" else raw
 
 
 def bundle_route() -> Any:
