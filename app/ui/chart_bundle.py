@@ -74,21 +74,27 @@ class PreloadCharts:
             await self.app(scope, receive, send)
             return
         start: dict | None = None
+        zipped = False
         body: list[bytes] = []
 
         async def rewrite(message: dict) -> None:
-            nonlocal start
+            nonlocal start, zipped
             if message["type"] == "http.response.start":
                 headers = {k.lower(): v for k, v in message["headers"]}
+                encoding = headers.get(b"content-encoding", b"identity")
+                # Streamlit gzips every page's HTML but the root's: those are rewritten too.
                 if (message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html")
-                        and b"content-encoding" not in headers):
-                    start = message
+                        and encoding in (b"identity", b"gzip")):
+                    start, zipped = message, encoding == b"gzip"
                     return
             elif message["type"] == "http.response.body" and start is not None:
                 body.append(message.get("body", b""))
                 if message.get("more_body"):
                     return
-                html = b"".join(body).replace(b"</head>", _PRELOAD_TAG + b"</head>", 1)
+                html = b"".join(body)
+                html = (gzip.decompress(html) if zipped else html).replace(b"</head>", _PRELOAD_TAG + b"</head>", 1)
+                if zipped:
+                    html = gzip.compress(html)
                 kept = [(k, v) for k, v in start["headers"]
                         if k.lower() not in (b"content-length", b"etag", b"last-modified")]
                 await send({**start, "headers": [*kept, (b"content-length", str(len(html)).encode())]})

@@ -14,8 +14,9 @@ from plotly.offline import get_plotlyjs_version
 from plotly.subplots import make_subplots
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from app.ui import chart_bundle, charts
@@ -112,20 +113,23 @@ def _site() -> TestClient:
     async def unchanged(_):
         return Response(status_code=304, headers={"ETag": '"file"'})
 
-    app = Starlette(routes=[Route("/", page), Route("/clients", page), Route("/app.js", script),
+    # Like Streamlit, which gzips every page's HTML but the root's, inside the app's own middleware.
+    zipped = Starlette(routes=[Route("/clients", page)], middleware=[Middleware(GZipMiddleware, minimum_size=1)])
+    app = Starlette(routes=[Route("/", page), Mount("/z", zipped), Route("/app.js", script),
                             Route("/cached", unchanged)], middleware=[Middleware(chart_bundle.PreloadCharts)])
     return TestClient(app)
 
 
 def test_the_app_page_starts_loading_the_charts_plotly_as_it_opens() -> None:
     client = _site()
-    for path in ("/", "/clients"):
-        response = client.get(path)
+    for path, encoding in (("/", None), ("/z/clients", "gzip")):
+        response = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert response.headers.get("content-encoding") == encoding
         html = response.text
         # the loader sits at the end of the head, once, naming the bundle the server serves
         assert html.count("<script>") == 1 and html.index("<script>") < html.index("</head>") < html.index("<body>")
         assert f'const SOURCE = "{chart_bundle.BUNDLE_URL}"' in html and "window.crossviewPlotly" in html
-        assert int(response.headers["content-length"]) == len(response.content)
+        assert int(response.headers["content-length"]) == response.num_bytes_downloaded
         # no validator of the unchanged file: a browser never keeps a page naming an old bundle
         assert "etag" not in response.headers
     assert client.get("/app.js").text == "let head = '</head>';"
