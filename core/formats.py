@@ -53,11 +53,15 @@ MONTH_NAMES: dict[str, tuple[str, ...]] = {
 
 def plotly_config(locale: Locale) -> dict[str, object]:
     """Plotly's `config` for charts read in `locale`: in French, month and day names and the date order
-    of `month` and `day` on date axes and in hovers (`nov. 2025`); English is Plotly's own. The decimal
+    of `month` and `day` on date axes and in hovers (`nov. 2025`), and the ` %` after percentages;
+    English is Plotly's own. The decimal
     mark and thousands separator are the layout's `separators` (`style_figure`), which Plotly reads first."""
     if locale != "fr":
         return {}
     return {"locale": "fr", "locales": {"fr": {"format": {
+        # No chart shows a currency through d3's `$` flag: French percentages use it for their ` %`
+        # (`app.ui.widgets.percents_in_locale`), since d3 glues its `%` to the number.
+        "currency": ["", NNBSP + "%"],
         "months": list(MONTH_NAMES["fr"]), "shortMonths": list(_MONTHS_FR),
         "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
         "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],

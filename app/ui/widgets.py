@@ -534,11 +534,45 @@ def money_in_locale(fig: Any, locale: Locale) -> Any:
     return fig
 
 
+# A percentage format in a hover or text template: `%{y:.1%}`, `%{customdata[0]:,.0%}`.
+_PERCENT_FORMAT = re.compile(r"%\{([^}:|]+):([^}$]*%)\}")
+
+
+def _percent_spec(spec: str) -> str:
+    """A d3 percentage format with the currency symbol flag `$`, placed after the sign as d3 requires."""
+    return spec[0] + "$" + spec[1:] if spec[0] in "+-( " else "$" + spec
+
+
+def percents_in_locale(fig: Any, locale: Locale) -> Any:
+    """`fig` with its percentages written as `locale` writes them: in French `12,3 %` (templates, axes),
+    in English unchanged (`12.3%`). Returns the same figure.
+
+    d3's `%` format glues its sign to the number; with the `$` flag it writes the locale's currency
+    suffix instead, which the French chart locale sets to a narrow space and `%` (`formats.plotly_config`).
+    """
+    if locale != "fr":
+        return fig
+    for trace in fig.data:
+        for attribute in ("hovertemplate", "texttemplate"):
+            template = getattr(trace, attribute, None)
+            if isinstance(template, str):
+                setattr(trace, attribute, _PERCENT_FORMAT.sub(
+                    lambda m: f"%{{{m.group(1)}:{_percent_spec(m.group(2))}}}", template))
+
+    def axis(ax: Any) -> None:
+        if isinstance(ax.tickformat, str) and ax.tickformat.endswith("%") and "$" not in ax.tickformat:
+            ax.update(tickformat=_percent_spec(ax.tickformat))
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    return fig
+
+
 def chart(fig: Any, key: str, where: Any = None) -> None:
-    """Draw a plotly figure (styled by `style_figure`) in the reader's locale (amounts, month names), in
-    `where` (a column, a container; the page by default). Every chart of the app is drawn here."""
+    """Draw a plotly figure (styled by `style_figure`) in the reader's locale (amounts, percentages, month
+    names), in `where` (a column, a container; the page by default). Every chart of the app is drawn here."""
     locale = current_locale()
-    charts.draw(money_in_locale(fig, locale), key, formats.plotly_config(locale), where)
+    charts.draw(percents_in_locale(money_in_locale(fig, locale), locale), key, formats.plotly_config(locale), where)
 
 
 def requires_bo(con: Any) -> bool:

@@ -20,7 +20,8 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from app.ui import chart_bundle, charts
-from app.ui.widgets import money_in_locale
+from app.ui.widgets import money_in_locale, percents_in_locale
+from core import formats
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +52,22 @@ def test_french_puts_the_euro_sign_after_every_amount() -> None:
 
 def test_english_keeps_the_euro_sign_first() -> None:
     assert money_in_locale(figure(), "en").to_dict() == figure().to_dict()
+
+
+def test_french_percentages_take_the_currency_flag_that_writes_a_spaced_percent_sign() -> None:
+    fig = figure()
+    fig.add_scatter(x=["a"], y=[0.1], hovertemplate="%{x}: %{y:+,.1%} (%{customdata[0]:.0%}), %{x|%b %Y}",
+                    texttemplate="%{y:$.1%}")
+    fig = percents_in_locale(fig, "fr")
+    assert fig.data[1].hovertemplate == "%{y:$.1%} of €%{customdata}"
+    # d3 wants the `$` after the sign; a date format and a format already flagged are left alone
+    assert fig.data[3].hovertemplate == "%{x}: %{y:+$,.1%} (%{customdata[0]:$.0%}), %{x|%b %Y}"
+    assert fig.data[3].texttemplate == "%{y:$.1%}"
+    assert fig.data[0].hovertemplate == figure().data[0].hovertemplate
+    assert (fig.layout.yaxis.tickformat, fig.layout.yaxis2.tickformat) == (None, "$.0%")
+    # the French chart locale's currency is that ` %`, after the number
+    assert formats.plotly_config("fr")["locales"]["fr"]["format"]["currency"] == ["", f"{NNBSP}%"]
+    assert percents_in_locale(figure(), "en").to_dict() == figure().to_dict()
 
 
 # --- The charts' own Plotly (app/ui/charts.py) ---

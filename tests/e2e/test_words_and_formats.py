@@ -32,6 +32,8 @@ BARE_THOUSANDS = re.compile(r"(?<![\w.,/\-:])(?!(?:19|20)\d\d\b)\d{4,}(?![\w/\-:
 LONG_DECIMALS = re.compile(r"\d[.,]\d{3,}")
 # An amount written the English way, the euro sign first (French: `1 234 €`, also on a chart's axis).
 EURO_FIRST = re.compile(r"€[ \u00a0\u202f]?-?\d")
+# A percentage written the English way, its sign glued to the number (French: `12,3 %`).
+GLUED_PERCENT = re.compile(r"\d%")
 # A month named in English on a chart (`Nov 2025`; French: `nov. 2025`).
 ENGLISH_MONTH = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b")
 
@@ -58,15 +60,20 @@ def _visible_text(pg) -> str:
     }""")
 
 
-def _chart_text(pg) -> str:
-    """The text of the main area's charts (axes, legends, labels), one line per text element."""
-    return pg.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] svg text')]
-        .map(t => t.textContent).join('\\n')""")
+def _chart_text(pg, titles: bool = True) -> str:
+    """The text of the main area's charts (axes, legends, labels; titles unless told), one line per text element."""
+    return pg.evaluate("""(titles) => [...document.querySelectorAll('[data-testid="stMain"] svg text')]
+        .filter(t => titles || !t.matches('.gtitle, .xtitle, .ytitle, [class*="xtitle"], [class*="ytitle"]'))
+        .map(t => t.textContent).join('\\n')""", titles)
 
 
-def chart_problems(text: str) -> list[str]:
-    """What in a chart's text is not in French formats (beyond `problems`): months named in English."""
-    return sorted({f"month in English: {m.group(0)!r}" for m in ENGLISH_MONTH.finditer(text)})
+def chart_problems(text: str, numbers: str = "") -> list[str]:
+    """What in a chart's `text` is not in French formats (beyond `problems`): months named in English;
+    in its `numbers` (ticks, labels, legends: not the titles, whose prose is English, `95% interval`),
+    percentages with their sign glued."""
+    return sorted({f"month in English: {m.group(0)!r}" for m in ENGLISH_MONTH.finditer(text)}
+                  | {f"percent sign glued: {numbers[max(0, m.start() - 10):m.end()]!r}"
+                     for m in GLUED_PERCENT.finditer(numbers)})
 
 
 def problems(text: str) -> list[str]:
@@ -90,7 +97,8 @@ def test_the_checks_catch_what_they_name() -> None:
     assert problems("/tmp/e2e_uploads0/x and pipeline_events.csv") == []
     assert problems("e2e_uploads0/") == []
     assert chart_problems("Nov 2025\nmars 2026\nMonth") == ["month in English: 'Nov 2025'"]
-    assert chart_problems("nov. 2025\njanv. 2026\nmai 2026") == []
+    assert chart_problems("nov. 2025\njanv. 2026\nmai 2026", "12,3\u202f%\n35\u202f%") == []
+    assert chart_problems("", "Taux\n35%") == ["percent sign glued: 'Taux\\n35%'"]
     assert problems("Chiffre d'affaires : 1\u202f234\u202f€, 12,3\u202f%, 02/12/2026, nov. 2026, 2026, 500k\u202f€") == []
 
 
@@ -109,7 +117,7 @@ def test_page_reads_in_business_words_and_french_formats(page, app_url: str, fil
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot(page, ARTIFACTS / f"words_{Path(file).stem}.png")
     assert page.locator('[data-testid="stException"]').count() == 0
-    found = problems(_visible_text(page)) + chart_problems(_chart_text(page))
+    found = problems(_visible_text(page)) + chart_problems(_chart_text(page), _chart_text(page, titles=False))
     # Every other tab of the page too: a tab's content is drawn only once it is opened.
     tabs = page.locator('[data-testid="stMain"] [role="tab"]')
     for i in range(1, tabs.count()):
@@ -118,7 +126,7 @@ def test_page_reads_in_business_words_and_french_formats(page, app_url: str, fil
         wait_for_app(page)
         screenshot(page, ARTIFACTS / f"words_{Path(file).stem}_tab{i}.png")
         assert page.locator('[data-testid="stException"]').count() == 0, f"{title}, {name}"
-        found += [f"{name}: {p}" for p in problems(_visible_text(page)) + chart_problems(_chart_text(page))]
+        found += [f"{name}: {p}" for p in problems(_visible_text(page)) + chart_problems(_chart_text(page), _chart_text(page, titles=False))]
     assert found == [], f"{title}: {found}"
 
 
