@@ -25,6 +25,10 @@ from app.ui.widgets import locale_selector
 from core.errors import UserError, WarehouseMissing
 from core.warehouse import OUTDATED
 
+# The browser tab's icon, served by the app: a Material icon would be fetched from Google's servers,
+# which an offline installation cannot reach.
+FAVICON = ROOT / "app" / "ui" / "assets" / "favicon.svg"
+
 # (file under pages/, title, icon), grouped as in the sidebar.
 PAGES: dict[str, list[tuple[str, str, str]]] = {
     "": [("overview.py", "Overview", ":material/dashboard:")],
@@ -138,7 +142,7 @@ def run() -> None:
 
 def _run(drawn: dict[str, str]) -> None:
     """One script run; notes the title of the page it draws in `drawn`."""
-    st.set_page_config(page_title="Crossview", page_icon=":material/join_inner:", layout="wide")
+    st.set_page_config(page_title="Crossview", page_icon=str(FAVICON), layout="wide")
     if not gate():
         st.stop()
 

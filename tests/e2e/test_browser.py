@@ -32,6 +32,9 @@ def _metric_values(pg) -> list[str]:
 
 
 def test_every_page_renders_without_exception(page, app_url: str) -> None:
+    # Nothing is fetched from elsewhere (the app runs offline), and every request of the app is answered.
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
     page.goto(app_url)
     wait_for_app(page)
     links = _nav_links(page)
@@ -52,6 +55,7 @@ def test_every_page_renders_without_exception(page, app_url: str) -> None:
         charts[label] = (page.locator(f".{CHART}").count(), page.locator(f".{CHART}.js-plotly-plot:has(.main-svg)").count())
     assert failures == [], f"pages showing an exception: {failures}"
     assert no_preload == [], f"pages whose HTML does not preload the charts' Plotly: {no_preload}"
+    assert failed == [], failed
     assert all(boxes == drawn for boxes, drawn in charts.values()), charts
     assert charts["Overview"][0] == 1 and sum(boxes for boxes, _ in charts.values()) >= 10, charts
 
