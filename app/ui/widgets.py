@@ -393,6 +393,9 @@ STYLED_CELLS = 5_000
 # format would put the sign after the symbol ("€-5,125") and group in English whatever the reader.
 _GRID_FORMATS = {"money": "euro", "percent": "percent", "points": "%+.3f", "days": "%.0f", "hours": "%,.1f",
                  "count": "localized", "number": "%,.1f", "ratio": "%.2f", "score": "%.2f", "year": "%d"}
+# The grid writes a preset with as many decimals as its column's step has (percentages: two fewer), so
+# that amounts and counts are whole and percentages keep one decimal, as the formatted tables write them.
+_GRID_STEPS = {"money": 1, "count": 1, "percent": 0.001}
 
 
 def _number_config(df: pd.DataFrame, kinds: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
@@ -403,7 +406,7 @@ def _number_config(df: pd.DataFrame, kinds: dict[str, str], labels: dict[str, st
     for col in df.columns:
         kind = kinds.get(col) or kind_of(df, col)
         if kind in _GRID_FORMATS and pd.api.types.is_numeric_dtype(df[col]):
-            config[col] = st.column_config.NumberColumn(labels[col], format=_GRID_FORMATS[kind])
+            config[col] = st.column_config.NumberColumn(labels[col], format=_GRID_FORMATS[kind], step=_GRID_STEPS.get(kind))
         elif kind in ("date", "month") and pd.api.types.is_datetime64_any_dtype(df[col]):
             config[col] = st.column_config.DateColumn(
                 labels[col], format="DD/MM/YYYY" if current_locale() == "fr" else "YYYY-MM-DD")

@@ -332,7 +332,10 @@ def test_tables_format_cells_on_the_server_up_to_a_size(monkeypatch) -> None:
     widgets.show_table(large, key="large")
     assert isinstance(drawn["data"], pd.DataFrame)
     assert drawn["column_config"]["fill_rate"]["label"] == "Fill rate (%)"
-    assert drawn["column_config"]["fill_rate"]["type_config"]["format"] == "percent"
+    # the grid writes as many decimals as the step has (percentages two fewer): whole euros, 12.3 %
+    settings = {col: {k: drawn["column_config"][col]["type_config"][k] for k in ("format", "step")}
+                for col in ("fill_rate", "turnover")}
+    assert settings == {"fill_rate": {"format": "percent", "step": 0.001}, "turnover": {"format": "euro", "step": 1}}
 
 
 def test_every_script_run_is_logged_for_the_benchmarks(app, tmp_path: Path, monkeypatch) -> None:
