@@ -389,7 +389,7 @@ def styled(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> Any:
 # 10-30 µs a cell (profiled: 86 ms a table on the demo under cProfile and load): beyond this many
 # cells a table keeps its labels but leaves number formats to the browser's grid.
 STYLED_CELLS = 5_000
-# The grid's presets write money and counts in the browser's language ("-5 125,00 €", "12 345"); a printf
+# The grid's presets write money and counts in the browser's language ("-5 125 €", "12 345"); a printf
 # format would put the sign after the symbol ("€-5,125") and group in English whatever the reader.
 _GRID_FORMATS = {"money": "euro", "percent": "percent", "points": "%+.3f", "days": "%.0f", "hours": "%,.1f",
                  "count": "localized", "number": "%,.1f", "ratio": "%.2f", "score": "%.2f", "year": "%d"}
