@@ -161,6 +161,11 @@ def percent(fraction: float | None, locale: Locale, decimals: int = 1) -> str:
     return f"{text}{NNBSP}%" if locale == "fr" else f"{text}%"
 
 
+def percent_range(low: int, high: int, locale: Locale) -> str:
+    """A range of whole percentages, such as an interval's quantiles: `10–90 %` / `10–90%`."""
+    return f"{low}–{high}{NNBSP}%" if check_locale(locale) == "fr" else f"{low}–{high}%"
+
+
 def points(change: float | None, locale: Locale, decimals: int = 1) -> str:
     """A change of a rate in percentage points, signed: -0.014 → `-1,4 pt` / `-1.4 pts`.
 

@@ -69,7 +69,7 @@ def _rate_slider(column, label: str, learned: float, key: str) -> float | None:
         return None
     start = _learned_percent(learned)
     st.session_state.setdefault(key, start)
-    percent = column.slider(label, 0.0, 100.0, step=0.01, format="%.2f", key=key,
+    percent = column.slider(label, 0.0, 100.0, step=0.01, format=widgets.slider_format(2), key=key,
                             help=f"Learned: {widgets.pct(learned, 2)}")
     return None if percent == start else percent / 100
 
@@ -109,7 +109,7 @@ def _chart(frame: pd.DataFrame, actual: str = "Invoiced") -> None:
         y=ahead["low"],
         fill="tonexty",
         line_width=0,
-        name="10–90% interval",
+        name=f"{formats.percent_range(10, 90, widgets.current_locale())} interval",
         fillcolor="rgba(76,120,168,0.2)",
         hoverinfo="skip",
     )

@@ -60,7 +60,7 @@ def _win_odds() -> None:
         return
     deals_now = state.cached(_open_deals_table, bundle["card"].get("trained_at"))
     widgets.definition(deals.open_deals_predictions)
-    st.caption(model_card.verdict(bundle["card"].get("win") or {}, "win", "auc_gain_interval", "+.2f"))
+    st.caption(model_card.auc_verdict(bundle["card"].get("win") or {}, "win"))
     widgets.show_table(deals_now, money_cols=("amount", "expected_amount"),
                        pct_cols=("crm_probability", "win_probability"), key="pipeline_win_odds")
 

@@ -6,12 +6,15 @@ otherwise the tile says the model adds nothing yet and that the rule is used (`c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui import widgets
+from core import formats
 
 RULES = {
     "win": "the win rate by deal type",
@@ -21,38 +24,70 @@ RULES = {
 }
 
 
-def _interval(values: list[float] | None, fmt: str) -> str:
-    return "no interval (too few test jobs)" if not values else f"{values[0]:{fmt}} to {values[1]:{fmt}}"
+def _score(value: float | None, signed: bool = False) -> str:
+    """An AUC or a gain in AUC in the reader's locale: `0,55`, `+0,18` / `0.55`, `+0.18`."""
+    text = formats.number(value, widgets.current_locale(), 2)
+    return f"+{text}" if signed and not text.startswith("-") and value is not None else text
+
+
+def _euros(value: float | None) -> str:
+    """A gain in euros, signed: `+186 €`, `-259 €` / `+€186`, `-€259`."""
+    text = widgets.money(value)
+    return text if text.startswith("-") or value is None else f"+{text}"
+
+
+def _interval(values: list[float] | None, write: Callable[[float], str]) -> str:
+    return "no interval (too few test jobs)" if not values else f"{write(values[0])} to {write(values[1])}"
+
+
+def _moment(stamp: object) -> str:
+    """When a model was trained, in the reader's locale: `01/11/2026 10:00 UTC` / `2026-11-01 10:00 UTC`."""
+    if formats.is_missing(stamp):
+        return formats.MISSING
+    moment = pd.Timestamp(stamp)
+    zone = " UTC" if moment.tzinfo is not None and moment.utcoffset() == pd.Timedelta(0) else ""
+    return f"{formats.day(moment, widgets.current_locale())} {moment:%H:%M}{zone}"
+
+
+def _period(period: dict[str, Any]) -> str:
+    locale = widgets.current_locale()
+    return f"{formats.day(period.get('from'), locale)} to {formats.day(period.get('to'), locale)}"
 
 
 def _sure(interval: list[float] | None) -> bool:
     return bool(interval) and interval[0] > 0
 
 
-def verdict(section: dict[str, Any], name: str, gain_key: str, fmt: str) -> str:
-    """One sentence: does the model surely beat its rule, and what does the product use."""
-    gain = section.get(gain_key)
+def verdict(section: dict[str, Any], name: str, gain_key: str, write: Callable[[float], str]) -> str:
+    """One sentence: does the model surely beat its rule, and what does the product use. `write` writes
+    a bound of the gain's interval."""
+    gain = _interval(section.get(gain_key), write)
     if section.get("use_model"):
-        return f"The model is used: its gain over {RULES[name]} is {_interval(gain, fmt)} (95 % interval)."
+        return f"The model is used: its gain over {RULES[name]} is {gain} (95 % interval)."
     return (
-        f"The model adds nothing yet: its gain over {RULES[name]} is {_interval(gain, fmt)} (95 % "
+        f"The model adds nothing yet: its gain over {RULES[name]} is {gain} (95 % "
         f"interval, it includes 0), so the product uses {RULES[name]}."
     )
+
+
+def auc_verdict(section: dict[str, Any], name: str) -> str:
+    """`verdict` of a probability model, judged by its gain in AUC."""
+    return verdict(section, name, "auc_gain_interval", lambda gain: _score(gain, signed=True))
 
 
 def _probability_tile(column, label: str, section: dict[str, Any], name: str) -> None:
     auc, low_high = section.get("auc"), section.get("auc_interval")
     gain = section.get("auc_gain_interval")
-    value = "—" if auc is None else f"{auc:.2f}"
+    locale = widgets.current_locale()
     delta = None
     if _sure(gain) and section.get("baseline_auc") is not None:
-        delta = f"{auc - section['baseline_auc']:+.2f} vs rule"
-    column.metric(label, value, delta=delta, border=True,
+        delta = f"{_score(auc - section['baseline_auc'], signed=True)} vs rule"
+    brier, rule_brier = (formats.number(section.get(k) or 0, locale, 3) for k in ("brier", "baseline_brier"))
+    column.metric(label, _score(auc), delta=delta, border=True,
                   help=f"ROC AUC on the test period with its 95 % bootstrap interval; rule: {RULES[name]} "
-                       f"(AUC {section.get('baseline_auc') or 0:.2f}). Brier {section.get('brier') or 0:.3f} "
-                       f"vs {section.get('baseline_brier') or 0:.3f} for the rule.")
-    span = f"95 % interval {low_high[0]:.2f}–{low_high[1]:.2f}. " if low_high else ""
-    column.caption(span + verdict(section, name, "auc_gain_interval", "+.2f"))
+                       f"(AUC {_score(section.get('baseline_auc') or 0)}). Brier {brier} vs {rule_brier} for the rule.")
+    span = f"95 % interval {_score(low_high[0])}–{_score(low_high[1])}. " if low_high else ""
+    column.caption(span + auc_verdict(section, name))
 
 
 def _naive(near: float | None, naive: float | None) -> str:
@@ -87,23 +122,23 @@ def show(card: dict[str, Any]) -> None:
     back = card.get("backtest") or {}
     train, test = card.get("train_period") or {}, card.get("test_period") or {}
     st.caption(
-        f"Trained {card.get('trained_at')} on jobs opened {train.get('from')} to {train.get('to')}; "
-        f"tested on jobs opened {test.get('from')} to {test.get('to')} (never seen in training)."
+        f"Trained {_moment(card.get('trained_at'))} on jobs opened {_period(train)}; "
+        f"tested on jobs opened {_period(test)} (never seen in training)."
     )
     a, b, c, d = st.columns(4)
     a.metric("Fee: contract formula (MAE)", widgets.money(fee.get("rule_mae")), border=True,
              help="Salary × fee rate, on the test fills where both are known.")
-    a.caption(f"Salary × fee rate applies to {fee.get('rule_jobs', 0)} of {fee.get('test_jobs', 0)} "
+    a.caption(f"Salary × fee rate applies to {widgets.count(fee.get('rule_jobs', 0))} of {widgets.count(fee.get('test_jobs', 0))} "
               "test fills "
               "and is the fee the product uses wherever it applies.")
     gain = fee.get("mae_gain_interval")
     b.metric("Fee without salary or rate (MAE)", widgets.money(fee.get("mae")),
-             delta=f"{fee['mae'] - fee['baseline_mae']:+,.0f} € vs rule" if _sure(gain) else None,
+             delta=f"{_euros(fee['mae'] - fee['baseline_mae'])} vs rule" if _sure(gain) else None,
              delta_color="inverse", border=True,
              help=f"The model without the contract terms, on every test fill, against {RULES['fee']} "
                   f"(MAE {widgets.money(fee.get('baseline_mae'))}).")
-    b.caption(f"{fee.get('formula_missing_jobs', 0)} test fills lacked the salary or the rate. "
-              + verdict(fee, "fee", "mae_gain_interval", "+,.0f").replace(" is ", " (€) is ", 1))
+    b.caption(f"{widgets.count(fee.get('formula_missing_jobs', 0))} test fills lacked the salary or the rate. "
+              + verdict(fee, "fee", "mae_gain_interval", _euros))
     _probability_tile(c, "P(filled) at opening (AUC)", fill, "fill")
     age = stage.get("age_days", 30)
     _probability_tile(d, f"P(filled) of open jobs at {age} days (AUC)", stage, "fill_stage")
@@ -124,15 +159,15 @@ def show_deals(card: dict[str, Any]) -> None:
     win, crm, back = card.get("win") or {}, card.get("crm_probability") or {}, card.get("backtest") or {}
     train, test = card.get("train_period") or {}, card.get("test_period") or {}
     st.caption(
-        f"Trained {card.get('trained_at')} on deals created {train.get('from')} to {train.get('to')}; "
-        f"tested on deals created {test.get('from')} to {test.get('to')} and closed (never seen in training)."
+        f"Trained {_moment(card.get('trained_at'))} on deals created {_period(train)}; "
+        f"tested on deals created {_period(test)} and closed (never seen in training)."
     )
     a, b, c = st.columns(3)
     _probability_tile(a, "P(won) of a deal (AUC)", win, "win")
     if crm.get("judged"):
-        b.metric("The CRM's own probability (AUC)", f"{crm.get('crm_auc') or 0:.2f}", border=True,
-                 help=f"On the {crm.get('test_deals')} test deals that have one; "
-                      f"Brier {crm.get('crm_brier') or 0:.3f}.")
+        b.metric("The CRM's own probability (AUC)", _score(crm.get("crm_auc") or 0), border=True,
+                 help=f"On the {widgets.count(crm.get('test_deals'))} test deals that have one; "
+                      f"Brier {formats.number(crm.get('crm_brier') or 0, widgets.current_locale(), 3)}.")
     else:
         b.metric("The CRM's own probability", "not judged", border=True)
         b.caption(crm.get("reason") or "")

@@ -62,11 +62,23 @@ def default_locale() -> Locale:
     configured = os.environ.get(LOCALE_ENV, "").strip().lower()
     if configured in formats.LOCALES:
         return configured  # type: ignore[return-value]
-    try:
-        browser = (st.context.locale or "")[:2].lower()
-    except Exception:  # noqa: BLE001 - no browser session (bare run): the house default
-        browser = ""
+    browser = _browser_language()
     return browser if browser in formats.LOCALES else formats.DEFAULT_LOCALE  # type: ignore[return-value]
+
+
+def _browser_language() -> str:
+    """The browser's language (`fr`, `en`…), empty without a browser session."""
+    try:
+        return (st.context.locale or "")[:2].lower()
+    except Exception:  # noqa: BLE001 - no browser session (bare run)
+        return ""
+
+
+def slider_format(decimals: int) -> str:
+    """A slider's number format in the reader's locale. The slider writes its own value in the browser,
+    by a printf format (always a decimal point) or by the browser's language (`localized`): the latter
+    when it is the reader's, so that French reads `40,24`."""
+    return "localized" if _browser_language() == current_locale() else f"%.{decimals}f"
 
 
 def current_locale() -> Locale:

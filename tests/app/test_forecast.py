@@ -22,6 +22,7 @@ from app.ui import training
 from app.ui.background import Jobs
 from app.ui.widgets import money, plain
 from core.filters import Filters
+from core.formats import NNBSP
 from core.metrics import headlines
 from core.metrics.objectives import jobs_needed
 from core.model import forecast, scenarios, store
@@ -227,6 +228,23 @@ def test_the_model_card_says_when_the_rule_is_used(app, stand_in_model) -> None:
     stage = next(m for m in at.metric if m.label.startswith("P(filled) of open jobs"))
     assert stage.proto.delta == "+0.18 vs rule"
     assert at.button(key="forecast_train").label == "Retrain the models"
+
+
+def test_the_model_card_reads_in_french(app, stand_in_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scores, gains, dates and amounts of the card in French formats: no `0.55`, no ISO timestamp."""
+    monkeypatch.setenv("CROSSVIEW_LOCALE", "fr")
+    at = open_page(app, "forecast")
+    captions = " ".join(c.value for c in at.caption)
+    assert ("Trained 01/11/2026 10:00 UTC on jobs opened 03/01/2022 to 31/10/2025; "
+            "tested on jobs opened 01/11/2025 to 31/10/2026") in captions
+    tile = next(m for m in at.metric if m.label == "P(filled) at opening (AUC)")
+    assert tile.value == "0,55"
+    assert "95 % interval 0,48–0,62. The model adds nothing yet: its gain over the fill rate by job type is " \
+           "-0,07 to +0,12" in captions
+    stage = next(m for m in at.metric if m.label.startswith("P(filled) of open jobs"))
+    assert stage.proto.delta == "+0,18 vs rule"
+    assert f"is -200{NNBSP}€ to +1{NNBSP}500{NNBSP}€ (95 % interval, it includes 0)" in captions
+    assert "Salary × fee rate applies to 70 of 72 test fills" in captions
 
 
 def test_one_salesperson_one_month(app, demo_con, no_model) -> None:

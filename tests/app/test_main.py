@@ -57,6 +57,17 @@ def test_formats_default_to_french_unless_configured(monkeypatch) -> None:
     assert money(-5125) == "-€5,125"
 
 
+@pytest.mark.parametrize(("browser", "reader", "expected"), [
+    ("fr", "fr", "localized"), ("en", "en", "localized"), ("en", "fr", "%.2f"), ("fr", "en", "%.2f"), ("", "fr", "%.2f")])
+def test_a_slider_writes_its_value_in_the_browsers_language_only_when_it_is_the_readers(
+        monkeypatch, browser: str, reader: str, expected: str) -> None:
+    from app.ui import widgets
+
+    monkeypatch.setattr(widgets, "_browser_language", lambda: browser)
+    monkeypatch.setenv("CROSSVIEW_LOCALE", reader)
+    assert widgets.slider_format(2) == expected
+
+
 def test_plain_keeps_markdown_in_names_as_typed() -> None:
     assert plain("**Acme** ![x](http://e.com/t.png)") == r"\*\*Acme\*\* \!\[x\]\(http\://e\.com/t\.png\)"
     assert plain(":red[Big] <b>") == r"\:red\[Big\] \<b\>"

@@ -102,6 +102,11 @@ def test_money_sign_and_currency_placement(value: float) -> None:
     assert en.startswith("-€" if negative else "€")
 
 
+def test_a_range_of_percentages_is_spaced_in_french_only() -> None:
+    assert fm.percent_range(10, 90, "fr") == "10–90\u202f%"
+    assert fm.percent_range(10, 90, "en") == "10–90%"
+
+
 @given(st.floats(min_value=-10, max_value=10, allow_nan=False))
 def test_percent_has_exactly_one_decimal(fraction: float) -> None:
     assert re.fullmatch(rf"-?\d{{1,3}}({N}\d{{3}})*,\d{N}%", fm.percent(fraction, "fr"))
