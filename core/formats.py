@@ -29,10 +29,11 @@ NNBSP = "\u202f"
 
 # What a value is, which decides how it reads. `percent` and `points` take fractions (0.123 is
 # 12.3 %; a change of -0.014 is -1.4 points).
+# `prose` is a sentence the product writes (a link's reason); `text`, anything else (names, codes).
 Kind = Literal["money", "count", "percent", "points", "days", "hours", "number", "ratio", "score",
-               "year", "date", "month", "flag", "text"]
+               "year", "date", "month", "flag", "prose", "text"]
 KINDS: tuple[Kind, ...] = ("money", "count", "percent", "points", "days", "hours", "number", "ratio",
-                           "score", "year", "date", "month", "flag", "text")
+                           "score", "year", "date", "month", "flag", "prose", "text")
 
 # Decimals shown per kind (a CSV keeps the same, except money which keeps its cents).
 DECIMALS: dict[str, int] = {"money": 0, "count": 0, "percent": 1, "points": 1, "days": 0, "hours": 1,
@@ -244,6 +245,18 @@ def flag(value: object, locale: Locale) -> str:
     return yes if bool(value) else no
 
 
+# A decimal in a sentence: `87.5`, not a dotted name or file (`v1.2.3`, `deals.csv`).
+_DECIMAL_IN_TEXT = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?![\w.])")
+
+
+def prose(value: object, locale: Locale) -> str:
+    """A sentence the product wrote (in English: `near-tie between … 87.5 and … 86.0`) with its decimals
+    in `locale`: `87,5` in French; `–` when missing."""
+    if is_missing(value):
+        return MISSING
+    return _DECIMAL_IN_TEXT.sub(r"\1,\2", str(value)) if check_locale(locale) == "fr" else str(value)
+
+
 def text(value: object) -> str:
     """Any other value as text; `–` when missing."""
     return MISSING if is_missing(value) else str(value)
@@ -271,4 +284,6 @@ def format_value(value: object, kind: str, locale: Locale) -> str:
         return month(value, locale)
     if kind == "flag":
         return flag(value, locale)
+    if kind == "prose":
+        return prose(value, locale)
     return text(value)

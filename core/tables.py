@@ -47,6 +47,8 @@ def kind_of(frame: pd.DataFrame, column: str) -> str:
         return kind
     if kind == "flag" and pd.api.types.is_bool_dtype(values):
         return kind
+    if kind == "prose" and not numeric and not pd.api.types.is_bool_dtype(values):
+        return kind
     if pd.api.types.is_bool_dtype(values):
         return "flag"
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -131,8 +133,8 @@ def _csv_column(values: pd.Series, kind: str, locale: Locale, coded: bool) -> pd
     if kind in ("date", "month"):
         pattern = "%d/%m/%Y" if locale == "fr" else "%Y-%m-%d"
         return pd.to_datetime(values).dt.strftime(pattern)
-    if kind == "flag":
-        return values.map(lambda v: None if is_missing(v) else format_value(v, "flag", locale))
+    if kind in ("flag", "prose"):
+        return values.map(lambda v, kind=kind: None if is_missing(v) else format_value(v, kind, locale))
     if coded:
         return values.map(lambda v: value_label(v, locale) if isinstance(v, str) and v in VALUES else v)
     if values.name == "month_name":

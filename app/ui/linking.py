@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from app.ui.state import cached, warehouse_path
-from app.ui.widgets import empty_state, money, plain, show_table
+from app.ui.widgets import count, current_locale, empty_state, money, plain, show_table
+from core import formats
 from core.errors import UserError
 
 KIND_LABELS = {"client": "Companies → BO clients", "owner": "Deal owners → staff"}
@@ -93,11 +94,11 @@ def client_review() -> None:
                preview=True)
 
     names = queue["crm_company"].tolist()
-    key = st.selectbox(f"Decide on one of the {len(names):,} names", names, key="data_review_name")
+    key = st.selectbox(f"Decide on one of the {count(len(names))} names", names, key="data_review_name")
     row = queue.loc[queue["crm_company"] == key].iloc[0]
     candidates = _candidates(row)
-    st.caption(f"{int(row['deals']):,} deals, {money(row['amount'])} in the CRM. Why it is in review: "
-               f"{plain(row['reason'])}")
+    st.caption(f"{count(row['deals'])} deals, {money(row['amount'])} in the CRM. Why it is in review: "
+               f"{plain(formats.prose(row['reason'], current_locale()))}")
     choices = {f"{name} ({cid}), score {score:.0f}": cid for cid, name, score in candidates}
     with st.form("data_review_form"):
         st.radio("Decision", ACTIONS, horizontal=True, key="data_review_action")

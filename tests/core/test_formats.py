@@ -102,6 +102,22 @@ def test_money_sign_and_currency_placement(value: float) -> None:
     assert en.startswith("-€" if negative else "€")
 
 
+def test_the_products_sentences_take_the_readers_decimal_mark() -> None:
+    reason = "near-tie between Velylken (C0200) 100.0 and Velylken SA (C0266) 99.5: needs a decision"
+    assert fm.prose(reason, "fr") == \
+        "near-tie between Velylken (C0200) 100,0 and Velylken SA (C0266) 99,5: needs a decision"
+    assert fm.prose(reason, "en") == reason
+    # dotted names, versions and files are not numbers; a sentence's full stop is not a decimal mark
+    assert fm.prose("see deals.csv, v1.2.3 and 3. Next: 12.", "fr") == "see deals.csv, v1.2.3 and 3. Next: 12."
+    assert fm.prose(None, "fr") == fm.MISSING
+
+
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False), st.integers(min_value=0, max_value=3))
+def test_a_decimal_in_a_sentence_reads_as_french_formats_write_it(value: float, decimals: int) -> None:
+    written = f"score {value:.{decimals}f} of 100"
+    assert fm.prose(written, "fr") == written.replace(".", ",")
+
+
 def test_a_range_of_percentages_is_spaced_in_french_only() -> None:
     assert fm.percent_range(10, 90, "fr") == "10–90\u202f%"
     assert fm.percent_range(10, 90, "en") == "10–90%"

@@ -32,6 +32,8 @@ BARE_THOUSANDS = re.compile(r"(?<![\w.,/\-:])(?!(?:19|20)\d\d\b)\d{4,}(?![\w/\-:
 LONG_DECIMALS = re.compile(r"\d[.,]\d{3,}")
 # An amount written the English way, the euro sign first (French: `1 234 €`, also on a chart's axis).
 EURO_FIRST = re.compile(r"€[ \u00a0\u202f]?-?\d")
+# A decimal written the English way (French: `0,55`); the dots of a dotted name or a file are not numbers.
+ENGLISH_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 # A percentage written the English way, its sign glued to the number (French: `12,3 %`).
 GLUED_PERCENT = re.compile(r"\d%")
 # A month named in English on a chart (`Nov 2025`; French: `nov. 2025`).
@@ -81,18 +83,18 @@ def problems(text: str) -> list[str]:
     found = []
     for pattern, what in ((SNAKE, "snake_case"), (MISSING_WORDS, "missing value"),
                           (BARE_THOUSANDS, "no thousands separator"), (LONG_DECIMALS, "more than 2 decimals"),
-                          (EURO_FIRST, "euro sign before the amount")):
+                          (EURO_FIRST, "euro sign before the amount"), (ENGLISH_DECIMAL, "decimal point")):
         found += [f"{what}: {m.group(0)!r} in {text[max(0, m.start() - 25):m.end() + 15]!r}"
                   for m in pattern.finditer(text)]
     return sorted(set(found))
 
 
 def test_the_checks_catch_what_they_name() -> None:
-    found = [p.split(" in ")[0] for p in problems("fill_rate 4381 None 21.453k 7.773 €10300")]
+    found = [p.split(" in ")[0] for p in problems("fill_rate 4381 None 21.453k 7.773 €10300 AUC 0.55")]
     assert sorted(found) == [
-        "euro sign before the amount: '€1'", "missing value: 'None'", "more than 2 decimals: '1.453'",
-        "more than 2 decimals: '7.773'", "no thousands separator: '10300'", "no thousands separator: '4381'",
-        "snake_case: 'fill_rate'"]
+        "decimal point: '0.55'", "decimal point: '7.773'", "euro sign before the amount: '€1'",
+        "missing value: 'None'", "more than 2 decimals: '1.453'", "more than 2 decimals: '7.773'",
+        "no thousands separator: '10300'", "no thousands separator: '4381'", "snake_case: 'fill_rate'"]
     assert [p.split(" in ")[0] for p in problems("€500k")] == ["euro sign before the amount: '€5'"]
     assert problems("/tmp/e2e_uploads0/x and pipeline_events.csv") == []
     assert problems("e2e_uploads0/") == []
