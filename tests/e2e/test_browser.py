@@ -31,6 +31,18 @@ def _metric_values(pg) -> list[str]:
     return [values.nth(i).inner_text() for i in range(values.count())]
 
 
+# The titles of the page's charts drawn over their legend: the title above the chart (the page's text)
+# or in it (Plotly's).
+TITLES_OVER_LEGENDS = f"""() => [...document.querySelectorAll('.{CHART}')].flatMap(chart => {{
+    const heading = chart.previousElementSibling;
+    const titles = [...chart.querySelectorAll('.gtitle')].concat(heading && !heading.hidden ? [heading] : []);
+    const over = (a, b) => a.width > 0 && b.width > 0 && a.left < b.right && b.left < a.right
+                           && a.top < b.bottom && b.top < a.bottom;
+    return titles.filter(t => [...chart.querySelectorAll('.legend')].some(
+        legend => over(t.getBoundingClientRect(), legend.getBoundingClientRect()))).map(t => t.textContent);
+}})"""
+
+
 def test_every_page_renders_without_exception(page, app_url: str) -> None:
     # Nothing is fetched from elsewhere (the app runs offline), and every request of the app is answered.
     failed: list[str] = []
@@ -41,7 +53,7 @@ def test_every_page_renders_without_exception(page, app_url: str) -> None:
     labels = [label for label, _ in links]
     assert "Overview" in labels and "Data & linking" in labels, labels
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    failures, charts, no_preload = [], {}, []
+    failures, charts, no_preload, overlaps = [], {}, [], []
     for label, href in links:
         response = page.goto(href)
         # The page's HTML, however the server encoded it for the browser, starts loading the charts' Plotly.
@@ -53,9 +65,11 @@ def test_every_page_renders_without_exception(page, app_url: str) -> None:
             failures.append(label)
         # Every chart box holds a drawn Plotly chart (the bundle the server serves loaded and ran).
         charts[label] = (page.locator(f".{CHART}").count(), page.locator(f".{CHART}.js-plotly-plot:has(.main-svg)").count())
+        overlaps += [f"{label}: {title!r}" for title in page.evaluate(TITLES_OVER_LEGENDS)]
     assert failures == [], f"pages showing an exception: {failures}"
     assert no_preload == [], f"pages whose HTML does not preload the charts' Plotly: {no_preload}"
     assert failed == [], failed
+    assert overlaps == [], f"chart titles drawn over their legend: {overlaps}"
     assert all(boxes == drawn for boxes, drawn in charts.values()), charts
     assert charts["Overview"][0] == 1 and sum(boxes for boxes, _ in charts.values()) >= 10, charts
 
@@ -131,3 +145,22 @@ def test_uploading_an_unknown_layout_opens_the_mapping_step(page, app_url: str, 
     assert page.locator('[data-testid="stException"]').count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot(page, ARTIFACTS / "data_mapping_step.png")
+
+
+def test_a_chart_downloads_as_a_png_with_its_title(page, app_url: str) -> None:
+    """The chart's title is the page's text above it, and the PNG download draws it back in the image."""
+    import struct
+
+    page.goto(f"{app_url}/typology")
+    wait_for_app(page)
+    chart = page.locator(f".{CHART}").last
+    title = chart.locator("xpath=preceding-sibling::*[1]").inner_text().strip()
+    assert title.startswith("Clients on the two main axes")
+    assert chart.locator(".gtitle").count() == 0 or chart.locator(".gtitle").inner_text() == ""
+    chart.hover()
+    with page.expect_download() as download:
+        chart.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()
+    assert download.value.suggested_filename == f"{title}.png"
+    image = Path(download.value.path()).read_bytes()
+    width, height = struct.unpack(">II", image[16:24])  # the PNG's header: its size in pixels
+    assert image[:8] == b"\x89PNG\r\n\x1a\n" and height == 450 and width > 600 and len(image) > 20_000
