@@ -534,16 +534,21 @@ def money_in_locale(fig: Any, locale: Locale) -> Any:
     templates, money axes), in English unchanged (`€1,234`). Returns the same figure."""
     if locale != "fr":
         return fig
-    for trace in fig.data:
-        for attribute in ("hovertemplate", "texttemplate"):
-            template = getattr(trace, attribute, None)
-            if isinstance(template, str):
-                setattr(trace, attribute, _EURO_FIRST.sub("\\1" + formats.NNBSP + "€", template))
 
     def axis(ax: Any) -> None:
         if ax.tickprefix == "€":
             ax.update(tickprefix=None, ticksuffix=formats.NNBSP + "€")
 
+    return _rewrite(fig, lambda template: _EURO_FIRST.sub("\\1" + formats.NNBSP + "€", template), axis)
+
+
+def _rewrite(fig: Any, template: Callable[[str], str], axis: Callable[[Any], None]) -> Any:
+    """`fig` with `template` applied to its traces' hover and text templates and `axis` to its axes."""
+    for trace in fig.data:
+        for attribute in ("hovertemplate", "texttemplate"):
+            text = getattr(trace, attribute, None)
+            if isinstance(text, str):
+                setattr(trace, attribute, template(text))
     fig.for_each_xaxis(axis)
     fig.for_each_yaxis(axis)
     return fig
@@ -567,20 +572,13 @@ def percents_in_locale(fig: Any, locale: Locale) -> Any:
     """
     if locale != "fr":
         return fig
-    for trace in fig.data:
-        for attribute in ("hovertemplate", "texttemplate"):
-            template = getattr(trace, attribute, None)
-            if isinstance(template, str):
-                setattr(trace, attribute, _PERCENT_FORMAT.sub(
-                    lambda m: f"%{{{m.group(1)}:{_percent_spec(m.group(2))}}}", template))
 
     def axis(ax: Any) -> None:
         if isinstance(ax.tickformat, str) and ax.tickformat.endswith("%") and "$" not in ax.tickformat:
             ax.update(tickformat=_percent_spec(ax.tickformat))
 
-    fig.for_each_xaxis(axis)
-    fig.for_each_yaxis(axis)
-    return fig
+    return _rewrite(fig, lambda template: _PERCENT_FORMAT.sub(
+        lambda m: f"%{{{m.group(1)}:{_percent_spec(m.group(2))}}}", template), axis)
 
 
 def chart(fig: Any, key: str, where: Any = None) -> None:
