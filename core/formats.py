@@ -158,13 +158,17 @@ def percent(fraction: float | None, locale: Locale, decimals: int = 1) -> str:
     """A fraction as a percentage with one decimal: 0.123 → `12,3 %` / `12.3%`."""
     if is_missing(fraction):
         return MISSING
-    text = number(float(fraction) * 100, locale, decimals)
-    return f"{text}{NNBSP}%" if locale == "fr" else f"{text}%"
+    return _with_percent_sign(number(float(fraction) * 100, locale, decimals), locale)
 
 
 def percent_range(low: int, high: int, locale: Locale) -> str:
     """A range of whole percentages, such as an interval's quantiles: `10–90 %` / `10–90%`."""
-    return f"{low}–{high}{NNBSP}%" if check_locale(locale) == "fr" else f"{low}–{high}%"
+    return _with_percent_sign(f"{low}–{high}", locale)
+
+
+def _with_percent_sign(text: str, locale: Locale) -> str:
+    """French puts a narrow space before the `%`; English none."""
+    return f"{text}{NNBSP}%" if check_locale(locale) == "fr" else f"{text}%"
 
 
 def points(change: float | None, locale: Locale, decimals: int = 1) -> str:
