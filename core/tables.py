@@ -134,7 +134,7 @@ def _csv_column(values: pd.Series, kind: str, locale: Locale, coded: bool) -> pd
         pattern = "%d/%m/%Y" if locale == "fr" else "%Y-%m-%d"
         return pd.to_datetime(values).dt.strftime(pattern)
     if kind in ("flag", "prose"):
-        return values.map(lambda v, kind=kind: None if is_missing(v) else format_value(v, kind, locale))
+        return values.map(lambda v: None if is_missing(v) else format_value(v, kind, locale))
     if coded:
         return values.map(lambda v: value_label(v, locale) if isinstance(v, str) and v in VALUES else v)
     if values.name == "month_name":
